@@ -18,7 +18,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gategrad", description="See backpropagation gate by gate.")
-    parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # Each subcommand adds its parser here; its `run` default handles the parsed arguments.
     return parser
 
 
