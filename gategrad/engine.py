@@ -434,7 +434,9 @@ def _explain(step: Step) -> str:
     op, ins, out = step.op, step.inputs, step.output
     gets = "; ".join(f"{_name(i.value)} gets {g} × {i.local_grad:.4g} = {i.contribution:.4g}" for i in ins)
     if op == "add":
-        return f"The add gate distributes: each of its {len(ins)} inputs gets the upstream gradient {g} unchanged."
+        names = ", ".join(_name(i.value) for i in ins) if len(ins) <= 4 else "..."
+        who = f"its input {names} gets" if len(ins) == 1 else f"each of its {len(ins)} inputs ({names}) gets"
+        return f"The add gate distributes: {who} the upstream gradient {g} unchanged."
     if op == "mul" and len(ins) == 2:
         a, b = ins
         return (
@@ -443,7 +445,8 @@ def _explain(step: Step) -> str:
             f"{_name(a.value)}'s value {b.local_grad:.4g} = {b.contribution:.4g}."
         )
     if op == "mul":
-        return f"The mul gate scales by its constant factor: {gets}."
+        (a,) = ins
+        return f"The mul gate scales by its constant factor {a.local_grad:.4g}: {gets}."
     if op == "max" and len(ins) == 2:
         a, b = ins
         if a.local_grad == b.local_grad:
@@ -458,8 +461,13 @@ def _explain(step: Step) -> str:
         )
     if op == "max":
         (a,) = ins
-        verdict = "it is the larger, so it gets" if a.local_grad else "the constant is larger, so it gets"
-        return f"The max gate routes against a constant: for {_name(a.value)}, {verdict} {a.contribution:.4g}."
+        if a.local_grad == 1.0:
+            verdict = f"{_name(a.value)} is larger than the constant, so it gets the upstream gradient {g}"
+        elif a.local_grad == 0.0:
+            verdict = f"the constant is larger than {_name(a.value)}, so {_name(a.value)} gets 0"
+        else:
+            verdict = f"{_name(a.value)} ties with the constant, so it gets {g} × 0.5 = {a.contribution:.4g}"
+        return f"The max gate routes against a constant: {verdict}."
     if op == "relu":
         (a,) = ins
         if a.local_grad:
@@ -468,13 +476,23 @@ def _explain(step: Step) -> str:
     if op == "exp":
         return f"The exp gate scales by its own output {out.data:.4g}: {gets}."
     if op == "log":
-        return f"The log gate scales by 1/x: {gets}."
+        (a,) = ins
+        return f"The log gate scales by 1/x = 1/{a.value.data:.4g}: {gets}."
+    if op == "pow" and len(ins) == 2:
+        base, k = ins
+        x, n = _name(base.value), _name(k.value)
+        return (
+            f"The pow gate {x}**{n}: the base {x} gets {g} × {n}·{x}^({n}-1) = {g} × {base.local_grad:.4g} = "
+            f"{base.contribution:.4g}, and the exponent {n} gets {g} × {x}^{n}·log {x} = {g} × "
+            f"{k.local_grad:.4g} = {k.contribution:.4g}."
+        )
     if op == "pow":
         return (
-            f"The pow gate scales by its local gradient (k·x^(k-1) for the base, x^k·log x for the exponent): {gets}."
+            f"The pow gate scales by its local gradient, k·x^(k-1) for x raised to a constant k "
+            f"(or a^x·log a for a constant a raised to x): {gets}."
         )
     if op == "tanh":
-        return f"The tanh gate scales by 1 - t² with t = {out.data:.4g}: {gets}."
+        return f"The tanh gate scales by 1 - t² with its output t = {out.data:.4g}: {gets}."
     if op == "sigmoid":
-        return f"The sigmoid gate scales by s·(1 - s) with s = {out.data:.4g}: {gets}."
+        return f"The sigmoid gate scales by s·(1 - s) with its output s = {out.data:.4g}: {gets}."
     return f"The {op} gate: {gets}."
