@@ -1,0 +1,226 @@
+"""Turn a small math expression such as ``2*(x*y + max(z, w))`` into a circuit of Values.
+
+The text is parsed with `ast` and every node is checked against a short whitelist before
+anything is built; nothing is ever passed to `eval` or `exec`. Each gate's output is
+labelled with the source text it came from, so the walkthrough and the picture read well.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gategrad.engine import Value
+
+MAX_LENGTH = 1000  # characters in an expression
+MAX_DEPTH = 100  # levels of nesting in its syntax tree
+MAX_EXPONENT = 1000  # largest |k| for a constant exponent in x**k
+
+FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "exp": Value.exp,
+    "log": Value.log,
+    "max": Value.max,
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+}
+_ARITY = {"max": 2}
+_SYNTAX_NAMES = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripting",
+    ast.Lambda: "lambda",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+}
+_ALLOWED = f"use numbers, names, + - * / **, parentheses and {', '.join(FUNCTIONS)}"
+
+
+class ExpressionError(ValueError):
+    """An expression or a NAME=VALUE that gategrad refuses, with a message saying why."""
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """A parsed expression: its text, the Value it computes, and its named inputs in order of appearance."""
+
+    expression: str
+    output: Value
+    inputs: dict[str, Value]
+
+
+def parse_values(assignments: Sequence[str]) -> dict[str, float]:
+    """Read ``["x=3", "y=-4"]`` as ``{"x": 3.0, "y": -4.0}``, refusing anything else."""
+    values: dict[str, float] = {}
+    for item in assignments:
+        name, sep, number = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ExpressionError(f"{item!r} is not NAME=VALUE (for example x=3 or y=-4)")
+        if name in values:
+            raise ExpressionError(f"{name} is given twice")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise ExpressionError(f"the value of {name} must be a number, got {number.strip()!r}") from None
+    return values
+
+
+def build(expression: str, values: Mapping[str, float]) -> Circuit:
+    """Check `expression`, then build its circuit with one leaf Value per name.
+
+    Every name in the expression needs a value, and every value given must be used (an
+    unused one is most likely a typo). Raises ExpressionError for anything not allowed.
+    """
+    text = expression.strip()
+    tree = _parse(text)
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS]
+    used = list(dict.fromkeys(n.id for n in sorted(names, key=lambda n: (n.lineno, n.col_offset))))
+    missing = [name for name in used if name not in values]
+    if missing:
+        raise ExpressionError(f"no value for {', '.join(missing)}: give each name as NAME=VALUE, e.g. {missing[0]}=1")
+    unused = [name for name in values if name not in used]
+    if unused:
+        raise ExpressionError(f"{', '.join(unused)} given but not used in the expression")
+    inputs = {name: Value(values[name], label=name) for name in used}
+    output = _Builder(text, inputs).build(tree.body)
+    if not isinstance(output, Value):
+        raise ExpressionError("the expression has no names, so there is nothing to differentiate")
+    return Circuit(text, output, inputs)
+
+
+def _parse(text: str) -> ast.Expression:
+    """Parse `text` and check its whole syntax tree before anything is built."""
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    if _parenthesis_depth(text) > MAX_DEPTH:
+        raise ExpressionError(f"the expression nests parentheses more than {MAX_DEPTH} deep")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, RecursionError, MemoryError) as e:
+        reason = e.msg if isinstance(e, SyntaxError) else "it is too deeply nested"
+        raise ExpressionError(f"cannot read the expression: {reason}") from None
+    stack: list[tuple[ast.expr, int]] = [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+        _check(node)
+        children = node.args if isinstance(node, ast.Call) else ast.iter_child_nodes(node)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, ast.expr))
+    return tree
+
+
+def _parenthesis_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _check(node: ast.expr) -> None:
+    """Refuse any syntax outside numbers, names, + - * / **, unary +/- and the functions."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExpressionError(f"only real numbers can be constants, got {node.value!r}")
+    elif isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"{node.id} is a function: call it as {node.id}(...)")
+    elif isinstance(node, ast.BinOp):
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            raise ExpressionError(f"only the operators + - * / ** are allowed: {_ALLOWED}")
+        if isinstance(node.op, ast.Pow) and any(_is_power(n) for n in ast.walk(node.right)):
+            raise ExpressionError("a power inside an exponent (like 2**3**4) is not allowed")
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise ExpressionError(f"only unary minus and plus are allowed: {_ALLOWED}")
+    elif isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        if name not in FUNCTIONS:
+            raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} can be called")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ExpressionError(f"{name}() takes plain arguments only")
+        arity = _ARITY.get(name, 1)
+        if len(node.args) != arity:
+            raise ExpressionError(f"{name}() takes {arity} argument{'s' * (arity > 1)}, got {len(node.args)}")
+    else:
+        syntax = _SYNTAX_NAMES.get(type(node), f"Python's {type(node).__name__} syntax")
+        raise ExpressionError(f"{syntax} is not allowed: {_ALLOWED}")
+
+
+def _is_power(node: ast.AST) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
+
+
+class _Builder:
+    """Walks a checked syntax tree, building Values and labelling each gate with its source text.
+
+    A subexpression without names stays a plain float, which the engine folds into the
+    gate that uses it (``2*x`` is one mul gate); its arithmetic is the engine's float math.
+    """
+
+    def __init__(self, text: str, inputs: dict[str, Value]) -> None:
+        self.text = text
+        self.inputs = inputs
+
+    def build(self, node: ast.expr) -> Value | float:
+        if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))
+            try:
+                return float(node.value)
+            except OverflowError:
+                raise ExpressionError("a number in the expression is too large for a float") from None
+        if isinstance(node, ast.Name):
+            return self.inputs[node.id]
+        if isinstance(node, ast.UnaryOp):
+            operand = self.build(node.operand)
+            return operand if isinstance(node.op, ast.UAdd) else self._label(-operand, node)
+        if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)
+            gate = FUNCTIONS[node.func.id]
+            args = [self.build(a) for a in node.args]
+            constants = [a for a in args if not isinstance(a, Value)]
+            if len(constants) == len(args):
+                return gate(*[Value(c) for c in constants]).data
+            if not isinstance(args[0], Value):  # max(3, x) is x.max(3): max is symmetric
+                args.reverse()
+            return self._label(gate(*args), node)
+        assert isinstance(node, ast.BinOp)
+        return self._binary(node, self.build(node.left), self.build(node.right))
+
+    def _binary(self, node: ast.BinOp, a: Value | float, b: Value | float) -> Value | float:
+        if not isinstance(a, Value) and not isinstance(b, Value):
+            folded = self._binary(node, Value(a), b)
+            assert isinstance(folded, Value)
+            return folded.data
+        op = node.op
+        if isinstance(op, ast.Pow) and not isinstance(b, Value) and abs(b) > MAX_EXPONENT:
+            raise ExpressionError(f"the exponent {b:g} is too large; the limit is {MAX_EXPONENT}")
+        # The engine builds x - y as x + (-y) and x / y as x * y**-1; building them the same
+        # way here gives the -y and y**-1 gates labels of their own.
+        if isinstance(op, ast.Sub) and isinstance(b, Value):
+            op, b = ast.Add(), self._label(-b, node.right, "-{}")
+        elif isinstance(op, ast.Div) and isinstance(b, Value):
+            op, b = ast.Mult(), self._label(b**-1.0, node.right, "1/{}")
+        if isinstance(op, ast.Add):
+            out = a + b
+        elif isinstance(op, ast.Sub):
+            out = a - b
+        elif isinstance(op, ast.Mult):
+            out = a * b
+        elif isinstance(op, ast.Div):
+            out = a / b
+        else:
+            out = a**b
+        return self._label(out, node)
+
+    def _label(self, v: Value | float, node: ast.expr, template: str = "{}") -> Value | float:
+        """Label a new gate's output with the source text of `node`, put into `template`."""
+        if isinstance(v, Value) and not v.label:
+            text = ast.get_source_segment(self.text, node) or ""
+            if template != "{}" and isinstance(node, (ast.BinOp, ast.UnaryOp)):
+                text = f"({text})"
+            v.label = template.format(text)
+        return v
