@@ -1,0 +1,275 @@
+"""Pictures of a circuit with Graphviz: the whole circuit, and one frame per backward step.
+
+Each Value is a record node (label | data | grad) and each gate a small node with its
+symbol, with edges in the direction data flows. Node colours tell inputs (leaves you
+created, light blue), parameters (leaves you pass in `params`, amber) and intermediates
+(gate outputs, white) apart; the output has a bold border. Building a picture needs only
+the `graphviz` Python package; rendering it needs Graphviz's `dot` program.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from gategrad.engine import Step, Value
+from gategrad.walkthrough import forward_order
+
+MAX_NODES = 200
+SYMBOLS = {
+    "add": "+",
+    "mul": "×",
+    "max": "max",
+    "relu": "relu",
+    "exp": "exp",
+    "log": "log",
+    "pow": "**",
+    "tanh": "tanh",
+    "sigmoid": "σ",
+}
+KIND_COLORS = {"input": "#dbeafe", "parameter": "#fde68a", "intermediate": "white"}
+ACTIVE = "#f97316"  # the gate of the current step and the edges carrying its gradients
+_SIGN_COLORS = {1: "#2563eb", -1: "#dc2626", 0: "#9ca3af"}  # positive, negative, zero gradient
+
+
+class GraphvizNotInstalled(RuntimeError):
+    """Rendering needs Graphviz's `dot` program and it is not on PATH."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "rendering needs the Graphviz program `dot`, which is not on PATH: install Graphviz "
+            "(apt-get install graphviz, brew install graphviz, or https://graphviz.org/download/) and try again"
+        )
+
+
+class CircuitGraph(graphviz.Digraph):
+    """A graphviz.Digraph whose rendering says how to install Graphviz when `dot` is missing.
+
+    Jupyter displays it inline through `pipe`, so that path explains itself too.
+    """
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotInstalled() from None
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotInstalled() from None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture of the walkthrough and the sentence that goes with it.
+
+    The first frame is the forward pass (`step` is None); each later one is a backward
+    step, with its gate and the edges carrying its gradients drawn in `ACTIVE`.
+    """
+
+    graph: CircuitGraph
+    caption: str
+    step: Step | None
+
+
+def draw_dot(
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int = MAX_NODES,
+    params: Collection[Value] = (),
+    color_grads: bool = False,
+) -> CircuitGraph:
+    """The circuit that computes `root`, as a Graphviz graph (it displays inline in Jupyter).
+
+    Leaves in `params` (e.g. a model's parameters) are drawn as parameters, other leaves as
+    inputs. With `color_grads`, each Value's border shows its gradient: blue positive, red
+    negative, thicker for a larger size. Refuses a circuit of more than `max_nodes` Values.
+    """
+    nodes = _nodes(root, max_nodes)
+    grads = {v: f"grad {v.grad:.4g}" for v in nodes} if show_grad else {}
+    return _draw(nodes, grads, params, format, rankdir, color_grads=color_grads)
+
+
+def walkthrough_frames(
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    max_nodes: int = MAX_NODES,
+    params: Collection[Value] = (),
+) -> list[Frame]:
+    """The forward pass, then one frame per step of `root.backward_steps()`.
+
+    A gradient is shown once it is final, "so far" while gates that use the Value have yet
+    to run, and "?" before any gradient has reached it. The Values' own `grad`s are left
+    as they were, so drawing the walk does not count as a backward pass.
+    """
+    nodes = _nodes(root, max_nodes)
+    unknown = {v: "grad ?" for v in nodes}
+    frames = [
+        Frame(
+            _draw(nodes, unknown, params, format, rankdir),
+            "The forward pass: each value is computed from its inputs; no gradient is known yet.",
+            None,
+        )
+    ]
+    users = Counter(child for v in nodes for child in set(v.children))  # gates still to pass a gradient back
+    reached = {root}
+    saved = [(v, v.grad) for v in nodes]
+    try:
+        for v in nodes:
+            v.grad = 0.0
+        steps = root.backward_steps()
+        for k, step in enumerate(steps, start=1):
+            for child in set(step.output.children):
+                users[child] -= 1
+                reached.add(child)
+            grads = {v: _grad_so_far(v, v in reached, users[v]) for v in nodes}
+            graph = _draw(nodes, grads, params, format, rankdir, step)
+            frames.append(Frame(graph, f"Step {k}: {step.explanation}", step))
+    finally:
+        for v, g in saved:
+            v.grad = g
+    return frames
+
+
+def render_walkthrough(
+    root: Value,
+    directory: str | Path,
+    format: str = "svg",
+    rankdir: str = "LR",
+    max_nodes: int = MAX_NODES,
+    params: Collection[Value] = (),
+) -> list[Path]:
+    """Render `walkthrough_frames(root)` into `directory` as frame-000.svg, frame-001.svg, ...
+
+    Frame 0 is the forward pass and frame k the k-th backward step; returns the paths.
+    """
+    frames = walkthrough_frames(root, format, rankdir, max_nodes, params)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, frame in enumerate(frames):
+        path = out / f"frame-{k:03d}.{format}"
+        path.write_bytes(frame.graph.pipe())
+        paths.append(path)
+    return paths
+
+
+def _nodes(root: Value, max_nodes: int) -> list[Value]:
+    nodes = forward_order(root)
+    if len(nodes) > max_nodes:
+        raise ValueError(
+            f"the circuit has {len(nodes)} values, more than max_nodes={max_nodes}, too many to read in one "
+            "picture: draw less (one sample's forward pass instead of a whole batch's loss, or a smaller "
+            "network), or pass a larger max_nodes"
+        )
+    return nodes
+
+
+def _grad_so_far(v: Value, reached: bool, users_left: int) -> str:
+    if not reached:
+        return "grad ?"
+    if users_left:
+        return f"grad {v.grad:.4g} so far"
+    return f"grad {v.grad:.4g}"
+
+
+def _draw(
+    nodes: Sequence[Value],
+    grads: dict[Value, str],
+    params: Collection[Value],
+    format: str,
+    rankdir: str,
+    active: Step | None = None,
+    color_grads: bool = False,
+) -> CircuitGraph:
+    """The picture: a record per Value showing its text from `grads`, and a node per gate."""
+    graph = CircuitGraph(
+        format=format,
+        graph_attr={"rankdir": rankdir},
+        node_attr={"fontname": "Helvetica"},
+        edge_attr={"fontname": "Helvetica"},
+    )
+    param_ids = {id(p) for p in params}
+    largest = max(abs(v.grad) for v in nodes) or 1.0
+    index = {v: i for i, v in enumerate(nodes)}
+    for i, v in enumerate(nodes):
+        kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
+        is_active = active is not None and v is active.output
+        is_root = i == len(nodes) - 1
+        fields = [_escape(v.label)] if v.label else []
+        fields.append(f"data {v.data:.4g}")
+        if v in grads:
+            fields.append(grads[v])
+        border = {"color": "black", "penwidth": "2" if is_root else "1"}
+        if color_grads:
+            sign = (v.grad > 0) - (v.grad < 0)
+            border = {"color": _SIGN_COLORS[sign], "penwidth": f"{1 + 3 * abs(v.grad) / largest:.2f}"}
+        if is_active:
+            border = {"color": ACTIVE, "penwidth": "2.5"}
+        classes = f"value {kind}" + (" output" if is_root else "")
+        label = "{ " + " | ".join(fields) + " }"
+        graph.node(
+            f"v{i}",
+            label,
+            shape="record",
+            style="filled",
+            fillcolor=KIND_COLORS[kind],
+            tooltip=kind,
+            **border,
+            **{"class": classes},
+        )
+        if not v.children:
+            continue
+        text = _gate_text(v)
+        graph.node(
+            f"g{i}",
+            text,
+            shape="circle" if len(text) <= 2 else "ellipse",
+            style="filled",
+            fillcolor=ACTIVE if is_active else "#f3f4f6",
+            fontsize="12",
+            **{"class": "gate active" if is_active else "gate"},
+        )
+        if active is not None and is_active:
+            graph.edge(f"g{i}", f"v{i}", color=ACTIVE, penwidth="2.5", dir="back", **{"class": "active"})
+            for child, given in zip(v.children, active.inputs):
+                graph.edge(
+                    f"v{index[child]}",
+                    f"g{i}",
+                    label=f"{given.contribution:.4g}",
+                    color=ACTIVE,
+                    fontcolor=ACTIVE,
+                    penwidth="2.5",
+                    dir="back",  # the arrow points the way the gradient flows
+                    **{"class": "active"},
+                )
+        else:
+            graph.edge(f"g{i}", f"v{i}")
+            for child in v.children:
+                graph.edge(f"v{index[child]}", f"g{i}")
+    return graph
+
+
+def _gate_text(v: Value) -> str:
+    """The gate's symbol, with a folded constant factor where the engine recorded one."""
+    symbol = SYMBOLS.get(v.op, v.op)
+    if v.op == "mul" and len(v.children) == 1:
+        return f"{symbol} {v.local_grads[0]:.4g}"
+    return symbol
+
+
+def _escape(text: str) -> str:
+    """Backslash the characters that mean something inside a Graphviz record label."""
+    for ch in '\\{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
