@@ -127,8 +127,7 @@ def walkthrough_frames(
     try:
         for v in nodes:
             v.grad = 0.0
-        steps = root.backward_steps()
-        for k, step in enumerate(steps, start=1):
+        for k, step in enumerate(root.backward_steps(), start=1):
             for child in set(step.output.children):
                 users[child] -= 1
                 reached.add(child)
