@@ -47,7 +47,7 @@ def make_spiral(
     _check(n_per_class, noise, minimum=1)
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
         raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
-    rng = random.Random(seed)
+    rng = _rng(seed)
     X, y = [], []
     for c in range(classes):
         radii = _linspace(0.0, 1.0, n_per_class, endpoint=True)
@@ -62,8 +62,15 @@ def make_spiral(
 def _check(n: int, noise: float, minimum: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
         raise ValueError(f"the number of points must be an integer >= {minimum}, got {n!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+
+
+def _rng(seed: int) -> random.Random:
+    """A generator of its own, so the same seed gives the same data (None would not)."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    return random.Random(seed)
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool) -> list[float]:
@@ -74,7 +81,7 @@ def _linspace(start: float, stop: float, n: int, endpoint: bool) -> list[float]:
 
 
 def _noisy_shuffle(X: list[list[float]], y: list[int], noise: float, seed: int) -> tuple[list[list[float]], list[int]]:
-    rng = random.Random(seed)
+    rng = _rng(seed)
     X = [[x0 + rng.gauss(0.0, noise), x1 + rng.gauss(0.0, noise)] for x0, x1 in X]
     order = list(range(len(X)))
     rng.shuffle(order)
