@@ -16,9 +16,12 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from itertools import repeat
+from operator import add
+from typing import cast
 
 _new = object.__new__
-_ONES: dict[int, tuple[float, ...]] = {}
 
 
 class Value:
@@ -28,16 +31,26 @@ class Value:
     order and `local_grads` the gate's derivative with respect to each of them.
     """
 
-    # Hot path: __slots__ and the module-level `_gate` constructor below keep a node at
-    # six fields and skip __init__'s checks, which is most of what makes a gate cheap.
-    __slots__ = ("data", "grad", "label", "op", "children", "local_grads")
+    # Hot path: __slots__ and building nodes without __init__'s checks (see `_gate`) keep a
+    # node small and cheap. A gate's inputs and local gradients live in one tuple, `_edges`
+    # = (child, local_grad, child, local_grad, ...): one allocation per node instead of two.
+    __slots__ = ("data", "grad", "label", "op", "_edges")
 
     data: float
     grad: float
     label: str
     op: str
-    children: tuple[Value, ...]
-    local_grads: tuple[float, ...]
+    _edges: tuple
+
+    @property
+    def children(self) -> tuple[Value, ...]:
+        """The gate's inputs, in order (empty for a leaf)."""
+        return self._edges[::2]
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d self / d child for each input, recorded when the gate ran."""
+        return self._edges[1::2]
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
@@ -48,8 +61,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.children = ()
-        self.local_grads = ()
+        self._edges = ()
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -57,44 +69,71 @@ class Value:
 
     # ---- primitive gates: each computes its output and its local gradients together ----
 
+    # Hot path: add, mul and relu build their node inline, as `_gate` does, saving a call.
+
     def __add__(self, other: Value | float) -> Value:
+        out = _new(Value)
         if isinstance(other, Value):
-            return _gate(self.data + other.data, "add", (self, other), (1.0, 1.0))
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        return _gate(self.data + c, "add", (self,), (1.0,))
+            out.data = self.data + other.data
+            out._edges = (self, 1.0, other, 1.0)
+        else:
+            c = _constant(other)
+            if c is None:
+                return NotImplemented
+            out.data = self.data + c
+            out._edges = (self, 1.0)
+        out.grad = 0.0
+        out.label = ""
+        out.op = "add"
+        return out
 
     __radd__ = __add__
 
     @staticmethod
     def sum(values: Iterable[Value | float]) -> Value:
         """One add gate over all of `values` (every local gradient is 1), summed left to right."""
-        children = []
-        total = 0.0
-        for v in values:
-            if isinstance(v, Value):
-                children.append(v)
-                total += v.data
-            else:
-                c = _constant(v)
-                if c is None:
+        items = tuple(values)
+        children: Sequence[Value]
+        if all(map(isinstance, items, repeat(Value))):  # hot path: a neuron's sum, all Values
+            children = cast("tuple[Value, ...]", items)
+            terms = [v.data for v in children]
+        else:
+            children, terms = [], []
+            for v in items:
+                if isinstance(v, Value):
+                    children.append(v)
+                    terms.append(v.data)
+                elif (c := _constant(v)) is not None:
+                    terms.append(c)
+                else:
                     raise TypeError(f"Value.sum needs Values or real numbers, got {type(v).__name__}: {v!r}")
-                total += c
-        n = len(children)
-        ones = _ONES.get(n)
-        if ones is None:
-            ones = _ONES[n] = (1.0,) * n
-        return _gate(total, "add", tuple(children), ones)
+        total = reduce(add, terms, 0.0)  # left to right, as a chain of binary adds would
+        edges: list[Value | float] = [1.0] * (2 * len(children))
+        edges[::2] = children
+        out = _new(Value)
+        out.data = total
+        out.grad = 0.0
+        out.label = ""
+        out.op = "add"
+        out._edges = tuple(edges)
+        return out
 
     def __mul__(self, other: Value | float) -> Value:
+        out = _new(Value)
         if isinstance(other, Value):
             a, b = self.data, other.data
-            return _gate(a * b, "mul", (self, other), (b, a))
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        return _gate(self.data * c, "mul", (self,), (c,))
+            out.data = a * b
+            out._edges = (self, b, other, a)
+        else:
+            c = _constant(other)
+            if c is None:
+                return NotImplemented
+            out.data = self.data * c
+            out._edges = (self, c)
+        out.grad = 0.0
+        out.label = ""
+        out.op = "mul"
+        return out
 
     __rmul__ = __mul__
 
@@ -112,7 +151,13 @@ class Value:
     def relu(self) -> Value:
         """max(x, 0) with PyTorch's gradient at the kink: relu'(0) = 0."""
         x = self.data
-        return _gate(0.0 if x <= 0.0 else x, "relu", (self,), (1.0,) if x > 0.0 else (0.0,))
+        out = _new(Value)
+        out.data = 0.0 if x <= 0.0 else x
+        out.grad = 0.0
+        out.label = ""
+        out.op = "relu"
+        out._edges = (self, 0.0 if x <= 0.0 else 1.0)
+        return out
 
     def exp(self) -> Value:
         """e**x; its local gradient is its own output."""
@@ -198,7 +243,8 @@ class Value:
             # Hot path: the whole chain rule, one multiply-add per edge.
             for v in order:
                 g = v.grad
-                for child, local in zip(v.children, v.local_grads):
+                edges = iter(v._edges)
+                for child, local in zip(edges, edges):
                     child.grad += local * g
             for v, g in earlier:
                 v.grad += g
@@ -239,7 +285,7 @@ class Value:
         An iterative depth-first search, so a million-gate chain needs no recursion; leaves
         are left out since they pass nothing on.
         """
-        if not self.children:
+        if not self._edges:
             return []
         order = []
         seen = set()
@@ -251,8 +297,8 @@ class Value:
             elif v not in seen:
                 seen.add(v)
                 stack.append((v,))
-                for child in v.children:
-                    if child.children and child not in seen:
+                for child in v._edges[::2]:
+                    if child._edges and child not in seen:
                         stack.append(child)
         order.reverse()
         return order
@@ -289,8 +335,7 @@ def _gate(data: float, op: str, children: tuple[Value, ...], local_grads: tuple[
     out.grad = 0.0
     out.label = ""
     out.op = op
-    out.children = children
-    out.local_grads = local_grads
+    out._edges = tuple(x for pair in zip(children, local_grads) for x in pair)
     return out
 
 
