@@ -10,7 +10,7 @@ the `graphviz` Python package; rendering it needs Graphviz's `dot` program.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,12 +71,14 @@ class Frame:
     """One picture of the walkthrough and the sentence that goes with it.
 
     The first frame is the forward pass (`step` is None); each later one is a backward
-    step, with its gate and the edges carrying its gradients drawn in `ACTIVE`.
+    step, with its gate and the edges carrying its gradients drawn in `ACTIVE`. `grads` is
+    the gradient each Value's record shows: "?", "2 so far" or the final "2".
     """
 
     graph: CircuitGraph
     caption: str
     step: Step | None
+    grads: Mapping[Value, str]
 
 
 def draw_dot(
@@ -95,7 +97,7 @@ def draw_dot(
     negative, thicker for a larger size. Refuses a circuit of more than `max_nodes` Values.
     """
     nodes = _nodes(root, max_nodes)
-    grads = {v: f"grad {v.grad:.4g}" for v in nodes} if show_grad else {}
+    grads = {v: f"{v.grad:.4g}" for v in nodes} if show_grad else {}
     return _draw(nodes, grads, params, format, rankdir, color_grads=color_grads)
 
 
@@ -113,12 +115,13 @@ def walkthrough_frames(
     as they were, so drawing the walk does not count as a backward pass.
     """
     nodes = _nodes(root, max_nodes)
-    unknown = {v: "grad ?" for v in nodes}
+    unknown = {v: "?" for v in nodes}
     frames = [
         Frame(
             _draw(nodes, unknown, params, format, rankdir),
             "The forward pass: each value is computed from its inputs; no gradient is known yet.",
             None,
+            unknown,
         )
     ]
     users = Counter(child for v in nodes for child in set(v.children))  # gates still to pass a gradient back
@@ -133,7 +136,7 @@ def walkthrough_frames(
                 reached.add(child)
             grads = {v: _grad_so_far(v, v in reached, users[v]) for v in nodes}
             graph = _draw(nodes, grads, params, format, rankdir, step)
-            frames.append(Frame(graph, f"Step {k}: {step.explanation}", step))
+            frames.append(Frame(graph, f"Step {k}: {step.explanation}", step, grads))
     finally:
         for v, g in saved:
             v.grad = g
@@ -176,10 +179,10 @@ def _nodes(root: Value, max_nodes: int) -> list[Value]:
 
 def _grad_so_far(v: Value, reached: bool, users_left: int) -> str:
     if not reached:
-        return "grad ?"
+        return "?"
     if users_left:
-        return f"grad {v.grad:.4g} so far"
-    return f"grad {v.grad:.4g}"
+        return f"{v.grad:.4g} so far"
+    return f"{v.grad:.4g}"
 
 
 def _draw(
@@ -208,7 +211,7 @@ def _draw(
         fields = [_escape(v.label)] if v.label else []
         fields.append(f"data {v.data:.4g}")
         if v in grads:
-            fields.append(grads[v])
+            fields.append(f"grad {grads[v]}")
         border = {"color": "black", "penwidth": "2" if is_root else "1"}
         if color_grads:
             sign = (v.grad > 0) - (v.grad < 0)
