@@ -234,12 +234,7 @@ class Value:
         it twice gives every node exactly twice the gradient of one call.
         """
         with _gc_paused():
-            order = self._gates_in_backward_order()
-            # Set aside gradients left by earlier calls so only this call's gradient flows.
-            earlier = [(v, v.grad) for v in order if v.grad]
-            for v, _ in earlier:
-                v.grad = 0.0
-            self.grad += 1.0
+            order, earlier = self._begin_backward()
             # Hot path: the whole chain rule, one multiply-add per edge.
             for v in order:
                 g = v.grad
@@ -256,11 +251,7 @@ class Value:
         leaves exactly the gradients backward() would.
         """
         with _gc_paused():
-            order = self._gates_in_backward_order()
-            earlier = [(v, v.grad) for v in order if v.grad]
-            for v, _ in earlier:
-                v.grad = 0.0
-            self.grad += 1.0
+            order, earlier = self._begin_backward()
         for v in order:
             g = v.grad
             inputs = []
@@ -270,6 +261,19 @@ class Value:
             yield Step(v.op, v, g, tuple(inputs))
         for v, g in earlier:
             v.grad += g
+
+    def _begin_backward(self) -> tuple[list[Value], list[tuple[Value, float]]]:
+        """The gates in backward order, earlier calls' gradients set aside, this Value seeded with 1.
+
+        Setting aside what a gate's `grad` already holds lets only this call's gradient flow
+        on; the caller adds the set-aside gradients back at the end.
+        """
+        order = self._gates_in_backward_order()
+        earlier = [(v, v.grad) for v in order if v.grad]
+        for v, _ in earlier:
+            v.grad = 0.0
+        self.grad += 1.0
+        return order, earlier
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on this Value and every node it was computed from."""
