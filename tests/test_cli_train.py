@@ -1,0 +1,199 @@
+"""`gategrad train` and `gategrad eval`: their numbers, their files, and one-line errors."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gategrad import nn
+from gategrad.cli import main
+from gategrad.data import make_moons
+
+SMALL_MOONS = ["train", "--dataset", "moons", "--hidden", "8", "--steps", "30", "--quiet"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def printed(out):
+    """The `name: value` lines of the output, as a dict."""
+    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+
+
+def test_train_prints_the_loss_and_accuracy_of_the_documented_defaults(capsys):
+    code, out, err = run(capsys, *SMALL_MOONS)
+    assert code == 0 and err == ""
+    assert list(printed(out)) == ["loss", "accuracy"]
+
+    # The same run on the API: hinge on labels -1/+1, SGD lr 1.0 falling to 0.1, 1e-4 L2, seed 0.
+    X, y = make_moons(100, noise=0.1, seed=0)
+    labels = [2 * c - 1 for c in y]
+    model = nn.MLP(2, [8, 1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=1.0)
+    nn.fit(model, X, labels, nn.hinge_loss, opt, 30, alpha=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 30, quiet=True)
+    scores = [model(x) for x in X]
+    loss = nn.hinge_loss(scores, labels) + nn.l2_penalty(model.parameters(), 1e-4)
+    assert printed(out) == {"loss": f"{loss.data:.6g}", "accuracy": f"{nn.accuracy(scores, labels):.2f}"}
+    assert printed(out)["accuracy"] == "0.86"  # measured
+
+
+def test_train_learns_xor_with_a_tanh_net_bce_and_adam(capsys):
+    argv = ["train", "--dataset", "xor", "--hidden", "4", "--activation", "tanh", "--loss", "bce"]
+    code, out, _ = run(capsys, *argv, "--optimizer", "adam", "--lr", "0.1", "--quiet")
+    assert code == 0
+    assert printed(out)["accuracy"] == "1.00"
+    assert float(printed(out)["loss"]) < 0.05  # measured: 0.0179
+
+
+def test_a_saved_model_evaluates_to_the_accuracy_train_printed(capsys, tmp_path):
+    path = tmp_path / "model.json"
+    code, out, _ = run(capsys, *SMALL_MOONS, "--save", str(path))
+    assert code == 0 and out.splitlines()[-1] == f"saved the model to {path}"
+    assert nn.load(path).config() == {"nin": 2, "nouts": [8, 1], "activation": "relu"}
+
+    code, evaluated, err = run(capsys, "eval", "--model", str(path), "--dataset", "moons")
+    assert code == 0 and err == ""
+    assert evaluated == f"accuracy: {printed(out)['accuracy']}\n"
+
+    # Another seed draws fresh points from the same moons.
+    X, y = make_moons(100, noise=0.1, seed=7)
+    model = nn.load(path)
+    expected = nn.accuracy([model(x) for x in X], y)
+    _, fresh, _ = run(capsys, "eval", "--model", str(path), "--dataset", "moons", "--seed", "7")
+    assert fresh == f"accuracy: {expected:.2f}\n"
+
+
+def test_cross_entropy_and_one_hot_mse_use_one_output_per_class(capsys, tmp_path):
+    for loss in ("cross_entropy", "mse"):
+        path = tmp_path / f"{loss}.json"
+        argv = ["train", "--dataset", "spiral", "--hidden", "4", "--steps", "3", "--loss", loss, "--quiet"]
+        assert run(capsys, *argv, "--save", str(path))[0] == 0
+        assert nn.load(path).config()["nouts"] == [4, 3]
+        code, out, _ = run(capsys, "eval", "--model", str(path), "--dataset", "spiral")
+        assert code == 0 and out.startswith("accuracy: ")
+
+
+def test_plot_draws_a_png(capsys, tmp_path):
+    path = tmp_path / "boundary.png"
+    code, out, err = run(capsys, "train", "--dataset", "xor", "--hidden", "4", "--steps", "5", "--plot", str(path))
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"saved the decision boundary to {path}"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    code, out, err = run(capsys, *SMALL_MOONS, "--plot", str(tmp_path / "b.png"))
+    assert code == 2 and out == ""
+    assert err == "error: train: --plot needs matplotlib; install it with: pip install 'gategrad[plot]'\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_progress_bar_shows_on_a_terminal_unless_quiet(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["train", "--dataset", "xor", "--hidden", "2", "--steps", "4"]) == 0
+    assert "4/4" in terminal.getvalue() and "loss=" in terminal.getvalue() and "accuracy=" in terminal.getvalue()
+    terminal.truncate(0)
+    assert main(["train", "--dataset", "xor", "--hidden", "2", "--steps", "4", "--quiet"]) == 0
+    assert terminal.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["train", "--hidden", "16,x"],
+            "argument --hidden: expected layer sizes such as 16,16, got '16,x'",
+        ),
+        (
+            ["train", "--hidden", "16,0"],
+            "argument --hidden: layer sizes must be at least 1, got '16,0'",
+        ),
+        (["train", "--steps", "0"], "argument --steps: must be at least 1, got 0"),
+        (["train", "--lr", "nan"], "argument --lr: must be a finite number >= 0, got nan"),
+        (["train", "--dataset", "iris"], "argument --dataset: invalid choice: 'iris'"),
+        (
+            ["train", "--dataset", "spiral", "--loss", "hinge"],
+            "--loss hinge needs two classes, the dataset has 3; use cross_entropy",
+        ),
+        (["train", "--batch-size", "101"], "--batch-size 101 is more than the 100 points of moons"),
+        (
+            ["train", "--save", "no/such/folder/m.json"],
+            "--save no/such/folder/m.json: the folder no/such/folder does not exist",
+        ),
+        (["eval", "--dataset", "moons"], "the following arguments are required: --model"),
+        (
+            ["eval", "--model", "no/such/model.json", "--dataset", "moons"],
+            "cannot read the model file no/such/model.json: No such file or directory",
+        ),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("error: ") and message in err
+
+
+def _model_text(tmp_path):
+    nn.MLP(2, [3, 1], seed=1).save(tmp_path / "good.json")
+    return (tmp_path / "good.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (lambda good: good[: len(good) // 2].encode(), "invalid or truncated JSON"),
+        (lambda good: bytes(range(256)), "not UTF-8 text"),
+        (lambda good: b'{"name": "not a model"}', 'no "format": "gategrad-model" field'),
+        (lambda good: good.replace('"relu"', '"swish"').encode(), "activation must be one of relu, tanh"),
+    ],
+    ids=["truncated", "random-bytes", "foreign", "bad-architecture"],
+)
+def test_a_broken_model_file_exits_2_with_one_line_naming_it(capsys, tmp_path, content, problem):
+    path = tmp_path / "broken.json"
+    path.write_bytes(content(_model_text(tmp_path)))
+    code, out, err = run(capsys, "eval", "--model", str(path), "--dataset", "moons")
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: eval: {path}: not a gategrad model file (")
+    assert problem in err and len(err.splitlines()) == 1
+
+
+def test_a_model_that_does_not_fit_the_dataset_is_refused(capsys, tmp_path):
+    nn.MLP(2, [3, 3], seed=1).save(tmp_path / "three.json")
+    nn.MLP(3, [1], seed=1).save(tmp_path / "wide.json")
+    _, _, err = run(capsys, "eval", "--model", str(tmp_path / "three.json"), "--dataset", "moons")
+    assert err == f"error: eval: {tmp_path / 'three.json'}: the model has 3 outputs, moons has 2 classes\n"
+    _, _, err = run(capsys, "eval", "--model", str(tmp_path / "wide.json"), "--dataset", "xor")
+    assert err == f"error: eval: {tmp_path / 'wide.json'}: the model takes 3 inputs, the points of xor have 2\n"
+
+
+def test_the_console_command_reports_a_broken_file_without_a_traceback(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text('{"format": "gategrad-model", "version": 1, "model": "MLP"')
+    result = subprocess.run(
+        [sys.executable, "-m", "gategrad.cli", "eval", "--model", str(path), "--dataset", "moons"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: eval: {path}: not a gategrad model file (invalid or truncated JSON")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_train_save_is_valid_json_with_every_parameter(capsys, tmp_path):
+    path = tmp_path / "m.json"
+    assert run(capsys, "train", "--dataset", "xor", "--hidden", "3", "--steps", "2", "--save", str(path))[0] == 0
+    doc = json.loads(path.read_text())
+    assert (doc["format"], doc["version"], doc["model"]) == ("gategrad-model", 1, "MLP")
+    assert len(doc["parameters"]) == 3 * 3 + 4 * 1
