@@ -1,0 +1,178 @@
+"""The stepper page of cs231n's max circuit: its steps, its table, and nothing it would load from the network."""
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from gategrad import Value
+from gategrad.expr import build
+from gategrad.viz import Stepper
+
+VALUES = {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0}
+
+
+@pytest.fixture
+def circuit():
+    """cs231n's 2*(x*y + max(z, w)) at x=3, y=-4, z=2, w=-1: gradients x -8, y 6, z 2, w 0."""
+    return build("2*(x*y+max(z,w))", VALUES)
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory):
+    """The saved stepper page of the max circuit (built once: each frame is a run of `dot`)."""
+    path = Stepper(build("2*(x*y+max(z,w))", VALUES).output).save(tmp_path_factory.mktemp("page") / "s.html")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def slides(html):
+    return Page(html).slides()
+
+
+@pytest.fixture
+def sentences():
+    """The engine's sentence for each backward step, in order."""
+    return [s.explanation for s in build("2*(x*y+max(z,w))", VALUES).output.backward_steps()]
+
+
+class Page(HTMLParser):
+    """Every element's attributes, the text of <style>, and the JSON of the slides."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.attrs: list[tuple[str, dict[str, str | None]]] = []
+        self.style = ""
+        self.data = ""
+        self._in = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        self.attrs.append((tag, found))
+        self._in = "data" if found.get("data-part") == "data" else tag
+
+    def handle_data(self, data):
+        if self._in == "style":
+            self.style += data
+        elif self._in == "data":
+            self.data += data
+
+    def handle_endtag(self, tag):
+        self._in = ""
+
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a in self.attrs if a.get("id")}
+
+    def slides(self) -> list[dict]:
+        return json.loads(self.data)
+
+
+def resource_refs(html: str) -> list[str]:
+    """Whatever in `html` a browser could fetch: src/href attributes, CSS url() and @import."""
+    page = Page(html)
+    refs = [f"{name}={value}" for _, a in page.attrs for name, value in a.items() if name in ("src", "href")]
+    return refs + re.findall(r"url\(|@import", page.style)
+
+
+def saved(stepper: Stepper, tmp_path) -> str:
+    return stepper.save(tmp_path / "stepper.html").read_text(encoding="utf-8")
+
+
+def test_the_saved_page_has_the_controls_under_their_plain_ids(html):
+    ids = Page(html).ids()
+    assert {"prev", "next", "play", "step", "explanation"} <= ids
+
+
+def test_before_any_script_runs_the_page_shows_step_1_the_forward_pass(html):
+    assert '<span id="step" data-part="step">1 / 5</span>' in html
+    assert (
+        'id="explanation" data-part="explanation">The forward pass: each value is computed from its inputs; '
+        "no gradient is known yet.</p>" in html
+    )
+    assert '<tr><td>x</td><td data-part="grad">?</td></tr>' in html
+
+
+def test_step_1_is_the_forward_pass_and_then_one_step_per_gate_in_the_engines_words(slides, sentences):
+    assert [s["heading"] for s in slides] == [
+        "Forward pass",
+        "Backward pass, gate 1 of 4: mul",
+        "Backward pass, gate 2 of 4: add",
+        "Backward pass, gate 3 of 4: mul",
+        "Backward pass, gate 4 of 4: max",
+    ]
+    assert [s["explanation"] for s in slides[1:]] == sentences
+
+
+def test_the_table_shows_each_inputs_gradient_as_far_as_it_is_known(slides):
+    assert [s["grads"] for s in slides] == [
+        ["?", "?", "?", "?"],
+        ["?", "?", "?", "?"],
+        ["?", "?", "?", "?"],
+        ["-8", "6", "?", "?"],
+        ["-8", "6", "2", "0"],
+    ]
+
+
+def test_an_input_used_by_two_gates_is_so_far_until_both_have_run(tmp_path):
+    circuit = build("x*y + x", {"x": 2.0, "y": 5.0})
+    slides = Page(saved(Stepper(circuit.output), tmp_path)).slides()
+    assert [s["grads"] for s in slides] == [["?", "?"], ["1 so far", "?"], ["6", "2"]]
+
+
+def test_the_last_step_shows_the_gradients_backward_computes(slides, circuit):
+    circuit.output.backward()
+    assert slides[-1]["grads"] == [f"{v.grad:.4g}" for v in circuit.inputs.values()]
+    assert "grad &#45;8" in slides[-1]["svg"]  # Graphviz writes a minus sign as &#45;
+
+
+def test_building_the_stepper_leaves_the_grads_alone(circuit):
+    Stepper(circuit.output)
+    assert [v.grad for v in circuit.inputs.values()] == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_the_page_loads_nothing_from_anywhere(html, slides):
+    assert resource_refs(html) == []
+    for slide in slides:
+        assert resource_refs(slide["svg"]) == []
+    assert "http:" not in html
+    assert "https:" not in html
+    assert "//" not in html
+
+
+def test_the_frames_are_inline_svg_without_prolog_comments_ids_or_namespaces(slides):
+    svg = slides[2]["svg"]
+    assert svg.startswith('<svg width="') and svg.endswith("</svg>")
+    assert re.match(r'<svg width="\d+px" height="\d+px"', svg)
+    for leftover in ("<?xml", "<!DOCTYPE", "<!--", "<title>", " id=", "xmlns"):
+        assert leftover not in svg
+    assert '<g class="node gate active">' in svg
+
+
+def test_a_label_is_shown_as_text_never_as_markup(tmp_path):
+    label = '</script><img src="//evil.example/x.png"><script>alert(1)</script>'
+    html = saved(Stepper(Value(2.0, label) * 3), tmp_path)
+    page = Page(html)
+    assert [tag for tag, _ in page.attrs].count("script") == 2
+    assert "img" not in [tag for tag, _ in page.attrs]
+    assert resource_refs(html) == []
+    assert "<tr><td>&lt;/script&gt;&lt;img src=&quot;//evil.example/x.png&quot;&gt;" in html
+    assert page.slides()[0]["svg"].count("&lt;img src=&quot;//evil.example/x.png&quot;&gt;") == 1
+
+
+def test_in_a_notebook_each_stepper_gets_ids_of_its_own(circuit):
+    stepper = Stepper(circuit.output)
+    first, second = Page(stepper._repr_html_()).ids(), Page(stepper._repr_html_()).ids()
+    assert not first & second
+    assert not {"prev", "next", "play", "step", "explanation"} & first
+    (prefix,) = {i.removesuffix("stepper") for i in first if i.endswith("stepper")}
+    assert {f"{prefix}{part}" for part in ("prev", "next", "play", "step", "explanation")} <= first
+
+
+def test_saving_replaces_the_file_and_leaves_no_temporary_file(circuit, tmp_path):
+    path = tmp_path / "stepper.html"
+    path.write_text("old")
+    assert Stepper(circuit.output).save(path) == path
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["stepper.html"]
