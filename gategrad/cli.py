@@ -46,6 +46,9 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name, e.g. x=3 y=-4")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     explain.add_argument("--svg-dir", type=Path, metavar="DIR", help="also write one SVG frame per step into DIR")
+    explain.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write a page that steps through the walk in a browser"
+    )
     explain.set_defaults(run=_explain)
 
 
@@ -55,9 +58,12 @@ def _explain(args: argparse.Namespace) -> int:
     except expr.ExpressionError as e:
         raise CommandError(f"explain: {e}") from None
     paths = []
-    if args.svg_dir is not None:
+    if args.svg_dir is not None or args.html is not None:
         try:
-            paths = viz.render_walkthrough(circuit.output, args.svg_dir)
+            if args.svg_dir is not None:
+                paths = viz.render_walkthrough(circuit.output, args.svg_dir)
+            if args.html is not None:
+                viz.Stepper(circuit.output).save(args.html)
         except (viz.GraphvizNotInstalled, ValueError, OSError) as e:
             print(f"error: explain: {e}", file=sys.stderr)
             return 1
@@ -71,6 +77,8 @@ def _explain(args: argparse.Namespace) -> int:
             print(
                 f"\nWrote {len(paths)} frames to {args.svg_dir}: {paths[0].name} (the forward pass) to {paths[-1].name}"
             )
+        if args.html is not None:
+            print(f"\nWrote the stepper to {args.html}: open it in a browser")
     return 0
 
 

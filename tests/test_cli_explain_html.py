@@ -1,0 +1,39 @@
+"""`gategrad explain ... --html FILE`: the stepper page from the command line."""
+
+import json
+import re
+
+from gategrad.cli import main
+
+
+def slides(path):
+    """The steps a saved page carries, from its JSON data."""
+    html = path.read_text(encoding="utf-8")
+    return json.loads(re.search(r'<script type="application/json" data-part="data">(.*?)</script>', html)[1])
+
+
+def test_explain_html_writes_the_page(capsys, tmp_path):
+    path = tmp_path / "walk.html"
+    code = main(["explain", "2*(x*y+max(z,w))", "x=3", "y=-4", "z=2", "w=-1", "--html", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert err == ""
+    assert out.endswith(f"\nWrote the stepper to {path}: open it in a browser\n")
+    assert [s["grads"] for s in slides(path)][::4] == [["?", "?", "?", "?"], ["-8", "6", "2", "0"]]
+
+
+def test_explain_html_with_json_keeps_stdout_json(capsys, tmp_path):
+    path = tmp_path / "walk.html"
+    code = main(["explain", "x*y", "x=2", "y=3", "--json", "--html", str(path)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["grads"] == {"x": 3.0, "y": 2.0}
+    assert slides(path)[-1]["grads"] == ["3", "2"]
+
+
+def test_explain_html_into_a_missing_directory_is_one_line_and_exit_1(capsys, tmp_path):
+    code = main(["explain", "x*y", "x=2", "y=3", "--html", str(tmp_path / "missing" / "walk.html")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: explain: ") and err.count("\n") == 1
