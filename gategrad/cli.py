@@ -290,7 +290,8 @@ def _eval(args: argparse.Namespace) -> int:
     scores = [model(x) for x in X]
     outputs = len(scores[0]) if isinstance(scores[0], list) else 1
     if outputs != classes and not (outputs == 1 and classes == 2):
-        raise CommandError(f"eval: {args.model}: the model has {outputs} outputs, {args.dataset} has {classes} classes")
+        has = f"{outputs} output" + ("s" if outputs > 1 else "")
+        raise CommandError(f"eval: {args.model}: the model has {has}, {args.dataset} has {classes} classes")
     print(f"accuracy: {nn.accuracy(scores, y):.2f}")
     return 0
 

@@ -67,11 +67,15 @@ class Module:
         unexpected = [name for name in state if name not in named]
         if missing or unexpected:
             raise ValueError(f"state_dict does not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        values = {}
         for name, x in state.items():
             if isinstance(x, bool) or not isinstance(x, (int, float)):
                 raise TypeError(f"parameter {name} must be a number, got {type(x).__name__}: {x!r}")
+            if isinstance(x, int) and not -1e308 < x < 1e308:
+                raise ValueError(f"parameter {name} is too large for a float")
+            values[name] = float(x)
         for name, p in named.items():
-            p.data = float(state[name])
+            p.data = values[name]
 
     def config(self) -> dict:
         """The constructor arguments that rebuild this module's architecture."""
@@ -114,9 +118,9 @@ def _check_count(name: str, n: object) -> int:
 
 
 def _check_activation(activation: object) -> str:
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
-    return str(activation)
+    return activation
 
 
 def _check_rng(rng: object) -> random.Random:
@@ -237,7 +241,7 @@ def load(path: str | os.PathLike) -> Module:
         doc = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise broken("not UTF-8 text") from None
-    except json.JSONDecodeError as e:
+    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
         raise broken(f"invalid or truncated JSON: {e}") from None
     except RecursionError:
         raise broken("JSON nested too deeply") from None
@@ -245,9 +249,10 @@ def load(path: str | os.PathLike) -> Module:
         raise broken(f'no "format": "{FORMAT}" field')
     if doc.get("version") != FORMAT_VERSION:
         raise broken(f"version {doc.get('version')!r}; this gategrad reads version {FORMAT_VERSION}")
-    cls = _MODULES.get(doc.get("model"))  # type: ignore[arg-type]
+    name = doc.get("model")
+    cls = _MODULES.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise broken(f"unknown model {doc.get('model')!r}; expected one of {', '.join(_MODULES)}")
+        raise broken(f"unknown model {name!r}; expected one of {', '.join(_MODULES)}")
     config, state = doc.get("config"), doc.get("parameters")
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise broken('"config" and "parameters" must be JSON objects')

@@ -174,6 +174,11 @@ def test_a_model_that_does_not_fit_the_dataset_is_refused(capsys, tmp_path):
     nn.MLP(3, [1], seed=1).save(tmp_path / "wide.json")
     _, _, err = run(capsys, "eval", "--model", str(tmp_path / "three.json"), "--dataset", "moons")
     assert err == f"error: eval: {tmp_path / 'three.json'}: the model has 3 outputs, moons has 2 classes\n"
+    _, _, err = run(capsys, "eval", "--model", str(tmp_path / "three.json"), "--dataset", "spiral")
+    assert err == ""
+    nn.MLP(2, [3, 1], seed=1).save(tmp_path / "one.json")
+    _, _, err = run(capsys, "eval", "--model", str(tmp_path / "one.json"), "--dataset", "spiral")
+    assert err == f"error: eval: {tmp_path / 'one.json'}: the model has 1 output, spiral has 3 classes\n"
     _, _, err = run(capsys, "eval", "--model", str(tmp_path / "wide.json"), "--dataset", "xor")
     assert err == f"error: eval: {tmp_path / 'wide.json'}: the model takes 3 inputs, the points of xor have 2\n"
 

@@ -510,8 +510,21 @@ def _good_file(tmp_path):
         (lambda good: json.dumps({**good, "config": {"nin": -2, "nouts": [1]}}).encode(), "nin must be at least 1"),
         (lambda good: json.dumps({**good, "config": {"nin": 2, "layers": [1]}}).encode(), "unexpected keyword"),
         (lambda good: json.dumps({**good, "parameters": {}}).encode(), "missing"),
+        (lambda good: json.dumps({**good, "model": ["MLP"]}).encode(), "unknown model"),
+        (
+            lambda good: json.dumps({**good, "config": {"nin": 2, "nouts": [1], "activation": []}}).encode(),
+            "activation",
+        ),
+        (
+            lambda good: b'{"format": "gategrad-model", "version": 1, "x": 1' + b"9" * 5000 + b"}",
+            "invalid or truncated",
+        ),
+        (lambda good: json.dumps(good).replace("0.0", "1" + "0" * 400).encode(), "too large for a float"),
     ],
-    ids=["truncated", "empty", "random-bytes", "foreign", "list", "version", "model", "config", "nin", "key", "params"],
+    ids=[
+        *("truncated", "empty", "random-bytes", "foreign", "list", "version", "model", "config", "nin", "key"),
+        *("params", "model-list", "activation-list", "long-number", "huge-int"),
+    ],
 )
 def test_a_broken_model_file_is_a_value_error_naming_the_file(tmp_path, content, words):
     path = tmp_path / "broken.json"
