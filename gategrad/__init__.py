@@ -1,7 +1,7 @@
 """gategrad: a scalar autograd engine for seeing backpropagation gate by gate."""
 
 from gategrad.engine import Value, gradcheck
-from gategrad.viz import draw_dot, render_walkthrough
+from gategrad.viz import Stepper, draw_dot, render_walkthrough
 
-__all__ = ["Value", "gradcheck", "draw_dot", "render_walkthrough"]
+__all__ = ["Value", "gradcheck", "draw_dot", "render_walkthrough", "Stepper"]
 __version__ = "0.1.0"
