@@ -436,13 +436,13 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - beta1**self.t)
         v_correction = math.sqrt(1 - beta2**self.t)
         for i, p in enumerate(self.params):
-            g = self._decay(p)
+            g = self._decayed_grad(p)
             self.m[i] = m = beta1 * self.m[i] + (1 - beta1) * g
             self.v[i] = v = beta2 * self.v[i] + (1 - beta2) * g * g
             p.data -= step_size * m / (math.sqrt(v) / v_correction + self.eps)
 
-    def _decay(self, p: Value) -> float:
-        """The gradient Adam follows, with L2 weight decay added to it."""
+    def _decayed_grad(self, p: Value) -> float:
+        """The gradient Adam follows: with weight decay as L2, wd*p is added to it."""
         return p.grad + self.weight_decay * p.data
 
 
@@ -459,7 +459,8 @@ class AdamW(Adam):
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
-    def _decay(self, p: Value) -> float:
+    def _decayed_grad(self, p: Value) -> float:
+        """AdamW decays the weight itself and leaves the gradient alone."""
         p.data *= 1 - self.lr * self.weight_decay
         return p.grad
 
