@@ -233,7 +233,7 @@ class Value:
         to start from zero. Only this call's gradient flows through the circuit, so calling
         it twice gives every node exactly twice the gradient of one call.
         """
-        with _gc_paused():
+        with gc_paused():
             order, earlier = self._begin_backward()
             # Hot path: the whole chain rule, one multiply-add per edge.
             for v in order:
@@ -250,7 +250,7 @@ class Value:
         The gates come in the order backward() uses, and running the generator to the end
         leaves exactly the gradients backward() would.
         """
-        with _gc_paused():
+        with gc_paused():
             order, earlier = self._begin_backward()
         for v in order:
             g = v.grad
@@ -277,7 +277,7 @@ class Value:
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on this Value and every node it was computed from."""
-        with _gc_paused():
+        with gc_paused():
             self.grad = 0.0
             for v in self._gates_in_backward_order():
                 for child in v.children:
@@ -352,11 +352,12 @@ def _constant(x: object) -> float | None:
     return None
 
 
-class _gc_paused:
-    """Pause Python's cyclic garbage collector for a pass over the graph.
+class gc_paused:
+    """Pause Python's cyclic garbage collector inside a `with` block.
 
-    A circuit holds no reference cycles, but its many nodes make each collection rescan
-    them all; pausing roughly halves backward()'s time on large graphs.
+    A circuit holds no reference cycles, so the collector has nothing to find in it, yet
+    each collection rescans every live node; backward() pauses it, and so can a training
+    step that builds a large circuit and lets it go before the block ends.
     """
 
     def __enter__(self) -> None:

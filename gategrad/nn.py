@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from tqdm import tqdm
 
-from gategrad.engine import Value, _gc_paused
+from gategrad.engine import Value, gc_paused
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -503,7 +503,8 @@ def fit(
         labels = [y[i] for i in batch]
         # A step builds thousands of gates and frees them together; pausing the cyclic
         # garbage collector meanwhile saves it rescanning them (there are no cycles).
-        with _gc_paused():
+        # The circuit is let go inside the block, so the collector never sees it.
+        with gc_paused():
             outputs = [model(X[i]) for i in batch]
             loss = loss_fn(outputs, labels)
             if alpha:
@@ -511,7 +512,8 @@ def fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        history["loss"].append(loss.data)
-        history["accuracy"].append(accuracy(outputs, labels))
-        bar.set_postfix(loss=f"{loss.data:.4f}", accuracy=f"{history['accuracy'][-1]:.2f}", refresh=False)
+            history["loss"].append(loss.data)
+            history["accuracy"].append(accuracy(outputs, labels))
+            del outputs, loss
+        bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", accuracy=f"{history['accuracy'][-1]:.2f}", refresh=False)
     return history
