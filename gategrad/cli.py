@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_explain(commands)
     _add_train(commands)
     _add_eval(commands)
+    _add_demo(commands)
     return parser
 
 
@@ -294,6 +297,67 @@ def _eval(args: argparse.Namespace) -> int:
         has = f"{outputs} output" + ("s" if outputs > 1 else "")
         raise CommandError(f"eval: {args.model}: the model has {has}, {args.dataset} has {classes} classes")
     print(f"accuracy: {nn.accuracy(scores, y):.2f}")
+    return 0
+
+
+# ---- demo: a tour of the above in one command ----
+
+DEMO_EXPRESSION = "2*(x*y + max(z, w))"
+DEMO_VALUES = ["x=3", "y=-4", "z=2", "w=-1"]
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="a tour: one circuit walked gate by gate, drawn, then a small net trained on moons",
+        description=(
+            "Walk backpropagation through cs231n's circuit 2*(x*y + max(z, w)) gate by gate, draw it, "
+            "then train micrograd's moons net, and write the pictures, a stepper page and the model into DIR."
+        ),
+    )
+    demo.add_argument("--out", type=Path, default=Path("gategrad-demo"), metavar="DIR", help="default: ./gategrad-demo")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(run=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CommandError(f"demo: cannot make the folder {out}: {e.strerror or e}") from None
+    written = []
+
+    explain = ["explain", DEMO_EXPRESSION, *DEMO_VALUES]
+    print(f"1. Backpropagation, gate by gate\n$ gategrad {shlex.join(explain)}\n")
+    _explain(build_parser().parse_args(explain))
+    circuit = expr.build(DEMO_EXPRESSION, expr.parse_values(DEMO_VALUES))
+    circuit.output.backward()
+    try:
+        (out / "circuit.svg").write_bytes(viz.draw_dot(circuit.output, color_grads=True).pipe())
+        viz.Stepper(circuit.output).save(out / "walkthrough.html")
+        written += [
+            ("circuit.svg", "the circuit and its gradients"),
+            ("walkthrough.html", "the stepper: open it in a browser"),
+        ]
+    except viz.GraphvizNotInstalled as e:
+        print(f"\nskipped the pictures: {e}", file=sys.stderr)
+
+    train = ["train", "--save", str(out / "model.json"), "--plot", str(out / "boundary.png")]
+    if importlib.util.find_spec("matplotlib") is None:
+        del train[3:]
+        print("\nskipped the decision boundary: it needs matplotlib (pip install 'gategrad[plot]')", file=sys.stderr)
+    print(f"\n2. micrograd's moons demo, trained on gategrad\n$ gategrad {shlex.join(train)}\n")
+    _train(build_parser().parse_args([*train, *(["--quiet"] if args.quiet else [])]))
+    written.append(
+        ("model.json", f"the model: gategrad eval --model {shlex.quote(str(out / 'model.json'))} --dataset moons")
+    )
+    if len(train) > 3:
+        written.append(("boundary.png", "its decision boundary"))
+
+    print(f"\nThe files are in {out.resolve()}:")
+    for name, what in written:
+        print(f"  {name:<17} {what}")
     return 0
 
 
