@@ -1,0 +1,68 @@
+"""Every notebook runs top to bottom in a fresh kernel, and is committed with the outputs of such a run.
+
+Each notebook asserts its own numbers (the neuron's gradients, the accuracies), so running it is
+the test: a failing assert or any other error in a cell fails here as a CellExecutionError.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+SECONDS = 120  # the budget each notebook promises on 2 cores
+
+
+def execute(nb):
+    """Run `nb` in place in a new python3 kernel, with notebooks/ as its working directory."""
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()
+
+
+def code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def test_the_five_notebooks_are_there():
+    names = {path.name for path in PATHS}
+    assert {
+        "01_gates.ipynb",
+        "02_neuron.ipynb",
+        "03_mlp_moons.ipynb",
+        "04_hand_backprop_vs_engine.ipynb",
+        "05_softmax_classifier.ipynb",
+    } <= names
+
+
+def test_the_kernel_is_this_python():
+    """The python3 kernel must run this environment's Python, or the notebooks would test another install."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)")])
+    execute(nb)
+    kernel_prefix = nb.cells[0].outputs[0].text.strip()
+    assert kernel_prefix == sys.prefix, (
+        f"the python3 kernel runs the Python in {kernel_prefix}, not this one in {sys.prefix}: "
+        f"install this one's kernel with {sys.executable} -m ipykernel install --sys-prefix"
+    )
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
+def test_the_committed_notebook_shows_one_clean_run(path):
+    """Read unexecuted, each code cell shows the output of one top-to-bottom run, and none an error."""
+    cells = code_cells(nbformat.read(path, as_version=4))
+    assert [cell.execution_count for cell in cells] == list(range(1, len(cells) + 1))
+    assert any(cell.outputs for cell in cells)
+    errors = [output.ename for cell in cells for output in cell.outputs if output.output_type == "error"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
+def test_the_notebook_runs_in_a_fresh_kernel(path):
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    execute(nb)
+    seconds = time.perf_counter() - start
+    assert seconds < SECONDS, f"{path.name} took {seconds:.0f} s, more than its {SECONDS} s"
