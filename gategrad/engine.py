@@ -16,9 +16,6 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import reduce
-from itertools import repeat
-from operator import add
 from typing import cast
 
 _new = object.__new__
@@ -93,21 +90,13 @@ class Value:
     def sum(values: Iterable[Value | float]) -> Value:
         """One add gate over all of `values` (every local gradient is 1), summed left to right."""
         items = tuple(values)
-        children: Sequence[Value]
-        if all(map(isinstance, items, repeat(Value))):  # hot path: a neuron's sum, all Values
-            children = cast("tuple[Value, ...]", items)
-            terms = [v.data for v in children]
-        else:
-            children, terms = [], []
-            for v in items:
-                if isinstance(v, Value):
-                    children.append(v)
-                    terms.append(v.data)
-                elif (c := _constant(v)) is not None:
-                    terms.append(c)
-                else:
-                    raise TypeError(f"Value.sum needs Values or real numbers, got {type(v).__name__}: {v!r}")
-        total = reduce(add, terms, 0.0)  # left to right, as a chain of binary adds would
+        children: Sequence[Value] = cast("tuple[Value, ...]", items)
+        total = 0.0  # left to right, as a chain of binary adds would
+        for v in items:  # hot path: a neuron's sum, all Values
+            if type(v) is not Value:
+                children, total = _values_and_total(items)
+                break
+            total += v.data
         edges: list[Value | float] = [1.0] * (2 * len(children))
         edges[::2] = children
         out = _new(Value)
@@ -293,14 +282,16 @@ class Value:
             return []
         order = []
         seen = set()
-        stack: list = [self]
+        stack: list[Value | None] = [self]
+        path: list[Value] = []  # the gates entered but not yet placed; None on the stack marks the newest one's end
         while stack:
             v = stack.pop()
-            if type(v) is tuple:  # all of v[0]'s inputs are placed: v[0] can be placed
-                order.append(v[0])
+            if v is None:  # all inputs of the newest entered gate are placed: it can be placed
+                order.append(path.pop())
             elif v not in seen:
                 seen.add(v)
-                stack.append((v,))
+                path.append(v)
+                stack.append(None)
                 for child in v._edges[::2]:
                     if child._edges and child not in seen:
                         stack.append(child)
@@ -341,6 +332,20 @@ def _gate(data: float, op: str, children: tuple[Value, ...], local_grads: tuple[
     out.op = op
     out._edges = tuple(x for pair in zip(children, local_grads) for x in pair)
     return out
+
+
+def _values_and_total(items: Sequence[object]) -> tuple[list[Value], float]:
+    """Value.sum's inputs that are Values, and the total of all of them, constants included."""
+    children, total = [], 0.0
+    for v in items:
+        if isinstance(v, Value):
+            children.append(v)
+            total += v.data
+        elif (c := _constant(v)) is not None:
+            total += c
+        else:
+            raise TypeError(f"Value.sum needs Values or real numbers, got {type(v).__name__}: {v!r}")
+    return children, total
 
 
 def _constant(x: object) -> float | None:
