@@ -28,26 +28,40 @@ class Value:
     order and `local_grads` the gate's derivative with respect to each of them.
     """
 
-    # Hot path: __slots__ and building nodes without __init__'s checks (see `_gate`) keep a
-    # node small and cheap. A gate's inputs and local gradients live in one tuple, `_edges`
-    # = (child, local_grad, child, local_grad, ...): one allocation per node instead of two.
-    __slots__ = ("data", "grad", "label", "op", "_edges")
+    # Hot path: __slots__ and building nodes without __init__'s checks (see `_node`) keep a
+    # node small and cheap. A gate's first two inputs and their local gradients live in the
+    # node itself (`_in0`, `_local0`, `_in1`, `_local1`; None for no input), an n-ary add's
+    # further ones in `_rest` = (child, local_grad, child, local_grad, ...). One object per
+    # node, not a node and an edge tuple, halves what Python's cyclic GC scans as a circuit grows.
+    __slots__ = ("data", "grad", "label", "op", "_in0", "_local0", "_in1", "_local1", "_rest")
 
     data: float
     grad: float
     label: str
     op: str
-    _edges: tuple
+    _in0: Value | None
+    _local0: float
+    _in1: Value | None
+    _local1: float
+    _rest: tuple
 
     @property
     def children(self) -> tuple[Value, ...]:
         """The gate's inputs, in order (empty for a leaf)."""
-        return self._edges[::2]
+        if self._in0 is None:
+            return ()
+        if self._in1 is None:
+            return (self._in0,)
+        return (self._in0, self._in1, *self._rest[::2])
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d self / d child for each input, recorded when the gate ran."""
-        return self._edges[1::2]
+        if self._in0 is None:
+            return ()
+        if self._in1 is None:
+            return (self._local0,)
+        return (self._local0, self._local1, *self._rest[1::2])
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
@@ -58,7 +72,9 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self._edges = ()
+        self._in0 = self._in1 = None
+        self._local0 = self._local1 = 0.0
+        self._rest = ()
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -66,22 +82,25 @@ class Value:
 
     # ---- primitive gates: each computes its output and its local gradients together ----
 
-    # Hot path: add, mul and relu build their node inline, as `_gate` does, saving a call.
+    # Hot path: add, mul and relu build their node inline, as `_node` does, saving a call.
 
     def __add__(self, other: Value | float) -> Value:
         out = _new(Value)
         if isinstance(other, Value):
             out.data = self.data + other.data
-            out._edges = (self, 1.0, other, 1.0)
+            out._in1 = other
         else:
             c = _constant(other)
             if c is None:
                 return NotImplemented
             out.data = self.data + c
-            out._edges = (self, 1.0)
+            out._in1 = None
         out.grad = 0.0
         out.label = ""
         out.op = "add"
+        out._in0 = self
+        out._local0 = out._local1 = 1.0
+        out._rest = ()
         return out
 
     __radd__ = __add__
@@ -97,31 +116,32 @@ class Value:
                 children, total = _values_and_total(items)
                 break
             total += v.data
-        edges: list[Value | float] = [1.0] * (2 * len(children))
-        edges[::2] = children
-        out = _new(Value)
-        out.data = total
-        out.grad = 0.0
-        out.label = ""
-        out.op = "add"
-        out._edges = tuple(edges)
-        return out
+        first, second = (*children[:2], None, None)[:2]
+        rest: list[Value | float] = [1.0] * (2 * len(children[2:]))
+        rest[::2] = children[2:]
+        return _node(total, "add", first, 1.0, second, 1.0, tuple(rest))
 
     def __mul__(self, other: Value | float) -> Value:
         out = _new(Value)
         if isinstance(other, Value):
             a, b = self.data, other.data
             out.data = a * b
-            out._edges = (self, b, other, a)
+            out._local0 = b
+            out._in1 = other
+            out._local1 = a
         else:
             c = _constant(other)
             if c is None:
                 return NotImplemented
             out.data = self.data * c
-            out._edges = (self, c)
+            out._local0 = c
+            out._in1 = None
+            out._local1 = 0.0
         out.grad = 0.0
         out.label = ""
         out.op = "mul"
+        out._in0 = self
+        out._rest = ()
         return out
 
     __rmul__ = __mul__
@@ -131,11 +151,12 @@ class Value:
         a = self.data
         if isinstance(other, Value):
             b = other.data
-            return _gate(_max(a, b), "max", (self, other), _max_grads(a, b))
+            grad_a, grad_b = _max_grads(a, b)
+            return _node(_max(a, b), "max", self, grad_a, other, grad_b)
         c = _constant(other)
         if c is None:
             raise TypeError(f"max needs a Value or a real number, got {type(other).__name__}: {other!r}")
-        return _gate(_max(a, c), "max", (self,), _max_grads(a, c)[:1])
+        return _node(_max(a, c), "max", self, _max_grads(a, c)[0])
 
     def relu(self) -> Value:
         """max(x, 0) with PyTorch's gradient at the kink: relu'(0) = 0."""
@@ -145,46 +166,50 @@ class Value:
         out.grad = 0.0
         out.label = ""
         out.op = "relu"
-        out._edges = (self, 0.0 if x <= 0.0 else 1.0)
+        out._in0 = self
+        out._local0 = 0.0 if x <= 0.0 else 1.0
+        out._in1 = None
+        out._local1 = 0.0
+        out._rest = ()
         return out
 
     def exp(self) -> Value:
         """e**x; its local gradient is its own output."""
         out = _exp(self.data)
-        return _gate(out, "exp", (self,), (out,))
+        return _node(out, "exp", self, out)
 
     def log(self) -> Value:
         """Natural log: log(0) = -inf, log(x < 0) = nan; local gradient 1/x."""
         x = self.data
-        return _gate(_log(x), "log", (self,), (_div(1.0, x),))
+        return _node(_log(x), "log", self, _div(1.0, x))
 
     def __pow__(self, other: Value | float) -> Value:
         x = self.data
         if isinstance(other, Value):
             k = other.data
             out = _pow(x, k)
-            return _gate(out, "pow", (self, other), (_pow_base_grad(x, k), _pow_exponent_grad(x, k, out)))
+            return _node(out, "pow", self, _pow_base_grad(x, k), other, _pow_exponent_grad(x, k, out))
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return _gate(_pow(x, c), "pow", (self,), (_pow_base_grad(x, c),))
+        return _node(_pow(x, c), "pow", self, _pow_base_grad(x, c))
 
     def __rpow__(self, other: float) -> Value:
         base = _constant(other)
         if base is None:
             return NotImplemented
         out = _pow(base, self.data)
-        return _gate(out, "pow", (self,), (_pow_exponent_grad(base, self.data, out),))
+        return _node(out, "pow", self, _pow_exponent_grad(base, self.data, out))
 
     def tanh(self) -> Value:
         """tanh as one gate, local gradient 1 - t**2 (cs231n's grouping of gates)."""
         t = math.tanh(self.data)
-        return _gate(t, "tanh", (self,), (1.0 - t * t,))
+        return _node(t, "tanh", self, 1.0 - t * t)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e**-x) as one gate, local gradient s * (1 - s)."""
         s = 1.0 / (1.0 + _exp(-self.data))
-        return _gate(s, "sigmoid", (self,), (s * (1.0 - s),))
+        return _node(s, "sigmoid", self, s * (1.0 - s))
 
     # ---- derived operations, built from the gates above ----
 
@@ -227,9 +252,14 @@ class Value:
             # Hot path: the whole chain rule, one multiply-add per edge.
             for v in order:
                 g = v.grad
-                edges = iter(v._edges)
-                for child, local in zip(edges, edges):
-                    child.grad += local * g
+                v._in0.grad += v._local0 * g  # type: ignore[union-attr]
+                b = v._in1
+                if b is not None:
+                    b.grad += v._local1 * g
+                    if v._rest:
+                        edges = iter(v._rest)
+                        for child, local in zip(edges, edges):
+                            child.grad += local * g
             for v, g in earlier:
                 v.grad += g
 
@@ -278,7 +308,7 @@ class Value:
         An iterative depth-first search, so a million-gate chain needs no recursion; leaves
         are left out since they pass nothing on.
         """
-        if not self._edges:
+        if self._in0 is None:
             return []
         order = []
         seen = set()
@@ -292,8 +322,8 @@ class Value:
                 seen.add(v)
                 path.append(v)
                 stack.append(None)
-                for child in v._edges[::2]:
-                    if child._edges and child not in seen:
+                for child in v.children:
+                    if child._in0 is not None and child not in seen:
                         stack.append(child)
         order.reverse()
         return order
@@ -323,14 +353,26 @@ class Step:
         return _explain(self)
 
 
-def _gate(data: float, op: str, children: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+def _node(
+    data: float,
+    op: str,
+    in0: Value | None = None,
+    local0: float = 0.0,
+    in1: Value | None = None,
+    local1: float = 0.0,
+    rest: tuple = (),
+) -> Value:
     # Hot path: builds a gate's output without __init__'s checks; the gates pass floats.
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out.op = op
-    out._edges = tuple(x for pair in zip(children, local_grads) for x in pair)
+    out._in0 = in0
+    out._local0 = local0
+    out._in1 = in1
+    out._local1 = local1
+    out._rest = rest
     return out
 
 
