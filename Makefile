@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps test lint typecheck pytest bench demo clean
+.PHONY: setup system-deps test lint typecheck pytest bench demo docs clean
 
 setup: $(STAMP) system-deps
 
@@ -45,6 +45,11 @@ bench: $(STAMP)
 
 demo: setup
 	$(BIN)/gategrad demo
+
+# README's pictures are the demo's.
+docs: setup
+	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
+	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
