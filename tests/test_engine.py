@@ -138,6 +138,25 @@ def test_sum_is_one_n_ary_add_gate():
     assert out.local_grads == (1.0, 1.0, 1.0)
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("with_constant", [False, True])
+def test_sum_of_any_length_records_every_input_and_passes_each_the_gradient(n, with_constant):
+    xs = [Value(float(i + 1), label=f"x{i}") for i in range(n)]
+    out = Value.sum([*xs, 0.5] if with_constant else xs) * 2.0
+    assert out.data == 2.0 * (sum(range(1, n + 1)) + (0.5 if with_constant else 0.0))
+    total = out.children[0]
+    assert (total.op, total.children, total.local_grads) == ("add", tuple(xs), (1.0,) * n)
+    out.backward()
+    assert [x.grad for x in xs] == [2.0] * n
+
+
+def test_a_value_summed_three_times_gets_three_gradients():
+    a = Value(2.0)
+    out = Value.sum([a, a, a])
+    out.backward()
+    assert (out.data, a.grad) == (6.0, 3.0)
+
+
 def test_sum_refuses_non_numbers():
     with pytest.raises(TypeError, match="str"):
         Value.sum([Value(1.0), "2"])
