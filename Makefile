@@ -52,4 +52,4 @@ docs: setup
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo
