@@ -342,6 +342,8 @@ def _demo(args: argparse.Namespace) -> int:
         ]
     except viz.GraphvizNotInstalled as e:
         print(f"\nskipped the pictures: {e}", file=sys.stderr)
+    except OSError as e:
+        raise CommandError(f"demo: cannot write {e.filename or out}: {e.strerror or e}") from None
 
     train = ["train", "--save", str(out / "model.json"), "--plot", str(out / "boundary.png")]
     if importlib.util.find_spec("matplotlib") is None:

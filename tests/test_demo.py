@@ -92,3 +92,10 @@ def test_an_output_folder_that_is_a_file_is_one_line_and_exit_2(tmp_path):
     assert code == 2 and out == ""
     assert err == f"error: demo: cannot make the folder {taken}: File exists\n"
     assert taken.read_text() == "keep me"
+
+
+def test_a_file_it_cannot_write_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "circuit.svg").mkdir()
+    code, _, err = run_demo("--out", str(tmp_path))
+    assert code == 2
+    assert err == f"error: demo: cannot write {tmp_path / 'circuit.svg'}: Is a directory\n"
