@@ -20,15 +20,15 @@ def forward_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     seen = {id(root)}
-    stack: list[tuple[Value, int]] = [(root, 0)]
+    stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root.children, 0)]
     while stack:
-        v, i = stack.pop()
-        if i < len(v.children):
-            stack.append((v, i + 1))
-            child = v.children[i]
+        v, children, i = stack.pop()
+        if i < len(children):
+            stack.append((v, children, i + 1))
+            child = children[i]
             if id(child) not in seen:
                 seen.add(id(child))
-                stack.append((child, 0))
+                stack.append((child, child.children, 0))
         else:
             order.append(v)
     return order
