@@ -328,11 +328,10 @@ def _demo(args: argparse.Namespace) -> int:
         raise CommandError(f"demo: cannot make the folder {out}: {e.strerror or e}") from None
     written = []
 
-    explain = ["explain", DEMO_EXPRESSION, *DEMO_VALUES]
-    print(f"1. Backpropagation, gate by gate\n$ gategrad {shlex.join(explain)}\n")
-    _explain(build_parser().parse_args(explain))
+    print(f"1. Backpropagation, gate by gate\n$ gategrad {shlex.join(['explain', DEMO_EXPRESSION, *DEMO_VALUES])}\n")
     circuit = expr.build(DEMO_EXPRESSION, expr.parse_values(DEMO_VALUES))
-    circuit.output.backward()
+    steps = walkthrough.walk(circuit.output)  # leaves the gradients backward() would, for the picture
+    print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
     try:
         (out / "circuit.svg").write_bytes(viz.draw_dot(circuit.output, color_grads=True).pipe())
         viz.Stepper(circuit.output).save(out / "walkthrough.html")
