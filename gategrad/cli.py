@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gategrad import data, expr, nn, viz, walkthrough
+from gategrad import data, nn, viz
 from gategrad.engine import Value
+from gategrad.explain import expr, walkthrough
 
 
 class CommandError(Exception):

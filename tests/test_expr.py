@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from gategrad.expr import ExpressionError, build, parse_values
+from gategrad.explain.expr import ExpressionError, build, parse_values
 
 
 def test_cs231n_first_circuit_builds_add_then_mul():

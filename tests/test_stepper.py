@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from gategrad import Value
-from gategrad.expr import build
+from gategrad.explain.expr import build
 from gategrad.viz import Stepper
 
 VALUES = {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0}

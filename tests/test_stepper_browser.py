@@ -14,9 +14,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from gategrad.expr import build
-from gategrad.stepper import PACE_MS
+from gategrad.explain.expr import build
 from gategrad.viz import Stepper
+from gategrad.viz.page import PACE_MS
 
 MAX_CIRCUIT = ("2*(x*y+max(z,w))", {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0})
 FORWARD = "The forward pass: each value is computed from its inputs; no gradient is known yet."

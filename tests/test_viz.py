@@ -6,8 +6,8 @@ import graphviz
 import pytest
 
 from gategrad import Value
-from gategrad.expr import build
-from gategrad.viz import (
+from gategrad.explain.expr import build
+from gategrad.viz.dot import (
     ACTIVE,
     KIND_COLORS,
     GraphvizNotInstalled,

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from gategrad import Value
-from gategrad.expr import build
-from gategrad.walkthrough import (
+from gategrad.explain.expr import build
+from gategrad.explain.walkthrough import (
     format_forward,
     format_grads,
     format_report,

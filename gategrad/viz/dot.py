@@ -9,8 +9,6 @@ the `graphviz` Python package; rendering it needs Graphviz's `dot` program.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,9 +17,8 @@ from typing import Any
 
 import graphviz
 
-from gategrad import stepper
 from gategrad.engine import Step, Value
-from gategrad.walkthrough import forward_order
+from gategrad.explain.walkthrough import forward_order
 
 MAX_NODES = 200
 SYMBOLS = {
@@ -167,54 +164,6 @@ def render_walkthrough(
         path.write_bytes(frame.graph.pipe())
         paths.append(path)
     return paths
-
-
-class Stepper:
-    """Step through the backward pass of `root` in a browser, one gate per press of "next".
-
-    Holds the walkthrough's frames: `save(path)` writes them as one self-contained HTML
-    page, and Jupyter shows the same page inline. Its first step is the forward pass, its
-    last has the finished gradients, and a table follows each named input's gradient.
-    """
-
-    def __init__(
-        self,
-        root: Value,
-        rankdir: str = "LR",
-        max_nodes: int = MAX_NODES,
-        params: Collection[Value] = (),
-    ) -> None:
-        self.frames = walkthrough_frames(root, "svg", rankdir, max_nodes, params)
-        self.inputs = [v for v in forward_order(root) if not v.children and v.label]
-        self.title = root.label or "the circuit"
-        gates = len(self.frames) - 1
-        self._slides = [
-            stepper.Slide(
-                stepper.inline_svg(frame.graph.pipe(encoding="utf-8")),
-                "Forward pass" if frame.step is None else f"Backward pass, gate {k} of {gates}: {frame.step.op}",
-                frame.caption if frame.step is None else frame.step.explanation,
-                tuple(frame.grads[v] for v in self.inputs),
-            )
-            for k, frame in enumerate(self.frames)
-        ]
-
-    def save(self, path: str | Path) -> Path:
-        """Write the page to `path` as one HTML file and return the path; a reader never sees half a file."""
-        path = Path(path)
-        names = [v.label for v in self.inputs]
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(stepper.document(self.title, names, self._slides), encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
-
-    def _repr_html_(self) -> str:
-        """The page for Jupyter: ids of its own, keys only while it has focus."""
-        names = [v.label for v in self.inputs]
-        prefix = f"gategrad-{uuid.uuid4().hex[:12]}-"
-        return stepper.fragment(self.title, names, self._slides, id_prefix=prefix, page_keys=False)
 
 
 def _nodes(root: Value, max_nodes: int) -> list[Value]:

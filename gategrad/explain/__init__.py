@@ -1,0 +1,1 @@
+"""Backpropagation in words: `explain`'s expression language and the walk as text and JSON."""

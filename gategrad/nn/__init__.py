@@ -1,0 +1,32 @@
+"""Neural nets on the engine: modules, losses, optimizers, a training loop, model files.
+
+Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dict`,
+`cross_entropy`, `torch.optim`), so what you learn here carries over.
+"""
+
+from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
+from gategrad.nn.modules import ACTIVATIONS, FORMAT, FORMAT_VERSION, MLP, Layer, Module, Neuron, load
+from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
+from gategrad.nn.train import fit
+
+__all__ = [
+    "ACTIVATIONS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MLP",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "accuracy",
+    "bce_with_logits",
+    "cross_entropy",
+    "fit",
+    "hinge_loss",
+    "l2_penalty",
+    "load",
+    "mse_loss",
+]

@@ -1,0 +1,95 @@
+"""Losses, each the mean over samples as torch.nn.functional's, and accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from gategrad.engine import Value
+
+
+def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
+    if len(outputs) != len(labels):
+        raise ValueError(f"{what}: {len(outputs)} outputs but {len(labels)} labels")
+    if not outputs:
+        raise ValueError(f"{what}: no samples")
+    return len(outputs)
+
+
+def mse_loss(preds: Sequence, targets: Sequence) -> Value:
+    """Mean squared error over every element, as torch's mse_loss; a sample may be a number or a list."""
+    _check_pairs("mse_loss", preds, targets)
+    squares = []
+    for p, t in zip(preds, targets):
+        if isinstance(p, (list, tuple)):
+            if not isinstance(t, (list, tuple)) or len(t) != len(p):
+                raise ValueError(f"mse_loss: a prediction of {len(p)} outputs needs a target of {len(p)} numbers")
+            squares += [(pi - ti) ** 2 for pi, ti in zip(p, t)]
+        else:
+            squares.append((p - t) ** 2)
+    return Value.sum(squares) / len(squares)
+
+
+def hinge_loss(scores: Sequence[Value], labels: Sequence[int]) -> Value:
+    """micrograd's max-margin loss: mean of relu(1 - y * s), for labels -1 and +1."""
+    n = _check_pairs("hinge_loss", scores, labels)
+    if not set(labels) <= {-1, 1}:
+        raise ValueError(f"hinge_loss needs labels -1 and +1, got {sorted(set(labels))}")
+    return Value.sum([(1 + -y * s).relu() for s, y in zip(scores, labels)]) / n
+
+
+def bce_with_logits(logits: Sequence[Value], labels: Sequence[int]) -> Value:
+    """Binary cross-entropy on logits z, for labels 0 and 1, as torch's binary_cross_entropy_with_logits.
+
+    Written max(z, 0) - z*y + log(1 + exp(-|z|)), which equals -y*log(sigmoid(z)) -
+    (1-y)*log(1 - sigmoid(z)) but never takes exp of a large number: |logit| = 1000 is fine.
+    """
+    n = _check_pairs("bce_with_logits", logits, labels)
+    if not set(labels) <= {0, 1}:
+        raise ValueError(f"bce_with_logits needs labels 0 and 1, got {sorted(set(labels))}")
+    losses = []
+    for z, y in zip(logits, labels):
+        # max(z, 0) splits a tie 0.5/0.5 and |z| = max(z, -z) has slope 0 at 0, so the
+        # gradient at z = 0 is sigmoid(0) - y, as torch's.
+        losses.append(z.max(0.0) - z * y + (1.0 + (-z.max(-z)).exp()).log())
+    return Value.sum(losses) / n
+
+
+def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence[int]) -> Value:
+    """Softmax cross-entropy, as torch.nn.functional.cross_entropy: mean of -log softmax(logits)[label].
+
+    Each sample's largest logit is subtracted first (as a constant: softmax does not change),
+    so exp never overflows.
+    """
+    n = _check_pairs("cross_entropy", logits_per_sample, labels)
+    losses = []
+    for logits, y in zip(logits_per_sample, labels):
+        if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(logits):
+            raise ValueError(f"cross_entropy: label {y!r} is not a class index below {len(logits)}")
+        top = max(z.data for z in logits)
+        shifted = [z - top for z in logits]
+        log_sum_exp = Value.sum([s.exp() for s in shifted]).log()
+        losses.append(log_sum_exp - shifted[y])
+    return Value.sum(losses) / n
+
+
+def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
+    """alpha times the sum of squared parameters (micrograd's weight regularisation)."""
+    return Value.sum([p * p for p in parameters]) * alpha
+
+
+def accuracy(outputs: Sequence, labels: Sequence[int]) -> float:
+    """The fraction of samples classified right.
+
+    A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
+    a list of scores picks the largest (labels are class indices).
+    """
+    n = _check_pairs("accuracy", outputs, labels)
+    right = 0
+    for out, y in zip(outputs, labels):
+        if isinstance(out, (list, tuple)):
+            scores = [s.data if isinstance(s, Value) else s for s in out]
+            right += scores.index(max(scores)) == y
+        else:
+            score = out.data if isinstance(out, Value) else out
+            right += (score > 0) == (y > 0)
+    return right / n

@@ -1,0 +1,256 @@
+"""Modules on the engine: Neuron, Layer, MLP, and their model files.
+
+Initialisation is micrograd's: every weight drawn from uniform(-1, 1), every bias 0. (A
+Kaiming/LeCun scale of 1/sqrt(nin) trains micrograd's moons demo less reliably at its lr of
+1.0, so we keep the simpler rule.) The draws come from a `random.Random` seeded by you
+(`seed` / `rng`; None means seed 0), never from Python's global random state, so the same
+seed always builds the same net.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from collections.abc import Callable, Sequence
+
+from gategrad.engine import Value
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+
+FORMAT = "gategrad-model"
+FORMAT_VERSION = 1
+
+
+class Module:
+    """Anything with parameters: a Neuron, a Layer or an MLP."""
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """The output for one sample `x`: a Value, or a list of Values for several outputs."""
+        raise NotImplementedError
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its name (such as "layers.0.neurons.3.w.1"), in a fixed order."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, weights before the bias of each neuron (micrograd's order)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (gradients accumulate, as in PyTorch)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name: what a model file stores."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Set every parameter from `state`, which must name exactly this module's parameters."""
+        named = dict(self.named_parameters())
+        missing = [name for name in named if name not in state]
+        unexpected = [name for name in state if name not in named]
+        if missing or unexpected:
+            raise ValueError(f"state_dict does not fit this model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        values = {}
+        for name, x in state.items():
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise TypeError(f"parameter {name} must be a number, got {type(x).__name__}: {x!r}")
+            if isinstance(x, int) and not -1e308 < x < 1e308:
+                raise ValueError(f"parameter {name} is too large for a float")
+            values[name] = float(x)
+        for name, p in named.items():
+            p.data = values[name]
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this module's architecture."""
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the architecture and every parameter to a JSON model file, atomically.
+
+        The file is written beside `path` under a temporary name and then renamed over it,
+        so a save that fails or is interrupted leaves any earlier file at `path` untouched.
+        Floats are written as repr, which reads back bit for bit.
+        """
+        model = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "model": type(self).__name__,
+            "config": self.config(),
+            "parameters": self.state_dict(),
+        }
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gategrad-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(model, f, indent=1)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model file is ordinary data
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+def _check_count(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1, got {n}")
+    return n
+
+
+def _check_activation(activation: object) -> str:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+    return activation
+
+
+def _check_rng(rng: object) -> random.Random:
+    if rng is None:
+        return random.Random(0)
+    if not isinstance(rng, random.Random):
+        raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}: {rng!r}")
+    return rng
+
+
+class Neuron(Module):
+    """act(b + sum of w_i * x_i): one add gate for the whole sum, then the activation."""
+
+    def __init__(self, nin: int, activation: str = "relu", rng: random.Random | None = None) -> None:
+        _check_count("nin", nin)
+        self.activation = _check_activation(activation)
+        rng = _check_rng(rng)
+        self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self._act = ACTIVATIONS[activation]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        # Bias first, so the float sum runs in the same order as micrograd's sum(..., self.b).
+        out = Value.sum([self.b, *(wi * xi for wi, xi in zip(self.w, x))])
+        return out if self._act is None else self._act(out)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def config(self) -> dict:
+        return {"nin": len(self.w), "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same inputs."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", rng: random.Random | None = None) -> None:
+        _check_count("nout", nout)
+        rng = _check_rng(rng)
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def config(self) -> dict:
+        first = self.neurons[0]
+        return {"nin": len(first.w), "nout": len(self.neurons), "activation": first.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers of sizes `nouts`, `activation` on the hidden ones, the last linear."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: int | None = None) -> None:
+        _check_count("nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise TypeError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        for n in nouts:
+            _check_count("each layer size in nouts", n)
+        _check_activation(activation)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
+        rng = random.Random(0 if seed is None else seed)
+        sizes = [nin, *nouts]
+        self.activation = activation
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear", rng)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = [n(x) for n in self.layers[0].neurons]
+        for layer in self.layers[1:]:
+            out = [n(out) for n in layer.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()
+        ]
+
+    def config(self) -> dict:
+        nin = len(self.layers[0].neurons[0].w)
+        return {"nin": nin, "nouts": [len(layer.neurons) for layer in self.layers], "activation": self.activation}
+
+    def __repr__(self) -> str:
+        c = self.config()
+        return f"MLP({c['nin']}, {c['nouts']}, activation={c['activation']!r})"
+
+
+_MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+
+
+def load(path: str | os.PathLike) -> Module:
+    """Read a model file written by `save()` and rebuild the model.
+
+    Raises FileNotFoundError for a missing file and ValueError, naming the file, for
+    anything that is not a complete gategrad model file.
+    """
+    with open(path, "rb") as f:
+        raw = f.read()
+
+    def broken(problem: str) -> ValueError:
+        return ValueError(f"{os.fspath(path)}: not a gategrad model file ({problem})")
+
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise broken("not UTF-8 text") from None
+    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
+        raise broken(f"invalid or truncated JSON: {e}") from None
+    except RecursionError:
+        raise broken("JSON nested too deeply") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise broken(f'no "format": "{FORMAT}" field')
+    if doc.get("version") != FORMAT_VERSION:
+        raise broken(f"version {doc.get('version')!r}; this gategrad reads version {FORMAT_VERSION}")
+    name = doc.get("model")
+    cls = _MODULES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise broken(f"unknown model {name!r}; expected one of {', '.join(_MODULES)}")
+    config, state = doc.get("config"), doc.get("parameters")
+    if not isinstance(config, dict) or not isinstance(state, dict):
+        raise broken('"config" and "parameters" must be JSON objects')
+    try:
+        model = cls(**config)
+        model.load_state_dict(state)
+    except (TypeError, ValueError) as e:
+        raise broken(str(e)) from None
+    return model

@@ -1,0 +1,64 @@
+"""The training loop: batches, loss, backward, step, with a progress bar."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+
+from tqdm import tqdm
+
+from gategrad.engine import Value, gc_paused
+from gategrad.nn.losses import accuracy, l2_penalty
+from gategrad.nn.modules import Module
+from gategrad.nn.optim import Optimizer
+
+
+def fit(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    loss_fn: Callable[[list, Sequence[int]], Value],
+    optimizer: Optimizer,
+    steps: int = 100,
+    *,
+    batch_size: int | None = None,
+    alpha: float = 0.0,
+    lr_schedule: Callable[[int], float] | None = None,
+    seed: int = 0,
+    quiet: bool = False,
+) -> dict[str, list[float]]:
+    """Train `model` for `steps` steps; returns {"loss": [...], "accuracy": [...]}, one entry per step.
+
+    Each step: set the lr from `lr_schedule(step)` if given, run the model on a batch
+    (all of X, or `batch_size` points drawn with `seed`), take `loss_fn(outputs, labels)`
+    plus `alpha` times the L2 penalty, backpropagate and step. The loss and accuracy
+    recorded are the batch's, before the update (as micrograd's demo prints them). The
+    progress bar is hidden when `quiet` or when stderr is not a terminal.
+    """
+    if batch_size is not None and not 1 <= batch_size <= len(X):
+        raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
+    rng = random.Random(seed)
+    params = model.parameters()
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    bar = tqdm(range(steps), desc="training", unit="step", disable=True if quiet else None)
+    for k in bar:
+        if lr_schedule is not None:
+            optimizer.lr = lr_schedule(k)
+        batch = range(len(X)) if batch_size is None else rng.sample(range(len(X)), batch_size)
+        labels = [y[i] for i in batch]
+        # A step builds thousands of gates and frees them together; pausing the cyclic
+        # garbage collector meanwhile saves it rescanning them (there are no cycles).
+        # The circuit is let go inside the block, so the collector never sees it.
+        with gc_paused():
+            outputs = [model(X[i]) for i in batch]
+            loss = loss_fn(outputs, labels)
+            if alpha:
+                loss = loss + l2_penalty(params, alpha)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history["loss"].append(loss.data)
+            history["accuracy"].append(accuracy(outputs, labels))
+            del outputs, loss
+        bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", accuracy=f"{history['accuracy'][-1]:.2f}", refresh=False)
+    return history
