@@ -471,7 +471,7 @@ def test_an_interrupted_save_leaves_the_old_model_intact(tmp_path, monkeypatch):
         f.write(json.dumps(obj)[:50])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nn.modules.json, "dump", half_then_interrupt)
+    monkeypatch.setattr(nn.files.json, "dump", half_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         nn.MLP(2, [4, 1], seed=2).save(path)
     assert path.read_bytes() == before
