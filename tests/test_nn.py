@@ -4,6 +4,7 @@ import io
 import json
 import os
 import random
+import warnings
 
 import micrograd.engine
 import micrograd.nn
@@ -53,7 +54,7 @@ def test_a_neuron_sums_bias_and_weighted_inputs_in_one_add_gate():
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_a_neuron_applies_its_activation_as_one_gate_after_the_sum(activation):
-    out = nn.Neuron(2, activation=activation, rng=random.Random(1))([0.5, -2.0])
+    out = nn.Neuron(2, activation=activation, seed=random.Random(1))([0.5, -2.0])
     assert out.op == activation
     assert out.children[0].op == "add"
 
@@ -151,7 +152,7 @@ def test_load_state_dict_sets_every_parameter_and_refuses_a_mismatch():
         (lambda: nn.Neuron(2.0), TypeError, "nin must be an int"),
         (lambda: nn.Neuron(True), TypeError, "nin must be an int"),
         (lambda: nn.Neuron(2, activation="gelu"), ValueError, "activation must be one of relu, tanh, sigmoid, linear"),
-        (lambda: nn.Neuron(2, rng=42), TypeError, "rng must be a random.Random"),
+        (lambda: nn.Neuron(2, seed="42"), TypeError, "seed must be an int, a random.Random or None"),
         (lambda: nn.Layer(2, 0), ValueError, "nout must be at least 1"),
         (lambda: nn.MLP(2, []), TypeError, "nouts must be a non-empty list"),
         (lambda: nn.MLP(2, 16), TypeError, "nouts must be a non-empty list"),
@@ -402,7 +403,7 @@ def micrograd_demo(seed):
     y = [2 * label - 1 for label in y]
     model = nn.MLP(2, [16, 16, 1], seed=seed)
     opt = nn.SGD(model.parameters(), lr=1.0)
-    nn.fit(model, X, y, nn.hinge_loss, opt, 100, alpha=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 100, quiet=True)
+    nn.fit(model, X, y, nn.hinge_loss, opt, 100, l2=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 100, quiet=True)
     return nn.accuracy([model(x) for x in X], y)
 
 
@@ -537,3 +538,21 @@ def test_a_broken_model_file_is_a_value_error_naming_the_file(tmp_path, content,
 def test_a_missing_model_file_is_file_not_found_naming_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.json"):
         nn.load(tmp_path / "nowhere.json")
+
+
+def test_the_old_spellings_still_work_with_a_deprecation_warning():
+    X, y = make_moons(20, seed=0)
+    labels = [2 * c - 1 for c in y]
+    histories = []
+    for kwargs in ({"l2": 1e-2}, {"alpha": 1e-2}):
+        model = nn.MLP(2, [4, 1], seed=0)
+        opt = nn.SGD(model.parameters(), lr=0.5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            histories.append(nn.fit(model, X, labels, nn.hinge_loss, opt, 3, quiet=True, **kwargs))
+        assert [w.category for w in caught] == ([DeprecationWarning] if "alpha" in kwargs else [])
+    assert histories[0] == histories[1]
+    with pytest.warns(DeprecationWarning, match="seed"):
+        old = nn.Neuron(3, rng=random.Random(7))
+    assert [w.data for w in old.w] == [w.data for w in nn.Neuron(3, seed=random.Random(7)).w]
+    assert [w.data for w in nn.Neuron(3, seed=7).w] == [w.data for w in old.w]
