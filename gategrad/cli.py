@@ -14,7 +14,7 @@ from typing import Any
 
 from gategrad import data, nn, viz
 from gategrad.engine import Value
-from gategrad.explain import expr, walkthrough
+from gategrad.explain import expr, mistakes, walkthrough
 
 
 class CommandError(Exception):
@@ -54,15 +54,29 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
     explain.add_argument(
         "--html", type=Path, metavar="FILE", help="also write a page that steps through the walk in a browser"
     )
+    explain.add_argument(
+        "--mistake",
+        choices=mistakes.MISTAKES,
+        help="the misconception lab: walk the circuit the right way and this wrong way side by side, up to the "
+        "first step where they part, and say why (a subexpression written twice is computed once, so its "
+        "gate's output is used twice)",
+    )
     explain.set_defaults(run=_explain)
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.mistake is not None and (args.html is not None or args.svg_dir is not None):
+        raise CommandError(
+            "explain: --mistake prints its walks as text or --json; it does not draw (--html, --svg-dir)"
+        )
     try:
-        circuit = expr.build(args.expression, expr.parse_values(args.values))
+        circuit = expr.build(args.expression, expr.parse_values(args.values), share=args.mistake is not None)
     except expr.ExpressionError as e:
         raise CommandError(f"explain: {e}") from None
+    if args.mistake is not None and not circuit.output.children:
+        raise CommandError(f"explain: --mistake needs a circuit with a gate; {args.expression!r} is a lone input")
     steps = walkthrough.walk(circuit.output)  # the walk is taken once; every output below renders it
+    lab = None if args.mistake is None else mistakes.compare(circuit.output, steps, args.mistake)
     paths = []
     if args.svg_dir is not None or args.html is not None:
         try:
@@ -76,7 +90,11 @@ def _explain(args: argparse.Namespace) -> int:
             return 1
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps)
+        if lab is not None:
+            report["mistake"] = mistakes.lab_json(lab, circuit.inputs)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
+    elif lab is not None:
+        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs))
     else:
         print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
         if paths:

@@ -62,11 +62,13 @@ def parse_values(assignments: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def build(expression: str, values: Mapping[str, float]) -> Circuit:
+def build(expression: str, values: Mapping[str, float], share: bool = False) -> Circuit:
     """Check `expression`, then build its circuit with one leaf Value per name.
 
     Every name in the expression needs a value, and every value given must be used (an
-    unused one is most likely a typo). Raises ExpressionError for anything not allowed.
+    unused one is most likely a typo). With `share`, a subexpression written more than once
+    is built once and its gate feeds each place that uses it: ``x*y + x*y*z`` has one x*y
+    gate whose output is used twice. Raises ExpressionError for anything not allowed.
     """
     text = expression.strip()
     tree = _parse(text)
@@ -79,7 +81,7 @@ def build(expression: str, values: Mapping[str, float]) -> Circuit:
     if unused:
         raise ExpressionError(f"{', '.join(unused)} given but not used in the expression")
     inputs = {name: Value(values[name], label=name) for name in used}
-    output = _Builder(text, inputs).build(tree.body)
+    output = _Builder(text, inputs, share).build(tree.body)
     if not isinstance(output, Value):
         raise ExpressionError("the expression has no names, so there is nothing to differentiate")
     return Circuit(text, output, inputs)
@@ -156,11 +158,20 @@ class _Builder:
     gate that uses it (``2*x`` is one mul gate); its arithmetic is the engine's float math.
     """
 
-    def __init__(self, text: str, inputs: dict[str, Value]) -> None:
+    def __init__(self, text: str, inputs: dict[str, Value], share: bool = False) -> None:
         self.text = text
         self.inputs = inputs
+        self.built: dict[str, Value | float] | None = {} if share else None  # by ast.dump, which ignores spacing
 
     def build(self, node: ast.expr) -> Value | float:
+        if self.built is None:
+            return self._build(node)
+        key = ast.dump(node)
+        if key not in self.built:
+            self.built[key] = self._build(node)
+        return self.built[key]
+
+    def _build(self, node: ast.expr) -> Value | float:
         if isinstance(node, ast.Constant):
             assert isinstance(node.value, (int, float))
             try:
