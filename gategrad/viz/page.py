@@ -6,15 +6,20 @@ is made: everything is inline (the SVG frames, the CSS, the script), so the page
 CSS `url()`. Text from labels only ever appears escaped, as text.
 
 The same markup serves a saved file and a notebook. A saved page is alone, so its parts
-carry the plain ids `prev`, `next`, `play`, `step` and `explanation`, and the arrow keys
-work anywhere on it. In a notebook each stepper's ids start with a prefix of its own, the
-script finds its parts inside its own container, and keys act only while that stepper has
-focus, so several steppers on a page, and the notebook's own keys, leave each other alone.
+carry the plain ids `prev`, `next`, `play`, `step`, `explanation`, `predict` and `score`,
+and the arrow keys work anywhere on it but in a text field. In a notebook each stepper's
+ids start with a prefix of its own, the script finds its parts inside its own container,
+and keys act only while that stepper has focus, so several steppers on a page, and the
+notebook's own keys, leave each other alone.
+
+Predict mode (the `predict` toggle) asks, before each backward step, what the gate sends
+each of its inputs, checks the answers against the engine's numbers and keeps a score.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +28,23 @@ from importlib import resources
 from string import Template
 
 PACE_MS = 2500  # time per step while playing: enough to read a sentence and follow the picture
+PREDICT_TOLERANCE = 0.01  # in predict mode an answer within 1% of the engine's number is right
+
+# Every word predict mode shows, in one place for translators; {names} are filled in by the page.
+PREDICT_TEXT = {
+    "toggle": "predict",
+    "hint": "Type what each input gets (Tab between fields), then Enter. Within {percent} counts as right.",
+    "question": "Gate {k} of {n}: the {op} gate {out} passes on {g}. What does each of its inputs get?",
+    "field": "{input} gets",
+    "field_nth": "{input} (input {i})",
+    "check": "check",
+    "not_a_number": "Type a number in each field (inf and nan are numbers too).",
+    "right": "right",
+    "wrong": "wrong",
+    "feedback": "{input}: {verdict}, you said {answer}. It gets its local gradient {local} × the upstream {g} = "
+    "{gets}.",
+    "score": "score: {right} of {answered}",
+}
 
 _SVG_NOISE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<title>.*?</title>", re.DOTALL)
 _SVG_ATTRS = re.compile(r'\s(?:id|xmlns(?::\w+)?)="[^"]*"')
@@ -30,13 +52,38 @@ _SVG_POINTS = re.compile(r'\b(width|height)="([\d.]+)pt"')
 
 
 @dataclass(frozen=True)
+class SlideInput:
+    """One input of a step's gate, for predict mode: its name, its local gradient and what it gets."""
+
+    name: str
+    local: str
+    gets: str
+    exactly: float | str  # what it gets, unrounded: a number, or "Infinity", "-Infinity", "NaN"
+
+
+@dataclass(frozen=True)
 class Slide:
-    """What the page shows at one step: its picture, a heading, the sentence, each named input's gradient."""
+    """What the page shows at one step: its picture, a heading, the sentence, each named input's gradient.
+
+    A backward step also names its gate, its output and the upstream gradient, and carries
+    its inputs, so predict mode can ask what each gets and check the answer.
+    """
 
     svg: str
     heading: str
     explanation: str
     grads: tuple[str, ...]
+    gate: str = ""
+    output: str = ""
+    upstream: str = ""
+    inputs: tuple[SlideInput, ...] = ()
+
+
+def json_number(x: float) -> float | str:
+    """`x` when finite, else the name JavaScript's Number() reads back: "Infinity", "-Infinity" or "NaN"."""
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity"
 
 
 def inline_svg(svg: str) -> str:
@@ -66,23 +113,31 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
         f'<tr><td>{escape(name)}</td><td data-part="grad">{escape(grad)}</td></tr>'
         for name, grad in zip(names, first.grads)
     )
-    data = json.dumps([asdict(s) for s in slides], ensure_ascii=False)
-    # Inside <script>, "</script>" or "<!--" would end or confuse the data; JSON's \u escapes read back the same.
-    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    data = _script_json([asdict(s) for s in slides])
     root = f"document.getElementById({json.dumps(id_prefix + 'stepper')})"
-    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS});"
+    text = _script_json(PREDICT_TEXT)
+    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS}, {PREDICT_TOLERANCE}, {text});"
     return _template("stepper.html").substitute(
         p=escape(id_prefix),
         title=escape(title),
         counter=f"1 / {len(slides)}",
         heading=escape(first.heading),
         explanation=escape(first.explanation),
+        predict=escape(PREDICT_TEXT["toggle"]),
+        check=escape(PREDICT_TEXT["check"]),
+        hint=escape(PREDICT_TEXT["hint"].format(percent=f"{PREDICT_TOLERANCE:.0%}")),
         svg=first.svg,
         rows=rows,
         css=web_file("stepper.css"),
         data=data,
         script=web_file("stepper.js") + start,
     )
+
+
+def _script_json(value: object) -> str:
+    """`value` as JSON that is safe inside <script>: no "</script>" or "<!--" (the \\u escapes read back the same)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def web_file(name: str) -> str:

@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from gategrad.engine import Value, topological_order
+from gategrad.engine import Step, Value, fmt, topological_order
+from gategrad.engine.gates import name
 from gategrad.viz import page
 from gategrad.viz.dot import MAX_NODES, Frame, walkthrough_frames
 
@@ -41,6 +42,7 @@ class Stepper:
                 "Forward pass" if frame.step is None else f"Backward pass, gate {k} of {gates}: {frame.step.op}",
                 frame.caption if frame.step is None else frame.step.explanation,
                 tuple(frame.grads[v] for v in self.inputs),
+                **({} if frame.step is None else _predict(frame.step)),
             )
             for k, frame in enumerate(self.frames)
         ]
@@ -62,3 +64,16 @@ class Stepper:
         names = [v.label for v in self.inputs]
         prefix = f"gategrad-{uuid.uuid4().hex[:12]}-"
         return page.fragment(self.title, names, self._slides, id_prefix=prefix, page_keys=False)
+
+
+def _predict(step: Step) -> dict:
+    """What predict mode asks and checks at `step`: the gate, its output, the upstream, what each input gets."""
+    return {
+        "gate": step.op,
+        "output": name(step.output),
+        "upstream": fmt(step.upstream),
+        "inputs": tuple(
+            page.SlideInput(name(i.value), fmt(i.local_grad), fmt(i.contribution), page.json_number(i.contribution))
+            for i in step.inputs
+        ),
+    }
