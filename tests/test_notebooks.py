@@ -36,6 +36,11 @@ def test_the_five_notebooks_are_there():
     } <= names
 
 
+def test_the_teaching_lab_notebooks_are_there():
+    names = {path.name for path in PATHS}
+    assert {"08_four_equations.ipynb", "10_training_pathologies.ipynb"} <= names
+
+
 def test_the_kernel_is_this_python():
     """The python3 kernel must run this environment's Python, or the notebooks would test another install."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)")])
