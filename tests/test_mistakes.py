@@ -34,6 +34,7 @@ def test_overwrite_keeps_only_the_last_path_of_x_times_x_plus_x():
     assert wrong_grads(circuit, result) == {"x": 3.0}
     assert result.right.grads[circuit.inputs["x"]] == 7.0
     assert result.divergence.step == 2
+    assert result.divergence.input is circuit.inputs["x"]
     assert (result.divergence.now, result.divergence.right) == (3.0, 7.0)
     assert result.divergence.explanation == (
         "The mul gate x*x writes x's gradient with = instead of +=: x now holds 3, only what the last path "

@@ -131,19 +131,24 @@ def test_each_backward_step_carries_what_predict_mode_asks_and_expects(slides, c
             step.output.label,
             f"{step.upstream:.4g}",
         )
-        assert [i["exactly"] for i in slide["inputs"]] == [i.contribution for i in step.inputs]
+        assert [float(i["exactly"]) for i in slide["inputs"]] == [i.contribution for i in step.inputs]
         assert [(i["local"], i["gets"]) for i in slide["inputs"]] == [
             (f"{i.local_grad:.4g}", f"{i.contribution:.4g}") for i in step.inputs
         ]
-    assert [[i["exactly"] for i in s["inputs"]] for s in slides[1:]] == [[2.0], [2.0, 2.0], [2.0, 0.0], [-8.0, 6.0]]
+    assert [[i["exactly"] for i in s["inputs"]] for s in slides[1:]] == [
+        ["2.0"],
+        ["2.0", "2.0"],
+        ["2.0", "0.0"],
+        ["-8.0", "6.0"],
+    ]
     assert [i["name"] for i in slides[4]["inputs"]] == ["x", "y"]
 
 
-def test_an_infinite_or_nan_gradient_reaches_the_page_as_valid_json(tmp_path):
+def test_an_infinite_gradient_reaches_the_page_as_valid_json(tmp_path):
     circuit = build("log(x) * y", {"x": 0.0, "y": 2.0})  # y gets log(0) = -inf
     html = saved(Stepper(circuit.output), tmp_path)
     (mul,) = [s for s in Page(html).slides() if s["gate"] == "mul"]
-    assert [i["exactly"] for i in mul["inputs"]] == [2.0, "-Infinity"]
+    assert [i["exactly"] for i in mul["inputs"]] == ["2.0", "-inf"]
     assert [i["gets"] for i in mul["inputs"]] == ["2", "-inf"]
 
 

@@ -4,6 +4,7 @@ Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver (`make system-deps
 them); it never skips, so a missing browser fails CI.
 """
 
+import math
 import re
 import time
 
@@ -295,3 +296,23 @@ def test_predict_mode_works_from_the_keyboard_alone(open_page, max_steps, tmp_pa
     assert text(page, "score") == "score: 4 of 5"
     assert feedback(page)[1] == ("gg-wrong", "w: wrong, you said 2. It gets its local gradient 0 × the upstream 2 = 0.")
     page.save_screenshot(str(tmp_path / "predict.png"))
+
+
+def test_predict_mode_takes_inf_for_an_infinite_gradient(open_page, tmp_path):
+    circuit = build("log(x) * y", {"x": 0.0, "y": 2.0})  # log(0) = -inf, and 1/x = inf at x = 0
+    assert [[i.contribution for i in s.inputs] for s in circuit.output.backward_steps()] == [
+        [2.0, -math.inf],
+        [math.inf],
+    ]
+    page = open_page(Stepper(circuit.output).save(tmp_path / "log.html"))
+    page.find_element(By.ID, "predict").click()
+    page.find_element(By.ID, "next").click()
+    first, second = answer_fields(page)
+    first.send_keys("2")
+    second.send_keys("-inf", Keys.ENTER)
+    page.find_element(By.ID, "next").click()
+    answer_fields(page)[0].send_keys("\u221e", Keys.ENTER)
+    assert feedback(page) == [
+        ("gg-right", "x: right, you said ∞. It gets its local gradient inf × the upstream 2 = inf.")
+    ]
+    assert text(page, "score") == "score: 3 of 3"

@@ -19,7 +19,6 @@ each of its inputs, checks the answers against the engine's numbers and keeps a 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -58,7 +57,7 @@ class SlideInput:
     name: str
     local: str
     gets: str
-    exactly: float | str  # what it gets, unrounded: a number, or "Infinity", "-Infinity", "NaN"
+    exactly: str  # what it gets, unrounded, as Python's repr writes it ("-8.0", "inf", "nan")
 
 
 @dataclass(frozen=True)
@@ -77,13 +76,6 @@ class Slide:
     output: str = ""
     upstream: str = ""
     inputs: tuple[SlideInput, ...] = ()
-
-
-def json_number(x: float) -> float | str:
-    """`x` when finite, else the name JavaScript's Number() reads back: "Infinity", "-Infinity" or "NaN"."""
-    if math.isfinite(x):
-        return x
-    return "NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity"
 
 
 def inline_svg(svg: str) -> str:

@@ -73,7 +73,7 @@ def _predict(step: Step) -> dict:
         "output": name(step.output),
         "upstream": fmt(step.upstream),
         "inputs": tuple(
-            page.SlideInput(name(i.value), fmt(i.local_grad), fmt(i.contribution), page.json_number(i.contribution))
+            page.SlideInput(name(i.value), fmt(i.local_grad), fmt(i.contribution), repr(i.contribution))
             for i in step.inputs
         ),
     }

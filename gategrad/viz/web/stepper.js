@@ -113,7 +113,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
     }
     answers[k] = slide.inputs.map((input, j) => ({
       answer: fields[j].value.trim(),
-      right: close(typed[j], Number(input.exactly)),
+      right: close(typed[j], parse(input.exactly)), /* Python's repr of the engine's float */
     }));
     answers[k].forEach((a) => {
       score.answered += 1;
