@@ -114,7 +114,7 @@ def test_recursive_walking_a_gate_again_resends_what_it_holds():
 def test_the_recursions_steps_double_with_each_diamond():
     # n diamonds: the sorted walk visits 3n gates; the recursion walks diamond k (from the output) 2**(k-1)
     # times, except the last one, which sits on the input x: 3 * (2**n - 1) in all.
-    assert mistakes.step_counts((1, 2, 3, 10, 12, 15)) == [
+    assert mistakes.step_counts(mistakes.recursive_walk, (1, 2, 3, 10, 12, 15)) == [
         (1, 3, 3),
         (2, 6, 9),
         (3, 9, 21),
@@ -171,7 +171,7 @@ def test_recursive_json_counts_steps_on_chains_of_diamonds(capsys):
     _, out, _ = explain(capsys, "x*y*2 + x*y", "x=2", "y=3", "--mistake", "recursive", "--json")
     mistake = json.loads(out)["mistake"]
     assert len(mistake["steps"]) == 4
-    assert mistake["diamond_chains"][-1] == {"diamonds": 12, "sorted_steps": 36, "recursive_steps": 12285}
+    assert mistake["diamond_chains"][-1] == {"diamonds": 12, "sorted_steps": 36, "mistake_steps": 12285}
 
 
 def test_text_shows_both_walks_side_by_side_up_to_where_they_part(capsys):
@@ -190,7 +190,7 @@ def test_text_shows_both_walks_side_by_side_up_to_where_they_part(capsys):
 
 def test_recursive_text_has_the_step_counts(capsys):
     _, out, _ = explain(capsys, "x*y*2 + x*y", "x=2", "y=3", "--mistake", "recursive")
-    assert "Steps: the sorted walk takes 3, the recursion 4." in out
+    assert "Steps: the sorted walk takes 3, the recursive walk 4." in out
     assert "  12        36           12285\n" in out
 
 

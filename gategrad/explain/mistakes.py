@@ -149,8 +149,10 @@ class Mistake:
     summary: str  # the mistake in a sentence
     walk: Callable[[Value], Walk]
     sentences: Mapping[str, str]  # why it gives its number, by case, with named numbers
+    case: Callable[[_Context, Value], str]  # which sentence a divergent step and input take
     needs: str  # what a circuit needs for the mistake to show
     example: tuple[str, dict[str, float]]  # a circuit where it shows
+    counts_steps: bool = False  # its cost is in its number of steps: show them on chains of diamonds
 
 
 MISTAKES: dict[str, Mistake] = {
@@ -168,6 +170,7 @@ MISTAKES: dict[str, Mistake] = {
                 "twice": "The {op} gate {out} has {v} as an input {count} times and writes its gradient with = "
                 "instead of +=: the last write replaces the others, so {v} holds {now} where += gives {right}.",
             },
+            lambda context, v: "twice" if context.before[v] == 0.0 else "earlier",
             "a Value reached along two paths",
             ("x*x + x", {"x": 3.0}),
         ),
@@ -183,6 +186,7 @@ MISTAKES: dict[str, Mistake] = {
                 "wrong upstream": "The {op} gate {out} passes on {g}, but its gradient is {right_g}, so {v} holds "
                 "{now} where the right walk has {right}.",
             },
+            lambda context, v: "early" if context.waiting() else "wrong upstream",
             "a gate whose output two gates use",
             ("x*y + x*y*z", {"x": 2.0, "y": 3.0, "z": 4.0}),
         ),
@@ -196,6 +200,7 @@ MISTAKES: dict[str, Mistake] = {
                 "adds its {gets} to it, so {v} has {now} where a fresh walk has {right}; every input ends with "
                 "twice its gradient, and an optimizer's step would go twice as far.",
             },
+            lambda context, v: "stale",
             "an input whose gradient is not 0",
             ("x*x + x", {"x": 3.0}),
         ),
@@ -215,8 +220,10 @@ MISTAKES: dict[str, Mistake] = {
                 "wrong upstream": "The {op} gate {out} passes on {g}, but its gradient is {right_g}, so {v} holds "
                 "{now} where the right walk has {right}.",
             },
+            lambda context, v: "again" if context.visit > 1 else "early" if context.waiting() else "wrong upstream",
             "a gate whose output two gates use",
             ("(x*2 + x*3)*2 + (x*2 + x*3)*3", {"x": 1.0}),
+            counts_steps=True,
         ),
     ]
 }
@@ -313,21 +320,11 @@ class _Context:
             "gets": fmt(sum(i.contribution for i in step.inputs if i.value is v)),
             "count": str(sum(i.value is v for i in step.inputs)),
             "visit": str(self.visit),
-            "waiting": self._waiting(),
+            "waiting": self.waiting(),
         }
-        return self.row.sentences[self._case(v)].format(**numbers)
+        return self.row.sentences[self.row.case(self, v)].format(**numbers)
 
-    def _case(self, v: Value) -> str:
-        name_ = self.row.name
-        if name_ == "overwrite":
-            return "twice" if self.before[v] == 0.0 else "earlier"
-        if name_ == "no-zero":
-            return "stale"
-        if name_ == "recursive" and self.visit > 1:
-            return "again"
-        return "early" if self._waiting() else "wrong upstream"
-
-    def _waiting(self) -> str:
+    def waiting(self) -> str:
         """The gates that use this step's output and had not passed their gradient on by this step."""
         out = self.step.output
         walked = {s.output for s in self.wrong.steps[: self.index - 1]}
@@ -335,9 +332,11 @@ class _Context:
         return " and ".join(name(v) for v in users)
 
 
-def step_counts(ns: Sequence[int] = (1, 2, 3, 4, 5, 10, 12)) -> list[tuple[int, int, int]]:
-    """(diamonds, sorted walk's steps, recursive walk's steps) on a chain of n diamonds, by running both."""
-    return [(n, len(sorted_walk(diamond_chain(n)).steps), len(recursive_walk(diamond_chain(n)).steps)) for n in ns]
+def step_counts(
+    walk: Callable[[Value], Walk] = recursive_walk, ns: Sequence[int] = (1, 2, 3, 4, 5, 10, 12)
+) -> list[tuple[int, int, int]]:
+    """(n, the sorted walk's steps, `walk`'s steps) on a chain of n diamonds, for each n in `ns`, by running both."""
+    return [(n, len(sorted_walk(diamond_chain(n)).steps), len(walk(diamond_chain(n)).steps)) for n in ns]
 
 
 def _same(a: float, b: float) -> bool:
@@ -371,13 +370,14 @@ def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value]) -> str:
         where,
         f"Gradients when both walks run to the end:\n{_indent(grads)}",
     ]
-    if row.name == "recursive":
-        counts = _table(("diamonds", "sorted walk", "recursive walk"), [tuple(map(str, c)) for c in step_counts()])
+    if row.counts_steps:
+        counts = _table(
+            ("diamonds", "sorted walk", f"{row.name} walk"), [tuple(map(str, c)) for c in step_counts(row.walk)]
+        )
         parts.append(
-            f"Steps: the sorted walk takes {len(lab.right.steps)}, the recursion {len(lab.wrong.steps)}. "
-            "On a chain of n diamonds (v = x, then n times v = v*2 + v*3) the recursion's steps double with each "
-            f"diamond:\n"
-            f"{_indent(counts)}"
+            f"Steps: the sorted walk takes {len(lab.right.steps)}, the {row.name} walk {len(lab.wrong.steps)}. On a "
+            "chain of n diamonds (v = x, then n times v = v*2 + v*3) its steps double with each diamond:\n"
+            + _indent(counts)
         )
     return "\n\n".join(parts)
 
@@ -404,9 +404,9 @@ def lab_json(lab: Lab, inputs: Mapping[str, Value]) -> dict:
             for step, holds in zip(wrong.steps, wrong.holds)
         ],
     }
-    if row.name == "recursive":
+    if row.counts_steps:
         report["diamond_chains"] = [
-            {"diamonds": n, "sorted_steps": a, "recursive_steps": b} for n, a, b in step_counts()
+            {"diamonds": n, "sorted_steps": a, "mistake_steps": b} for n, a, b in step_counts(row.walk)
         ]
     return report
 
