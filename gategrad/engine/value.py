@@ -116,26 +116,13 @@ class Value:
 
     # ---- the gates: each computes its output and its local gradients together ----
 
-    # Hot path: add, mul and relu build their node inline, as `_node` does, saving a call.
-
     def __add__(self, other: Value | float) -> Value:
-        out = _new(Value)
         if type(other) is Value:
-            out.data = self.data + other.data  # d/da = 1, d/db = 1
-            out._in1 = other
-        else:
-            c = _constant(other)
-            if c is None:
-                return NotImplemented
-            out.data = self.data + c
-            out._in1 = None
-        out.grad = -0.0
-        out.label = ""
-        out.op = "add"
-        out._in0 = self
-        out._local0 = out._local1 = 1.0
-        out._rest = ()
-        return out
+            return _node(self.data + other.data, "add", self, 1.0, other, 1.0)  # d/da = 1, d/db = 1
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return _node(self.data + c, "add", self, 1.0)
 
     __radd__ = __add__
 
@@ -155,26 +142,13 @@ class Value:
         return _node(total, "add", first, 1.0, second, 1.0, tuple(more))  # type: ignore[arg-type]
 
     def __mul__(self, other: Value | float) -> Value:
-        out = _new(Value)
         if type(other) is Value:
             a, b = self.data, other.data
-            out.data = a * b  # d/da = b, d/db = a
-            out._local0 = b
-            out._in1 = other
-            out._local1 = a
-        else:
-            c = _constant(other)
-            if c is None:
-                return NotImplemented
-            out.data = self.data * c  # d/dx = c
-            out._local0 = out._local1 = c
-            out._in1 = None
-        out.grad = -0.0
-        out.label = ""
-        out.op = "mul"
-        out._in0 = self
-        out._rest = ()
-        return out
+            return _node(a * b, "mul", self, b, other, a)  # d/da = b, d/db = a
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return _node(self.data * c, "mul", self, c, None, c)  # d/dx = c
 
     __rmul__ = __mul__
 
@@ -210,17 +184,8 @@ class Value:
     def relu(self) -> Value:
         """max(x, 0) with PyTorch's gradient at the kink: relu'(0) = 0."""
         x = self.data
-        out = _new(Value)
-        out.data = 0.0 if x < 0.0 else x  # relu(-0.0) is -0.0 and relu(nan) nan, as torch's
-        out.grad = -0.0
-        out.label = ""
-        out.op = "relu"
-        out._in0 = self
-        out._local0 = 0.0 if x <= 0.0 else 1.0  # 1 where x > 0 (and for nan), else 0
-        out._in1 = None
-        out._local1 = 0.0
-        out._rest = ()
-        return out
+        # relu(-0.0) is -0.0 and relu(nan) nan, as torch's; the local gradient is 1 where x > 0 (and for nan)
+        return _node(0.0 if x < 0.0 else x, "relu", self, 0.0 if x <= 0.0 else 1.0)
 
     def exp(self) -> Value:
         """e**x; its local gradient is its own output."""
