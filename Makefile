@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps test lint typecheck pytest bench demo docs clean
+.PHONY: setup system-deps test lint typecheck pytest bench demo docs messages clean
 
 setup: $(STAMP) system-deps
 
@@ -29,11 +29,11 @@ system-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check gategrad tests benchmarks
-	$(BIN)/ruff format --check gategrad tests benchmarks
+	$(BIN)/ruff check gategrad tests benchmarks tools
+	$(BIN)/ruff format --check gategrad tests benchmarks tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gategrad
+	$(BIN)/mypy gategrad tools
 
 pytest: setup
 	$(BIN)/python -m pytest
@@ -50,6 +50,10 @@ demo: setup
 docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
+
+# The translation template from the code, merged into each language's .po file (then translate what is new).
+messages: $(STAMP)
+	$(BIN)/python tools/catalogues.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo
