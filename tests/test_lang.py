@@ -368,6 +368,12 @@ def test_a_teachers_catalogue_in_a_folder_of_their_own_is_picked_up(capsys, tmp_
     assert "Treasure of x*y:\n  input  grad\n  x      -4\n  y      3" in out  # untranslated words stay English
 
 
+def test_a_folder_that_is_not_a_language_code_is_not_a_language(tmp_path, monkeypatch):
+    write_catalogue(tmp_path, "ru.old", {"gate|max": "макс"})
+    monkeypatch.setenv("GATEGRAD_LOCALE_PATH", str(tmp_path))
+    assert lang.languages() == ["en", "ru", "zh"]
+
+
 def test_a_teachers_catalogue_comes_before_a_shipped_one_of_the_same_language(tmp_path, monkeypatch):
     write_catalogue(tmp_path, "ru", {"gate|max": "макс"})
     monkeypatch.setenv("GATEGRAD_LOCALE_PATH", str(tmp_path))

@@ -47,7 +47,7 @@ def catalogue(lang: str) -> Path | None:
 def languages() -> list[str]:
     """Every language there is a catalogue for, and English, sorted."""
     found = {p.parent.parent.name for folder in locale_dirs() for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
-    return sorted(found | {ENGLISH})
+    return sorted({code for code in found if _CODE.fullmatch(code)} | {ENGLISH})
 
 
 def translator(lang: str = ENGLISH) -> gettext.NullTranslations:
