@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ESLINT := node_modules/.bin/eslint
 
-.PHONY: setup system-deps test lint typecheck pytest bench demo docs clean
+.PHONY: setup system-deps test lint typecheck pytest bench demo docs messages clean
 
 setup: $(STAMP) system-deps
 
@@ -37,12 +37,12 @@ system-deps:
 	fi
 
 lint: $(STAMP) $(ESLINT)
-	$(BIN)/ruff check gategrad tests benchmarks
-	$(BIN)/ruff format --check gategrad tests benchmarks
+	$(BIN)/ruff check gategrad tests benchmarks tools
+	$(BIN)/ruff format --check gategrad tests benchmarks tools
 	$(ESLINT) gategrad/viz/web
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gategrad
+	$(BIN)/mypy gategrad tools
 
 # Runs the tests with what is installed; a test whose tool is missing skips, or fails under CI=true.
 pytest: $(STAMP)
@@ -60,6 +60,10 @@ demo: setup
 docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
+
+# The translation template from the code, merged into each language's .po file (then translate what is new).
+messages: $(STAMP)
+	$(BIN)/python tools/catalogues.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo

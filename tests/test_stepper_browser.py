@@ -10,6 +10,7 @@ import time
 import pytest
 from conftest import MAX_CIRCUIT, needs
 
+from gategrad.explain import lang
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
 from gategrad.viz.page import PACE_MS
@@ -157,3 +158,20 @@ def test_two_steppers_on_one_page_keep_to_themselves(open_page, tmp_path):
     press(page, Keys.HOME)
     assert (text(page, f"{a}step"), text(page, f"{b}step")) == ("2 / 5", "2 / 2")
     page.save_screenshot(str(tmp_path / "two-steppers.png"))
+
+
+def test_a_russian_stepper_plays_pauses_and_walks_in_russian(open_page, tmp_path):
+    circuit = build(*MAX_CIRCUIT)
+    steps = list(circuit.output.backward_steps())
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output, lang="ru").save(tmp_path / "ru.html"))
+    play = page.find_element(By.ID, "play")
+    assert play.text == "▶ пуск"
+    play.click()
+    assert play.text == "❚❚ пауза"
+    play.click()
+    assert play.text == "▶ пуск"
+    press(page, Keys.END)
+    assert text(page, "step") == "5 / 5"
+    assert text(page, "explanation") == lang.sentence(steps[3], "ru")
+    assert text(page, "explanation").startswith("Вентиль умножения меняет входы местами: x получает")
+    assert grads(page) == ["-8", "6", "2", "0"]
