@@ -14,7 +14,7 @@ from typing import Any
 
 from gategrad import data, nn, viz
 from gategrad.engine import Value
-from gategrad.explain import expr, mistakes, walkthrough
+from gategrad.explain import expr, lang, mistakes, walkthrough
 
 
 class CommandError(Exception):
@@ -55,11 +55,18 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
         "--html", type=Path, metavar="FILE", help="also write a page that steps through the walk in a browser"
     )
     explain.add_argument(
+        "--lang",
+        choices=lang.languages(),
+        default=lang.ENGLISH,
+        metavar="LANG",
+        help=f"the language of the walk and the page: {', '.join(lang.languages())}; default: en",
+    )
+    explain.add_argument(
         "--mistake",
         choices=mistakes.MISTAKES,
         help="the misconception lab: walk the circuit the right way and this wrong way side by side, up to the "
         "first step where they part, and say why (a subexpression written twice is computed once, so its "
-        "gate's output is used twice)",
+        "gate's output is used twice; in English only)",
     )
     explain.set_defaults(run=_explain)
 
@@ -69,6 +76,14 @@ def _explain(args: argparse.Namespace) -> int:
         raise CommandError(
             "explain: --mistake prints its walks as text or --json; it does not draw (--html, --svg-dir)"
         )
+    if args.mistake is not None and args.lang != lang.ENGLISH:
+        raise CommandError(
+            f"explain: the misconception lab (--mistake) speaks English only so far, not --lang {args.lang}"
+        )
+    try:
+        t = lang.translator(args.lang)
+    except ValueError as e:  # a catalogue that cannot be read
+        raise CommandError(f"explain: {e}") from None
     try:
         circuit = expr.build(args.expression, expr.parse_values(args.values), share=args.mistake is not None)
     except expr.ExpressionError as e:
@@ -80,29 +95,37 @@ def _explain(args: argparse.Namespace) -> int:
     paths = []
     if args.svg_dir is not None or args.html is not None:
         try:
-            frames = viz.walkthrough_frames(circuit.output, steps)
+            frames = viz.walkthrough_frames(circuit.output, steps, lang=args.lang)
             if args.svg_dir is not None:
                 paths = viz.render_walkthrough(circuit.output, args.svg_dir, frames=frames)
             if args.html is not None:
-                viz.Stepper(circuit.output, frames=frames).save(args.html)
+                viz.Stepper(circuit.output, frames=frames, lang=args.lang).save(args.html)
         except (viz.GraphvizNotInstalled, ValueError, OSError) as e:
             print(f"error: explain: {e}", file=sys.stderr)
             return 1
     if args.json:
-        report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps)
+        report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps, args.lang)
         if lab is not None:
             report["mistake"] = mistakes.lab_json(lab, circuit.inputs)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     elif lab is not None:
         print(mistakes.format_lab(lab, circuit.expression, circuit.inputs))
     else:
-        print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
+        print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps, args.lang))
         if paths:
-            print(
-                f"\nWrote {len(paths)} frames to {args.svg_dir}: {paths[0].name} (the forward pass) to {paths[-1].name}"
+            where = {"n": len(paths), "dir": args.svg_dir, "first": paths[0].name, "last": paths[-1].name}
+            wrote = (
+                t.gettext("Wrote 1 frame to {dir}: {first}, the forward pass")
+                if len(paths) == 1
+                else t.ngettext(
+                    "Wrote {n} frame to {dir}: {first} (the forward pass) to {last}",
+                    "Wrote {n} frames to {dir}: {first} (the forward pass) to {last}",
+                    len(paths),
+                )
             )
+            print("\n" + wrote.format(**where))
         if args.html is not None:
-            print(f"\nWrote the stepper to {args.html}: open it in a browser")
+            print("\n" + t.gettext("Wrote the stepper to {path}: open it in a browser").format(path=args.html))
     return 0
 
 

@@ -1,7 +1,7 @@
 """The stepper page in headless Chromium: keys, buttons, play, and two steppers on one page.
 
 Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver (`make system-deps` installs
-them); it never skips, so a missing browser fails CI.
+them); without them it skips on a laptop and fails under CI.
 """
 
 import math
@@ -9,17 +9,20 @@ import re
 import time
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from conftest import MAX_CIRCUIT, needs
 
+from gategrad.explain import lang
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
 from gategrad.viz.page import PACE_MS
 
-MAX_CIRCUIT = ("2*(x*y+max(z,w))", {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0})
+webdriver = needs("selenium.webdriver")
+Service = needs("selenium.webdriver.chrome.service").Service
+By = needs("selenium.webdriver.common.by").By
+Keys = needs("selenium.webdriver.common.keys").Keys
+WebDriverWait = needs("selenium.webdriver.support.ui").WebDriverWait
+pytestmark = [pytest.mark.needs_chromium, pytest.mark.needs_dot]
+
 FORWARD = "The forward pass: each value is computed from its inputs; no gradient is known yet."
 
 
@@ -156,6 +159,23 @@ def test_two_steppers_on_one_page_keep_to_themselves(open_page, tmp_path):
     press(page, Keys.HOME)
     assert (text(page, f"{a}step"), text(page, f"{b}step")) == ("2 / 5", "2 / 2")
     page.save_screenshot(str(tmp_path / "two-steppers.png"))
+
+
+def test_a_russian_stepper_plays_pauses_and_walks_in_russian(open_page, tmp_path):
+    circuit = build(*MAX_CIRCUIT)
+    steps = list(circuit.output.backward_steps())
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output, lang="ru").save(tmp_path / "ru.html"))
+    play = page.find_element(By.ID, "play")
+    assert play.text == "▶ пуск"
+    play.click()
+    assert play.text == "❚❚ пауза"
+    play.click()
+    assert play.text == "▶ пуск"
+    press(page, Keys.END)
+    assert text(page, "step") == "5 / 5"
+    assert text(page, "explanation") == lang.sentence(steps[3], "ru")
+    assert text(page, "explanation").startswith("Вентиль умножения меняет входы местами: x получает")
+    assert grads(page) == ["-8", "6", "2", "0"]
 
 
 # ---- predict mode: the learner says what each input gets before the step is shown ----
@@ -316,3 +336,14 @@ def test_predict_mode_takes_inf_for_an_infinite_gradient(open_page, tmp_path):
         ("gg-right", "x: right, you said ∞. It gets its local gradient inf × the upstream 2 = inf.")
     ]
     assert text(page, "score") == "score: 3 of 3"
+
+
+def test_predict_mode_asks_in_the_pages_language(open_page, tmp_path):
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output, lang="zh").save(tmp_path / "zh.html"))
+    page.find_element(By.ID, "predict").click()
+    assert text(page, "score") == "得分：0 / 0"
+    page.find_element(By.ID, "next").click()
+    assert heading(page) == "第 1 个门（共 4 个）：乘法门 2*(x*y+max(z,w)) 传回梯度 1。它的每个输入各得到多少？"
+    answer_fields(page)[0].send_keys("3", Keys.ENTER)
+    assert feedback(page) == [("gg-wrong", "x*y+max(z,w)：错，你填的是 3。它得到的是局部梯度 2 × 上游梯度 1 = 2。")]
+    assert text(page, "score") == "得分：0 / 1"

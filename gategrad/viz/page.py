@@ -20,29 +20,45 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from html import escape
 from importlib import resources
 from string import Template
 
+from gategrad.explain.lang import ENGLISH, translator
+
 PACE_MS = 2500  # time per step while playing: enough to read a sentence and follow the picture
 PREDICT_TOLERANCE = 0.01  # in predict mode an answer within 1% of the engine's number is right
 
-# Every word predict mode shows, in one place for translators; {names} are filled in by the page.
-PREDICT_TEXT = {
-    "toggle": "predict",
-    "hint": "Type what each input gets (Tab between fields), then Enter. Within {percent} counts as right.",
-    "question": "Gate {k} of {n}: the {op} gate {out} passes on {g}. What does each of its inputs get?",
-    "field": "{input} gets",
-    "field_nth": "{input} (input {i})",
-    "check": "check",
-    "not_a_number": "Type a number in each field (inf and nan are numbers too).",
-    "right": "right",
-    "wrong": "wrong",
-    "feedback": "{input}: {verdict}, you said {answer}. It gets its local gradient {local} × the upstream {g} = "
-    "{gets}.",
-    "score": "score: {right} of {answered}",
+# Every word the page shows besides the walk's sentences, by key: English here, the messages
+# of the catalogues (`ui_strings` translates them). The script reads them too, as JSON.
+UI_STRINGS = {
+    "page_title": "gategrad: backprop through {title}",
+    "title": "Backpropagation through {title}",
+    "untitled": "the circuit",
+    "prev": "prev",
+    "play": "play",
+    "pause": "pause",
+    "next": "next",
+    "step": "step",
+    "keys": "keys: ← → Home End",
+    "input": "input",
+    "grad": "grad",
+    "forward": "Forward pass",
+    "backward": "Backward pass, gate {k} of {n}: {gate}",
+    "predict": "predict",
+    "predict_hint": "Type what each input gets (Tab between fields), then Enter. Within {percent} counts as right.",
+    "predict_question": "Gate {k} of {n}: the {gate} gate {out} passes on {g}. What does each of its inputs get?",
+    "predict_field": "{input} gets",
+    "predict_nth": "{input} (input {i})",
+    "predict_check": "check",
+    "predict_not_a_number": "Type a number in each field (inf and nan are numbers too).",
+    "predict_right": "right",
+    "predict_wrong": "wrong",
+    "predict_feedback": "{input}: {verdict}, you said {answer}. It gets its local gradient {local} × the upstream "
+    "{g} = {gets}.",
+    "predict_score": "score: {right} of {answered}",
 }
 
 _SVG_NOISE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<title>.*?</title>", re.DOTALL)
@@ -89,14 +105,35 @@ def inline_svg(svg: str) -> str:
     return re.sub(r"<[^>]+>", lambda tag: _SVG_POINTS.sub(r'\1="\2px"', _SVG_ATTRS.sub("", tag[0])), svg).strip()
 
 
-def document(title: str, names: Sequence[str], slides: Sequence[Slide]) -> str:
-    """A whole HTML page with one stepper, its parts under the plain ids, keys working page-wide."""
-    body = fragment(title, names, slides, id_prefix="", page_keys=True)
-    return _template("page.html").substitute(title=escape(f"gategrad: backprop through {title}"), body=body)
+def ui_strings(lang: str = ENGLISH) -> dict[str, str]:
+    """`UI_STRINGS` in `lang`."""
+    t = translator(lang)
+    return {key: t.gettext(text) for key, text in UI_STRINGS.items()}
 
 
-def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefix: str, page_keys: bool) -> str:
-    """One stepper in a container of its own, its ids starting with `id_prefix`.
+def document(
+    title: str, names: Sequence[str], slides: Sequence[Slide], ui: Mapping[str, str] = UI_STRINGS, lang: str = ENGLISH
+) -> str:
+    """A whole HTML page with one stepper, its parts under the plain ids, keys working page-wide.
+
+    `ui` is `ui_strings(lang)`: the page's words in the language `lang`.
+    """
+    body = fragment(title, names, slides, id_prefix="", page_keys=True, ui=ui, lang=lang)
+    return _template("page.html").substitute(
+        lang=escape(lang), title=escape(ui["page_title"].format(title=title)), body=body
+    )
+
+
+def fragment(
+    title: str,
+    names: Sequence[str],
+    slides: Sequence[Slide],
+    id_prefix: str,
+    page_keys: bool,
+    ui: Mapping[str, str] = UI_STRINGS,
+    lang: str = ENGLISH,
+) -> str:
+    """One stepper in a container of its own, its ids starting with `id_prefix`, its words from `ui`.
 
     The first slide is in the markup itself, so the page shows step 1 even where scripts do not run.
     """
@@ -105,31 +142,33 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
         f'<tr><td>{escape(name)}</td><td data-part="grad">{escape(grad)}</td></tr>'
         for name, grad in zip(names, first.grads)
     )
-    data = _script_json([asdict(s) for s in slides])
     root = f"document.getElementById({json.dumps(id_prefix + 'stepper')})"
-    text = _script_json(PREDICT_TEXT)
-    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS}, {PREDICT_TOLERANCE}, {text});"
+    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS}, {PREDICT_TOLERANCE});"
     return _template("stepper.html").substitute(
+        {f"ui_{key}": escape(text) for key, text in ui.items()},
         p=escape(id_prefix),
-        title=escape(title),
+        lang=escape(lang),
+        title=escape(ui["title"]).format(title=f"<code>{escape(title)}</code>"),
         counter=f"1 / {len(slides)}",
         heading=escape(first.heading),
         explanation=escape(first.explanation),
-        predict=escape(PREDICT_TEXT["toggle"]),
-        check=escape(PREDICT_TEXT["check"]),
-        hint=escape(PREDICT_TEXT["hint"].format(percent=f"{PREDICT_TOLERANCE:.0%}")),
+        predict_hint=escape(ui["predict_hint"].format(percent=f"{PREDICT_TOLERANCE:.0%}")),
         svg=first.svg,
         rows=rows,
         css=web_file("stepper.css"),
-        data=data,
+        data=_script_json([asdict(s) for s in slides]),
+        ui=_script_json(dict(ui)),
         script=web_file("stepper.js") + start,
     )
 
 
 def _script_json(value: object) -> str:
-    """`value` as JSON that is safe inside <script>: no "</script>" or "<!--" (the \\u escapes read back the same)."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """`value` as JSON that is safe inside <script>: "</script>" or "<!--" would end or confuse it there.
+
+    JSON's \\u escapes read back the same.
+    """
+    data = json.dumps(value, ensure_ascii=False)
+    return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def web_file(name: str) -> str:

@@ -1,12 +1,13 @@
+/* exported gategradStepper */
 /* The stepper: shows one slide of the walk at a time. `root` is its container, `pageKeys` whether
    the arrow keys work anywhere on the page (a saved page) or only while it has focus (a notebook),
    `pace` the milliseconds per step while playing. In predict mode each backward step first asks what
-   the gate sends each input: `tolerance` is how close an answer must be (relative), `text` every
-   word predict mode shows, with {names} to fill in. */
-function gategradStepper(root, pageKeys, pace, tolerance, text) {
+   the gate sends each input; `tolerance` is how close an answer must be, relative to the engine's. */
+function gategradStepper(root, pageKeys, pace, tolerance) {
   "use strict";
   const part = (name) => root.querySelector('[data-part="' + name + '"]');
   const slides = JSON.parse(part("data").textContent);
+  const ui = JSON.parse(part("ui").textContent);
   const grads = root.querySelectorAll('[data-part="grad"]');
   const last = slides.length - 1;
   const prefix = root.id.slice(0, -"stepper".length);
@@ -29,7 +30,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
     const shown = question ? slides[k - 1] : slide; /* until answered: the picture and table before this gate */
     part("step").textContent = (k + 1) + " / " + slides.length;
     part("heading").textContent = question
-      ? fill(text.question, { k: k, n: last, op: slide.gate, out: slide.output, g: slide.upstream })
+      ? fill(ui.predict_question, { k: k, n: last, gate: slide.gate, out: slide.output, g: slide.upstream })
       : slide.heading;
     part("explanation").textContent = question ? "" : slide.explanation;
     part("figure").innerHTML = shown.svg;
@@ -41,7 +42,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
   function who(slide, j) {
     const names = slide.inputs.map((input) => input.name);
     const repeated = new Set(names).size < names.length; /* x*x: say which x */
-    return repeated ? fill(text.field_nth, { input: names[j], i: j + 1 }) : names[j];
+    return repeated ? fill(ui.predict_nth, { input: names[j], i: j + 1 }) : names[j];
   }
   function showQuiz(slide) {
     const form = part("quiz");
@@ -64,7 +65,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
         field.value = answered[j].answer;
         field.disabled = true;
       }
-      label.append(fill(text.field, { input: who(slide, j) }) + " ", field);
+      label.append(fill(ui.predict_field, { input: who(slide, j) }) + " ", field);
       fields.append(label);
     });
     part("check").hidden = Boolean(answered);
@@ -72,8 +73,8 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
       const input = slide.inputs[j];
       const item = document.createElement("li");
       item.className = a.right ? "gg-right" : "gg-wrong";
-      item.textContent = fill(text.feedback, {
-        input: who(slide, j), verdict: a.right ? text.right : text.wrong, answer: a.answer,
+      item.textContent = fill(ui.predict_feedback, {
+        input: who(slide, j), verdict: a.right ? ui.predict_right : ui.predict_wrong, answer: a.answer,
         local: input.local, g: slide.upstream, gets: input.gets,
       });
       feedback.append(item);
@@ -106,7 +107,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
     if (blank >= 0) {
       const note = document.createElement("li");
       note.className = "gg-note";
-      note.textContent = text.not_a_number;
+      note.textContent = ui.predict_not_a_number;
       part("feedback").replaceChildren(note);
       fields[blank].focus();
       return;
@@ -119,7 +120,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
       score.answered += 1;
       score.right += a.right ? 1 : 0;
     });
-    part("score").textContent = fill(text.score, score);
+    part("score").textContent = fill(ui.predict_score, score);
     show(k);
     part(k < last ? "next" : "prev").focus(); /* Enter again goes on */
   });
@@ -127,7 +128,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
     predicting = part("predict").checked;
     answers = {};
     score = { right: 0, answered: 0 };
-    part("score").textContent = fill(text.score, score);
+    part("score").textContent = fill(ui.predict_score, score);
     part("score").hidden = !predicting;
     go(k);
   });
@@ -137,7 +138,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
   function pause() {
     clearInterval(timer);
     timer = null;
-    part("play").textContent = "\u25B6 play";
+    part("play").textContent = "\u25B6 " + ui.play;
   }
   function go(i) {
     pause();
@@ -147,7 +148,7 @@ function gategradStepper(root, pageKeys, pace, tolerance, text) {
   part("play").addEventListener("click", () => {
     if (timer) return pause();
     if (k === last) show(0);
-    part("play").textContent = "\u275A\u275A pause";
+    part("play").textContent = "\u275A\u275A " + ui.pause;
     timer = setInterval(() => {
       show(k + 1);
       if (k === last || asking()) {
