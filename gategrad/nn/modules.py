@@ -12,8 +12,12 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from gategrad.engine import Value
+
+if TYPE_CHECKING:
+    import torch
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -186,3 +190,16 @@ class MLP(Module):
     def __repr__(self) -> str:
         c = self.config()
         return f"MLP({c['nin']}, {c['nouts']}, activation={c['activation']!r})"
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """This net as a `torch.nn.Sequential` of Linear and activation layers, in float64 (needs torch)."""
+        from gategrad.nn import torch as convert  # torch is optional: load it only when asked
+
+        return convert.to_torch(self)
+
+    @classmethod
+    def from_torch(cls, seq: torch.nn.Sequential) -> MLP:
+        """The MLP computing what a `torch.nn.Sequential` of Linear layers and ReLU/Tanh/Sigmoid computes."""
+        from gategrad.nn import torch as convert
+
+        return convert.from_torch(seq)
