@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gategrad import nn
+from gategrad import files, nn
 from gategrad.data import make_moons, make_spiral, make_xor
 from gategrad.engine import Value
 
@@ -467,11 +467,10 @@ def test_an_interrupted_save_leaves_the_old_model_intact(tmp_path, monkeypatch):
     nn.MLP(2, [4, 1], seed=1).save(path)
     before = path.read_bytes()
 
-    def half_then_interrupt(obj, f, **kwargs):
-        f.write(json.dumps(obj)[:50])
-        raise KeyboardInterrupt
+    def interrupt(fd):
+        raise KeyboardInterrupt  # the new file is written, not yet renamed over the old one
 
-    monkeypatch.setattr(nn.files.json, "dump", half_then_interrupt)
+    monkeypatch.setattr(files.os, "fsync", interrupt)
     with pytest.raises(KeyboardInterrupt):
         nn.MLP(2, [4, 1], seed=2).save(path)
     assert path.read_bytes() == before

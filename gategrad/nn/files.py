@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
+from gategrad.files import atomic_write
 from gategrad.nn.modules import MLP, Layer, Module, Neuron
 
 FORMAT = "gategrad-model"
@@ -15,9 +15,8 @@ FORMAT_VERSION = 1
 def save(model: Module, path: str | os.PathLike) -> None:
     """Write the architecture and every parameter to a JSON model file, atomically.
 
-    The file is written beside `path` under a temporary name and then renamed over it,
-    so a save that fails or is interrupted leaves any earlier file at `path` untouched.
-    Floats are written as repr, which reads back bit for bit.
+    A save that fails or is interrupted leaves any earlier file at `path` untouched (see
+    `gategrad.files.atomic_write`). Floats are written as repr, which reads back bit for bit.
     """
     doc = {
         "format": FORMAT,
@@ -26,18 +25,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
         "config": model.config(),
         "parameters": model.state_dict(),
     }
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gategrad-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model file is ordinary data
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, json.dumps(doc, indent=1))
 
 
 _MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
