@@ -19,6 +19,8 @@ from gategrad.engine import Value
 if TYPE_CHECKING:
     import torch
 
+    from gategrad.nn.files import DataInfo
+
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
     "tanh": Value.tanh,
@@ -29,6 +31,9 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 
 class Module:
     """Anything with parameters: a Neuron, a Layer or an MLP."""
+
+    # How the model reads a table (its columns, standardisation, classes): saved in its model file.
+    data_info: DataInfo | None = None
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         """The output for one sample `x`: a Value, or a list of Values for several outputs."""
@@ -73,7 +78,7 @@ class Module:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the architecture and every parameter to a JSON model file, atomically (see `nn.files.save`)."""
+        """Write the architecture, `data_info` and every parameter to a JSON model file, atomically (`files.save`)."""
         from gategrad.nn import files  # model files rebuild every kind of module, so they import this file
 
         files.save(self, path)
