@@ -33,7 +33,7 @@ def test_a_string_labelled_file_gives_features_class_indices_and_sorted_class_na
 def test_the_table_also_knows_its_column_names(tmp_path):
     table = load_csv(write(tmp_path, FLOWERS), target="species")
     assert table.features == ["sepal_length", "sepal_width"] and table.target == "species"
-    assert table.rows is None
+    assert table.columns == ["sepal_length", "sepal_width", "species"] and table.rows is None
 
 
 def test_integer_labels_are_sorted_as_numbers(tmp_path):

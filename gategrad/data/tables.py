@@ -34,7 +34,8 @@ class Table:
 
     `X` holds the feature columns, `y` the target (class indices into `classes`, or numbers for
     a regression, where `classes` is None; None when no target was asked for), `features` and
-    `target` their names, `rows` each row's fields as text when asked for (else None).
+    `target` their names, `columns` the header's, `rows` each row's fields as text when asked
+    for (else None).
     """
 
     X: list[list[float]]
@@ -42,6 +43,7 @@ class Table:
     classes: list[str] | None
     features: list[str]
     target: str | None
+    columns: list[str]
     rows: list[list[str]] | None = None
 
     def __iter__(self) -> Iterator:
@@ -116,7 +118,8 @@ def load_csv(
         raise CSVError(f"{name}: no rows after the header on {at}")
     if t is not None and not regression and known is None:
         classes, y = _sorted_classes(seen, y, name, header[t])
-    return Table(X, y if t is not None else None, None if regression else _list(classes), list(features), target, rows)
+    y_or_none = y if t is not None else None
+    return Table(X, y_or_none, None if regression else _list(classes), list(features), target, header, rows)
 
 
 def _read(name: str) -> bytes:
