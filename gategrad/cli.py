@@ -292,7 +292,7 @@ def _eval(args: argparse.Namespace) -> int:
     nin = model.config()["nin"]
     if nin != 2:
         raise CommandError(f"eval: {args.model}: the model takes {nin} inputs, the points of {args.dataset} have 2")
-    scores = [model(x) for x in X]
+    scores = nn.predict(model, X)
     outputs = len(scores[0]) if isinstance(scores[0], list) else 1
     if outputs != classes and not (outputs == 1 and classes == 2):
         has = f"{outputs} output" + ("s" if outputs > 1 else "")

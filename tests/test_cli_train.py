@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,25 @@ def test_eval_refuses_a_16_kb_file_claiming_a_billion_inputs_in_one_line(tmp_pat
     assert (done.returncode, done.stdout) == (2, "")
     expected = "config nin is 1,000,000,000, more than the 1 parameter the file holds"
     assert done.stderr == f"error: eval: {path}: not a gategrad model file ({expected})\n"
+
+
+def _peak_bytes(run):
+    """The most memory (tracemalloc) that `run()` held at once beyond what was held before it."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_eval_holds_the_model_and_one_samples_circuit_not_one_circuit_per_sample(capsys, tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [64, 64, 1], seed=0).save(path)
+    model = nn.load(path)
+    loading = _peak_bytes(lambda: nn.load(path))  # measured: 2.5 MB
+    one_circuit = _peak_bytes(lambda: model([0.5, 0.5]))  # measured: 0.65 MB; 100 of them are 65 MB
+    evaluating = _peak_bytes(lambda: main(["eval", "--model", str(path), "--dataset", "moons"]))
+    assert capsys.readouterr().out.startswith("accuracy: ")
+    assert evaluating < loading + 3 * one_circuit  # measured: loading + 0.0 MB

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import re
+import tracemalloc
 
 import micrograd.engine
 import micrograd.nn
@@ -291,6 +292,45 @@ def test_accuracy_reads_one_score_by_its_sign_and_several_by_the_largest():
     assert nn.accuracy([Value(0.5), Value(-0.1), Value(2.0)], [1, -1, -1]) == 2 / 3
     assert nn.accuracy([Value(0.5), Value(-0.1)], [1, 0]) == 1.0
     assert nn.accuracy([[Value(0.1), Value(0.9)], [Value(3.0), Value(-1.0)]], [1, 1]) == 0.5
+
+
+def test_accuracy_counts_outputs_and_labels_whatever_the_outputs_are():
+    assert nn.accuracy((s for s in [0.5, -0.1, 2.0]), [1, -1, -1]) == 2 / 3
+    with pytest.raises(ValueError, match="^accuracy: 3 outputs but 2 labels$"):
+        nn.accuracy(iter([0.5, -0.1, 2.0]), [1, -1])
+    with pytest.raises(ValueError, match="^accuracy: 1 outputs but 2 labels$"):
+        nn.accuracy([0.5], [1, -1])
+    with pytest.raises(ValueError, match="^accuracy: no samples$"):
+        nn.accuracy([], [])
+
+
+def test_predict_gives_the_numbers_of_each_output():
+    X = [[0.5, -1.0], [2.0, 0.25]]
+    one, three = nn.MLP(2, [4, 1], seed=3), nn.MLP(2, [4, 3], seed=3)
+    assert nn.predict(one, X) == [one(x).data for x in X]
+    assert nn.predict(three, X) == [[v.data for v in three(x)] for x in X]
+    assert all(type(s) is float for s in nn.predict(one, X))
+
+
+def _peak_bytes(run):
+    """The most memory (tracemalloc) that `run()` held at once beyond what was held before it."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_predict_and_accuracy_on_a_generator_hold_one_samples_circuit_at_a_time():
+    model = nn.MLP(2, [64, 64, 1], seed=0)
+    X, y = make_moons(100, noise=0.1, seed=0)
+    one_circuit = _peak_bytes(lambda: model(X[0]))  # measured: 0.64 MB
+    keeping_all = _peak_bytes(lambda: nn.accuracy([model(x) for x in X], y))  # measured: 65 MB, 100 circuits
+    assert keeping_all > 50 * one_circuit
+    assert _peak_bytes(lambda: nn.predict(model, X)) < 1.5 * one_circuit  # measured: 1.01x
+    assert _peak_bytes(lambda: nn.accuracy((model(x) for x in X), y)) < 2.5 * one_circuit  # measured: 2.01x
 
 
 # ---- optimizers against torch.optim ----

@@ -11,7 +11,7 @@ import json
 import math
 import os
 
-from gategrad.files import atomic_write, read_bytes
+from gategrad.files import FileRefused, atomic_write, read_bytes
 from gategrad.nn.modules import MLP, Layer, Module, Neuron
 
 FORMAT = "gategrad-model"
@@ -128,6 +128,20 @@ def _check(doc: object) -> tuple[type[Module], dict, dict]:
     return _MODULES[name], config, state
 
 
+def _parse(raw: bytes) -> object:
+    """The JSON document in `raw`, each object's keys unique."""
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_object)
+    except UnicodeDecodeError:
+        raise _Broken("not UTF-8 text") from None
+    except _Broken:
+        raise
+    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
+        raise _Broken(f"invalid or truncated JSON: {e}") from None
+    except RecursionError:
+        raise _Broken("JSON nested too deeply") from None
+
+
 def load(path: str | os.PathLike) -> Module:
     """Read a model file written by `save()` and rebuild the model.
 
@@ -135,25 +149,13 @@ def load(path: str | os.PathLike) -> Module:
     else: not a regular file or over MAX_BYTES (`gategrad.files.FileRefused`), or not a
     complete, consistent gategrad model file with finite weights.
     """
-    raw = read_bytes(path, MAX_BYTES)
-
-    def broken(problem: str) -> ValueError:
-        return ValueError(f"{os.fspath(path)}: not a gategrad model file ({problem})")
-
     try:
-        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_object)
-    except UnicodeDecodeError:
-        raise broken("not UTF-8 text") from None
-    except _Broken as e:
-        raise broken(str(e)) from None
-    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
-        raise broken(f"invalid or truncated JSON: {e}") from None
-    except RecursionError:
-        raise broken("JSON nested too deeply") from None
-    try:
-        cls, config, state = _check(doc)
+        # The file's bytes and text are let go before the model is built, lowering the peak.
+        cls, config, state = _check(_parse(read_bytes(path, MAX_BYTES)))
         model = cls(**config)
         model.load_state_dict(state)
+    except FileRefused:
+        raise
     except (TypeError, ValueError) as e:  # ours, or the constructor's and load_state_dict's checks
-        raise broken(str(e)) from None
+        raise ValueError(f"{os.fspath(path)}: not a gategrad model file ({e})") from None
     return model
