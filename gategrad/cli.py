@@ -442,7 +442,7 @@ def _eval(args: argparse.Namespace) -> int:
     nin = model.config()["nin"]
     if nin != 2:
         raise CommandError(f"eval: {args.model}: the model takes {nin} inputs, the points of {args.dataset} have 2")
-    scores = [model(x) for x in X]
+    scores = nn.predict(model, X)
     outputs = len(scores[0]) if isinstance(scores[0], list) else 1
     if outputs != classes and not (outputs == 1 and classes == 2):
         has = f"{outputs} output" + ("s" if outputs > 1 else "")
@@ -512,17 +512,16 @@ def _predict(args: argparse.Namespace) -> int:
             raise CommandError(f"predict: {args.csv} already has a column {column!r}, which predict adds")
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow([*table.columns, *added])
-    for row, x in zip(table.rows or [], data.standardize(table.X, info.mean, info.scale)):
-        with gc_paused():
-            scores = model(x)
-            z = [v.data for v in scores] if isinstance(scores, list) else [scores.data]
+    for row, z in zip(table.rows or [], nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
         if info.classes is None:
-            out.writerow([*row, z[0]])
-        elif not probabilities:
-            out.writerow([*row, info.classes[_predicted_class(scores)]])
+            out.writerow([*row, z])
+            continue
+        # One output reads as class 1 when positive (hinge, bce), several by the largest (cross_entropy).
+        predicted = info.classes[z.index(max(z)) if isinstance(z, list) else int(z > 0)]
+        if not probabilities:
+            out.writerow([*row, predicted])
         else:
-            p = _softmax(z) if len(z) > 1 else [1.0 - _sigmoid(z[0]), _sigmoid(z[0])]
-            out.writerow([*row, info.classes[_predicted_class(scores)], *p])
+            out.writerow([*row, predicted, *(_softmax(z) if isinstance(z, list) else [1.0 - _sigmoid(z), _sigmoid(z)])])
     return 0
 
 

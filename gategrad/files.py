@@ -56,16 +56,24 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
         raise _not_regular(path, mode)
     # O_NONBLOCK: should the file be swapped for a pipe after the check, opening it cannot block.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as f:
+    with os.fdopen(fd, "rb", buffering=0) as f:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise _not_regular(path, info.st_mode)
         if info.st_size > limit:
             raise FileRefused(path, f"{info.st_size:,} bytes, more than the limit of {limit:,}")
-        data = f.read(limit + 1)
-    if len(data) > limit:
+        # Ask for the size the file reports and one byte more, so no read allocates `limit`
+        # bytes up front; keep going in 64 KB pieces for files that grow or report 0 (/proc).
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = f.read(min(max(info.st_size + 1 - size, 1 << 16), limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    if size > limit:
         raise FileRefused(path, f"more than the limit of {limit:,} bytes")
-    return data
+    return b"".join(chunks)
 
 
 def _target(path: str | os.PathLike) -> tuple[str, int | None]:

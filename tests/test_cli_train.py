@@ -2,8 +2,11 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
+import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -202,3 +205,55 @@ def test_train_save_is_valid_json_with_every_parameter(capsys, tmp_path):
     doc = json.loads(path.read_text())
     assert (doc["format"], doc["version"], doc["model"]) == ("gategrad-model", 2, "MLP")
     assert len(doc["parameters"]) == 3 * 3 + 4 * 1
+
+
+def _eval_in_a_process(path):
+    """`gategrad eval` on `path` in its own process (so a hang fails the test instead of stalling it)."""
+    argv = [sys.executable, "-m", "gategrad.cli", "eval", "--model", str(path), "--dataset", "moons"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "symlink-to-dev-zero", "symlink-to-urandom", "fifo", "directory"])
+def test_eval_refuses_what_is_not_a_regular_file_without_reading_it(tmp_path, kind):
+    path = {"dev-zero": Path("/dev/zero"), "directory": tmp_path}.get(kind, tmp_path / "model.json")
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind.startswith("symlink"):
+        path.symlink_to("/dev/zero" if kind.endswith("zero") else "/dev/urandom")
+    done = _eval_in_a_process(path)
+    what = "a directory" if kind == "directory" else "a named pipe" if kind == "fifo" else "a character device"
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"error: eval: {path}: not a regular file ({what})\n"
+
+
+def test_eval_refuses_a_16_kb_file_claiming_a_billion_inputs_in_one_line(tmp_path):
+    doc = {"format": "gategrad-model", "version": 1, "model": "MLP"}
+    doc |= {"config": {"nin": 10**9, "nouts": [1], "activation": "relu"}, "parameters": {"b": 0.0}}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(doc).ljust(16 * 1024))
+    done = _eval_in_a_process(path)
+    assert (done.returncode, done.stdout) == (2, "")
+    expected = "config nin is 1,000,000,000, more than the 1 parameter the file holds"
+    assert done.stderr == f"error: eval: {path}: not a gategrad model file ({expected})\n"
+
+
+def _peak_bytes(run):
+    """The most memory (tracemalloc) that `run()` held at once beyond what was held before it."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_eval_holds_the_model_and_one_samples_circuit_not_one_circuit_per_sample(capsys, tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [64, 64, 1], seed=0).save(path)
+    model = nn.load(path)
+    loading = _peak_bytes(lambda: nn.load(path))  # measured: 2.5 MB
+    one_circuit = _peak_bytes(lambda: model([0.5, 0.5]))  # measured: 0.65 MB; 100 of them are 65 MB
+    evaluating = _peak_bytes(lambda: main(["eval", "--model", str(path), "--dataset", "moons"]))
+    assert capsys.readouterr().out.startswith("accuracy: ")
+    assert evaluating < loading + 3 * one_circuit  # measured: loading + 0.0 MB

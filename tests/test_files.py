@@ -5,6 +5,7 @@ import stat
 import subprocess
 import sys
 import time
+import tracemalloc
 
 import pytest
 
@@ -31,6 +32,22 @@ def test_read_bytes_stops_after_limit_plus_one_bytes_of_a_file_whose_size_says_z
     # /proc files report st_size 0 and yet hold text: the cap must hold while reading.
     with pytest.raises(FileRefused, match="more than the limit of 16 bytes"):
         read_bytes("/proc/self/maps", 16)
+
+
+def test_read_bytes_allocates_for_the_file_not_for_the_limit(tmp_path):
+    path = tmp_path / "small.json"
+    path.write_bytes(b"x" * 100_000)
+    tracemalloc.start()
+    try:
+        assert read_bytes(path, 1 << 30) == b"x" * 100_000
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 300_000  # measured: about 100 KB; a read of `limit + 1` bytes allocates 1 GiB
+
+
+def test_read_bytes_reads_a_file_that_reports_size_zero_in_pieces():
+    assert read_bytes("/proc/self/status", 1 << 20).startswith(b"Name:")
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])

@@ -6,7 +6,7 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 
 from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
-from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron
+from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from gategrad.nn.train import fit
 
@@ -31,4 +31,5 @@ __all__ = [
     "l2_penalty",
     "load",
     "mse_loss",
+    "predict",
 ]

@@ -1,4 +1,4 @@
-"""Modules on the engine: Neuron, Layer and MLP.
+"""Modules on the engine: Neuron, Layer, MLP, and predict (their outputs as plain numbers).
 
 Initialisation is micrograd's: every weight drawn from uniform(-1, 1), every bias 0. (A
 Kaiming/LeCun scale of 1/sqrt(nin) trains micrograd's moons demo less reliably at its lr of
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import random
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from gategrad.engine import Value
@@ -223,3 +223,17 @@ class MLP(Module):
         from gategrad.nn import torch as convert
 
         return convert.from_torch(seq)
+
+
+def predict(model: Module, X: Iterable[Sequence[float]]) -> list:
+    """The model's outputs for each sample as plain numbers: a float, or a list of floats for several outputs.
+
+    Each sample's circuit is dropped as soon as its numbers are read, so evaluating many
+    samples needs the memory of one circuit, not one per sample.
+    """
+    outputs: list = []
+    for x in X:
+        out = model(x)
+        outputs.append([v.data for v in out] if isinstance(out, list) else out.data)
+        del out  # frees this circuit before the next one is built
+    return outputs
