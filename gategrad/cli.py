@@ -233,7 +233,8 @@ def _train(args: argparse.Namespace) -> int:
         if path is not None and not path.parent.is_dir():
             raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
     if args.plot is not None and (len(X[0]) != 2 or points.regression):
-        raise CommandError(f"train: --plot draws the classes over two features; {points.name} {_shape(points)}")
+        why = "a regression has no classes" if points.regression else f"{points.name} has {len(X[0])} features"
+        raise CommandError(f"train: --plot draws the classes over two features; {why}")
     pyplot = _pyplot() if args.plot is not None else None
     info = _data_info(args, points, loss_name, X)
     if info is not None:
@@ -321,12 +322,6 @@ def _read_csv(command: str, path: Path, **options: Any) -> data.Table:
         raise CommandError(f"{command}: {e}") from None
     except OSError as e:
         raise CommandError(f"{command}: cannot read {path}: {e.strerror or e}") from None
-
-
-def _shape(points: _Points) -> str:
-    if points.regression:
-        return "is a regression"
-    return f"has {len(points.X[0])} features"
 
 
 def _split(args: argparse.Namespace, points: _Points) -> tuple[list, list, list, list]:

@@ -13,7 +13,7 @@ import pytest
 
 from gategrad import nn
 from gategrad.cli import main
-from gategrad.data import load_csv, mean_and_scale, standardize, train_test_split
+from gategrad.data import load_csv, make_moons, mean_and_scale, standardize, train_test_split
 
 FRUITS = ["apple", "cherry", "pear"]
 
@@ -212,6 +212,31 @@ def test_predict_copies_other_columns_through_and_reads_features_by_name(capsys,
     ):
         logits = [v.data for v in model(standardize([x], info.mean, info.scale)[0])]
         assert row[:4] == given and row[4] == FRUITS[logits.index(max(logits))]
+
+
+def test_a_toy_dataset_can_hold_out_a_test_share_too(capsys):
+    code, out, _ = run(
+        capsys, "train", "--dataset", "moons", "--hidden", "8", "--steps", "30", "--test-fraction", "0.2", "--quiet"
+    )
+    assert code == 0 and list(printed(out)) == ["loss", "accuracy", "test loss", "test accuracy"]
+    X, y = make_moons(100, noise=0.1, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, [2 * c - 1 for c in y], 0.2, seed=0)
+    model = nn.MLP(2, [8, 1], seed=0)
+    schedule = lambda k: 1.0 - 0.9 * k / 30  # noqa: E731
+    nn.fit(
+        model,
+        X_train,
+        y_train,
+        nn.hinge_loss,
+        nn.SGD(model.parameters(), lr=1.0),
+        30,
+        l2=1e-4,
+        lr_schedule=schedule,
+        quiet=True,
+    )
+    scores = [model(x) for x in X_test]
+    assert printed(out)["test loss"] == f"{nn.hinge_loss(scores, y_test).data:.6g}"
+    assert printed(out)["test accuracy"] == f"{nn.accuracy(scores, y_test):.2f}"
 
 
 def test_a_two_feature_csv_draws_its_decision_boundary(capsys, tmp_path):

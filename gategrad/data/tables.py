@@ -99,6 +99,8 @@ def load_csv(
             X.append([_number(row[j], name, line, j, header) for j in where])
             if t is not None:
                 label = row[t].strip()
+                if not label:
+                    raise CSVError(f"{name}: line {line}, {_column(t, header)}: is empty; every row needs a target")
                 if regression:
                     y.append(_number(label, name, line, t, header, " (a regression's target must be)"))
                 elif known is not None:
@@ -118,8 +120,8 @@ def load_csv(
         raise CSVError(f"{name}: no rows after the header on {at}")
     if t is not None and not regression and known is None:
         classes, y = _sorted_classes(seen, y, name, header[t])
-    y_or_none = y if t is not None else None
-    return Table(X, y_or_none, None if regression else _list(classes), list(features), target, header, rows)
+    names = None if classes is None or regression else list(classes)
+    return Table(X, y if t is not None else None, names, list(features), target, header, rows)
 
 
 def _read(name: str) -> bytes:
@@ -217,10 +219,6 @@ def _parses(kind: type, text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _list(classes: Sequence[str] | None) -> list[str] | None:
-    return None if classes is None else list(classes)
 
 
 def _did_you_mean(name: str, columns: list[str]) -> str:
