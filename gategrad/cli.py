@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import os
 import shlex
@@ -12,13 +13,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gategrad import data, nn, viz
+from gategrad import data, files, nn, viz
 from gategrad.engine import Value
 from gategrad.explain import expr, walkthrough
 
 
 class CommandError(Exception):
     """A user's mistake on the command line: printed as one line, exit code 2."""
+
+
+def _output_path(text: str) -> Path:
+    """A path to write to; an empty one would mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
+    return Path(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,9 +58,11 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("expression", metavar="EXPR", help="e.g. '2*(x*y + max(z, w))'")
     explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name, e.g. x=3 y=-4")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    explain.add_argument("--svg-dir", type=Path, metavar="DIR", help="also write one SVG frame per step into DIR")
     explain.add_argument(
-        "--html", type=Path, metavar="FILE", help="also write a page that steps through the walk in a browser"
+        "--svg-dir", type=_output_path, metavar="DIR", help="also write one SVG frame per step into DIR"
+    )
+    explain.add_argument(
+        "--html", type=_output_path, metavar="FILE", help="also write a page that steps through the walk in a browser"
     )
     explain.set_defaults(run=_explain)
 
@@ -69,9 +79,10 @@ def _explain(args: argparse.Namespace) -> int:
                 paths = viz.render_walkthrough(circuit.output, args.svg_dir)
             if args.html is not None:
                 viz.Stepper(circuit.output).save(args.html)
-        except (viz.GraphvizNotInstalled, ValueError, OSError) as e:
-            print(f"error: explain: {e}", file=sys.stderr)
-            return 1
+        except OSError as e:
+            raise CommandError(f"explain: cannot write {e.filename or 'the files'}: {e.strerror or e}") from None
+        except (viz.GraphvizNotInstalled, ValueError) as e:
+            raise CommandError(f"explain: {e}") from None
     steps = walkthrough.walk(circuit.output)
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps)
@@ -158,8 +169,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=_positive_int, default=100, help="default: 100")
     train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches; default: 0")
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="points per step; default: all")
-    train.add_argument("--save", type=Path, metavar="MODEL.json", help="write the trained model to this file")
-    train.add_argument("--plot", type=Path, metavar="IMAGE.png", help="draw the decision boundary (needs matplotlib)")
+    train.add_argument("--save", type=_output_path, metavar="MODEL.json", help="write the trained model to this file")
+    train.add_argument(
+        "--plot",
+        type=_output_path,
+        metavar="IMAGE.png",
+        help="draw the decision boundary (needs matplotlib); the format follows the extension, .png when there is none",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -187,10 +203,10 @@ def _train(args: argparse.Namespace) -> int:
     outputs, loss_fn, label = _objective(args.loss or ("hinge" if classes == 2 else "cross_entropy"), classes)
     if args.batch_size is not None and args.batch_size > len(X):
         raise CommandError(f"train: --batch-size {args.batch_size} is more than the {len(X)} points of {args.dataset}")
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        if path is not None and not path.parent.is_dir():
-            raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
     pyplot = _pyplot() if args.plot is not None else None
+    plot = _image_path(args.plot) if args.plot is not None else None
+    _check_writable("--save", args.save)
+    _check_writable("--plot", plot)
 
     labels = [label(c) for c in y]
     model = nn.MLP(2, [*args.hidden, outputs], args.activation, seed=args.seed)
@@ -221,10 +237,38 @@ def _train(args: argparse.Namespace) -> int:
         except OSError as e:
             raise CommandError(f"train: cannot save the model to {args.save}: {e.strerror or e}") from None
         print(f"saved the model to {args.save}")
-    if pyplot is not None:
-        _plot(pyplot, model, X, y, args.plot)
-        print(f"saved the decision boundary to {args.plot}")
+    if plot is not None:
+        _plot(pyplot, model, X, y, plot)
+        print(f"saved the decision boundary to {plot}")
     return 0
+
+
+def _image_path(path: Path) -> Path:
+    """The file `--plot` writes: `path` itself, or `path`.png when it has no extension, as matplotlib names it."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if path.is_dir():
+        raise CommandError(f"train: --plot {path} is a folder; give a file name such as {path / 'boundary.png'}")
+    if not path.suffix:
+        return path.with_name(path.name + ".png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise CommandError(f"train: --plot {path}: unknown image format {path.suffix}; use one of {', '.join(formats)}")
+    return path
+
+
+def _check_writable(option: str, path: Path | None) -> None:
+    """Refuse, before the first training step, a path that saving to would fail on at the end."""
+    if path is None:
+        return
+    if not path.parent.is_dir():
+        raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
+    try:
+        files.check_writable(path)
+    except files.FileRefused as e:
+        raise CommandError(f"train: {option} {e}") from None
+    except OSError as e:
+        raise CommandError(f"train: {option} {path}: cannot write in {path.parent}: {e.strerror or e}") from None
 
 
 def _pyplot() -> Any:
@@ -258,8 +302,10 @@ def _plot(pyplot: Any, model: nn.Module, X: list[list[float]], y: list[int], pat
     ax.contourf(grid_x, grid_y, predicted, levels=[c - 0.5 for c in range(classes + 1)], cmap="Spectral", alpha=0.4)
     ax.scatter(xs, ys, c=y, cmap="Spectral", vmin=0, vmax=classes - 1, s=20, edgecolors="k")
     ax.set_title(f"{model!r}")
+    image = io.BytesIO()
     try:
-        fig.savefig(path, dpi=100)
+        fig.savefig(image, format=path.suffix[1:].lower(), dpi=100)
+        files.atomic_write(path, image.getvalue())
     except (OSError, ValueError) as e:
         raise CommandError(f"train: cannot save the plot to {path}: {e}") from None
     finally:
@@ -371,6 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except nn.TrainingDiverged as e:
+        print(f"error: train: {e}; nothing was saved", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -74,10 +74,17 @@ def test_svg_dir_writes_the_frames(capsys, tmp_path):
 def test_svg_dir_without_dot_is_one_line_saying_how_to_install(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     code, out, err = run(capsys, *MAX_CIRCUIT, "--svg-dir", str(tmp_path / "frames"))
-    assert code == 1
+    assert code == 2
     assert out == ""
     assert err.count("\n") == 1
     assert "apt-get install graphviz" in err
+
+
+def test_svg_dir_that_cannot_be_written_is_one_line_and_exit_2(capsys, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    code, out, err = run(capsys, *MAX_CIRCUIT, "--svg-dir", str(tmp_path / "taken"))
+    assert (code, out) == (2, "")
+    assert err == f"error: explain: cannot write {tmp_path / 'taken'}: File exists\n"
 
 
 @pytest.mark.parametrize(
