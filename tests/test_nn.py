@@ -2,10 +2,12 @@
 
 import io
 import json
+import math
 import os
 import random
 import re
 import tracemalloc
+import warnings
 
 import micrograd.engine
 import micrograd.nn
@@ -15,7 +17,7 @@ import torch.nn.functional as F
 
 from gategrad import files, nn
 from gategrad.data import make_moons, make_spiral, make_xor
-from gategrad.engine import Value
+from gategrad.engine import Value, fmt
 
 TORCH_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda h: h}
 
@@ -55,7 +57,7 @@ def test_a_neuron_sums_bias_and_weighted_inputs_in_one_add_gate():
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_a_neuron_applies_its_activation_as_one_gate_after_the_sum(activation):
-    out = nn.Neuron(2, activation=activation, rng=random.Random(1))([0.5, -2.0])
+    out = nn.Neuron(2, activation=activation, seed=random.Random(1))([0.5, -2.0])
     assert out.op == activation
     assert out.children[0].op == "add"
 
@@ -106,11 +108,11 @@ def test_forward_pass_equals_micrograds_bit_for_bit_with_the_same_weights():
     y = [2 * label - 1 for label in y]
     for x in X:
         assert ours(x).data == theirs([micrograd.engine.Value(v) for v in x]).data
-    # and so does the demo's loss: hinge plus 1e-4 L2.
+    # and so does the demo's loss, hinge plus 1e-4 L2, with the mean taken as torch takes it (a division).
     loss = nn.hinge_loss([ours(x) for x in X], y) + nn.l2_penalty(ours.parameters(), 1e-4)
     scores = [theirs([micrograd.engine.Value(v) for v in x]) for x in X]
-    data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(X))
-    assert loss.data == (data_loss + 1e-4 * sum(p * p for p in theirs.parameters())).data
+    data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)).data / len(X)
+    assert loss.data == data_loss + (1e-4 * sum(p * p for p in theirs.parameters())).data
 
 
 def test_names_of_parameters_follow_the_module_tree():
@@ -153,7 +155,7 @@ def test_load_state_dict_sets_every_parameter_and_refuses_a_mismatch():
         (lambda: nn.Neuron(2.0), TypeError, "nin must be an int"),
         (lambda: nn.Neuron(True), TypeError, "nin must be an int"),
         (lambda: nn.Neuron(2, activation="gelu"), ValueError, "activation must be one of relu, tanh, sigmoid, linear"),
-        (lambda: nn.Neuron(2, rng=42), TypeError, "rng must be a random.Random"),
+        (lambda: nn.Neuron(2, seed="42"), TypeError, "seed must be an int, a random.Random or None"),
         (lambda: nn.Layer(2, 0), ValueError, "nout must be at least 1"),
         (lambda: nn.MLP(2, []), TypeError, "nouts must be a non-empty list"),
         (lambda: nn.MLP(2, 16), TypeError, "nouts must be a non-empty list"),
@@ -420,9 +422,11 @@ def test_fit_stops_at_the_first_step_whose_loss_overflows_and_names_the_gate():
     model = nn.MLP(2, [16, 16, 1], seed=0)
     squares = nn.l2_penalty(model.parameters(), 1.0).data  # sum of p*p, as fit's L2 gate sees it
     with pytest.raises(nn.TrainingDiverged) as diverged:
-        nn.fit(model, X, labels, nn.hinge_loss, nn.SGD(model.parameters(), lr=1.0), 100, alpha=1e308, quiet=True)
+        nn.fit(model, X, labels, nn.hinge_loss, nn.SGD(model.parameters(), lr=1.0), 100, l2=1e308, quiet=True)
     assert diverged.value.step == 1 and diverged.value.history == {"loss": [], "accuracy": []}
-    assert diverged.value.where == f"the mul gate gave inf from the finite inputs {squares:.6g} (local gradient 1e+308)"
+    assert (
+        diverged.value.where == f"the mul gate gave inf from the finite inputs {fmt(squares)} (local gradient 1e+308)"
+    )
     assert str(diverged.value) == f"training diverged at step 1: {diverged.value.where}"
 
 
@@ -448,7 +452,7 @@ def test_fit_stops_at_a_finite_loss_whose_gradient_is_not_finite_before_the_upda
     assert diverged.value.step == 1
     assert (
         diverged.value.where
-        == "the log gate = -744.44 sent back a gradient of inf: its gradient 1 × local gradient inf"
+        == f"the log gate = {fmt(math.log(5e-324))} sent back a gradient of inf: its gradient 1 × local gradient inf"
     )
     assert model.state_dict() == before
 
@@ -482,7 +486,7 @@ def micrograd_demo(seed):
     y = [2 * label - 1 for label in y]
     model = nn.MLP(2, [16, 16, 1], seed=seed)
     opt = nn.SGD(model.parameters(), lr=1.0)
-    nn.fit(model, X, y, nn.hinge_loss, opt, 100, alpha=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 100, quiet=True)
+    nn.fit(model, X, y, nn.hinge_loss, opt, 100, l2=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 100, quiet=True)
     return nn.accuracy([model(x) for x in X], y)
 
 
@@ -616,6 +620,24 @@ def test_a_broken_model_file_is_a_value_error_naming_the_file(tmp_path, content,
 def test_a_missing_model_file_is_file_not_found_naming_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.json"):
         nn.load(tmp_path / "nowhere.json")
+
+
+def test_the_old_spellings_still_work_with_a_deprecation_warning():
+    X, y = make_moons(20, seed=0)
+    labels = [2 * c - 1 for c in y]
+    histories = []
+    for kwargs in ({"l2": 1e-2}, {"alpha": 1e-2}):
+        model = nn.MLP(2, [4, 1], seed=0)
+        opt = nn.SGD(model.parameters(), lr=0.5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            histories.append(nn.fit(model, X, labels, nn.hinge_loss, opt, 3, quiet=True, **kwargs))
+        assert [w.category for w in caught] == ([DeprecationWarning] if "alpha" in kwargs else [])
+    assert histories[0] == histories[1]
+    with pytest.warns(DeprecationWarning, match="seed"):
+        old = nn.Neuron(3, rng=random.Random(7))
+    assert [w.data for w in old.w] == [w.data for w in nn.Neuron(3, seed=random.Random(7)).w]
+    assert [w.data for w in nn.Neuron(3, seed=7).w] == [w.data for w in old.w]
 
 
 # ---- model files are read bounded and strictly ----

@@ -9,29 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-from gategrad.engine import Step, Value
-
-
-def forward_order(root: Value) -> list[Value]:
-    """Every Value `root` is computed from, each listed after its inputs, `root` last.
-
-    Iterative, so a deep chain needs no recursion; inputs are listed in the order a
-    left-to-right reading of the expression meets them.
-    """
-    order: list[Value] = []
-    seen = {id(root)}
-    stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root.children, 0)]
-    while stack:
-        v, children, i = stack.pop()
-        if i < len(children):
-            stack.append((v, children, i + 1))
-            child = children[i]
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append((child, child.children, 0))
-        else:
-            order.append(v)
-    return order
+from gategrad.engine import Step, Value, fmt, topological_order
+from gategrad.engine.gates import name
 
 
 def walk(root: Value) -> list[Step]:
@@ -41,28 +20,28 @@ def walk(root: Value) -> list[Step]:
 
 def format_forward(root: Value) -> str:
     """A table of every Value in the forward pass: its gate and its value."""
-    rows = [(_name(v), v.op or "input", _num(v.data)) for v in forward_order(root)]
+    rows = [(name(v), v.op or "input", fmt(v.data)) for v in topological_order(root)]
     return _table(("value of", "gate", "data"), rows)
 
 
 def format_step(step: Step, index: int | None = None) -> str:
     """One gate of the walk on its own: what arrives, what each input gets, and why."""
     title = f"step {index}: " if index is not None else ""
-    head = f"{title}{step.op} gate, output {_name(step.output)} = {_num(step.output.data)}"
-    rows = [(_name(i.value), _num(i.value.data), _num(i.local_grad), _num(i.contribution)) for i in step.inputs]
+    head = f"{title}{step.op} gate, output {name(step.output)} = {fmt(step.output.data)}"
+    rows = [(name(i.value), fmt(i.value.data), fmt(i.local_grad), fmt(i.contribution)) for i in step.inputs]
     table = _table(("input", "data", "local grad", "gets"), rows)
-    return f"{head}, upstream gradient {_num(step.upstream)}\n{_indent(table)}\n  {step.explanation}"
+    return f"{head}, upstream gradient {fmt(step.upstream)}\n{_indent(table)}\n  {step.explanation}"
 
 
 def format_walk(steps: Sequence[Step]) -> str:
     """The whole backward pass as a table, one line per gate, in the order backward() runs them."""
-    rows = [(str(k), s.op, _name(s.output), _num(s.upstream), s.explanation) for k, s in enumerate(steps, start=1)]
+    rows = [(str(k), s.op, name(s.output), fmt(s.upstream), s.explanation) for k, s in enumerate(steps, start=1)]
     return _table(("step", "gate", "output", "upstream", "what happens"), rows)
 
 
 def format_grads(inputs: Mapping[str, Value]) -> str:
     """Each named input's gradient, one line each."""
-    return _table(("input", "grad"), [(n, _num(v.grad)) for n, v in inputs.items()])
+    return _table(("input", "grad"), [(n, fmt(v.grad)) for n, v in inputs.items()])
 
 
 def format_report(expression: str, root: Value, inputs: Mapping[str, Value], steps: Sequence[Step]) -> str:
@@ -84,7 +63,7 @@ def to_json(expression: str, root: Value, inputs: Mapping[str, Value], steps: Se
     """
     return {
         "expression": expression,
-        "forward": [{"label": v.label, "op": v.op, "data": _json_number(v.data)} for v in forward_order(root)],
+        "forward": [{"label": v.label, "op": v.op, "data": _json_number(v.data)} for v in topological_order(root)],
         "steps": [_json_step(s) for s in steps],
         "grads": {n: _json_number(v.grad) for n, v in inputs.items()},
     }
@@ -118,14 +97,6 @@ def _json_number(x: float) -> float | str:
     return "Infinity" if x > 0 else "-Infinity"
 
 
-def _name(v: Value) -> str:
-    return v.label or _num(v.data)
-
-
-def _num(x: float) -> str:
-    return f"{x:.6g}"
-
-
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Left-aligned columns; the last column is not padded, so long sentences do not make trailing spaces."""
     lines = [list(header), *map(list, rows)]
@@ -146,7 +117,7 @@ def first_nonfinite(root: Value) -> Value | None:
     sends an input a non-finite gradient while its own is finite, or whose own gradient, a sum
     of finite contributions, overflowed.
     """
-    order = forward_order(root)
+    order = topological_order(root)
     for v in order:
         if not math.isfinite(v.data):
             return v
@@ -158,22 +129,22 @@ def first_nonfinite(root: Value) -> Value | None:
     return None
 
 
-def describe_nonfinite(v: Value, name: str = "") -> str:
+def describe_nonfinite(v: Value, leaf_name: str = "") -> str:
     """What went non-finite at `v`, the Value `first_nonfinite` found, in one sentence with its numbers.
 
-    `name` replaces the label of a leaf, such as "parameter layers.0.neurons.1.w.0".
+    `leaf_name` replaces the label of a leaf, such as "parameter layers.0.neurons.1.w.0".
     """
-    inputs = [f"{_num(c.data)} (local gradient {_num(local)})" for c, local in zip(v.children, v.local_grads)]
+    inputs = [f"{fmt(c.data)} (local gradient {fmt(local)})" for c, local in zip(v.children, v.local_grads)]
     shown = ", ".join(inputs[:3]) + (f" and {len(inputs) - 3} more" if len(inputs) > 3 else "")
     if not math.isfinite(v.data):
         if not v.children:
-            return f"{name or 'the input ' + _name(v)} is {_num(v.data)}"
-        return f"the {v.op} gate gave {_num(v.data)} from the finite inputs {shown}"
+            return f"{leaf_name or 'the input ' + name(v)} is {fmt(v.data)}"
+        return f"the {v.op} gate gave {fmt(v.data)} from the finite inputs {shown}"
     if not math.isfinite(v.grad):
-        what = f"the {v.op} gate = {_num(v.data)}" if v.children else name or f"the input {_name(v)}"
-        return f"the gradient of {what} added up to {_num(v.grad)}"
+        what = f"the {v.op} gate = {fmt(v.data)}" if v.children else leaf_name or f"the input {name(v)}"
+        return f"the gradient of {what} added up to {fmt(v.grad)}"
     bad = next(local for local in v.local_grads if not math.isfinite(local * v.grad))
     return (
-        f"the {v.op} gate = {_num(v.data)} sent back a gradient of {_num(bad * v.grad)}: "
-        f"its gradient {_num(v.grad)} × local gradient {_num(bad)}"
+        f"the {v.op} gate = {fmt(v.data)} sent back a gradient of {fmt(bad * v.grad)}: "
+        f"its gradient {fmt(v.grad)} × local gradient {fmt(bad)}"
     )
