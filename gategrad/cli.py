@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import io
 import json
 import math
 import os
@@ -15,13 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gategrad import data, nn, viz
+from gategrad import data, files, nn, viz
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import expr, walkthrough
 
 
 class CommandError(Exception):
     """A user's mistake on the command line: printed as one line, exit code 2."""
+
+
+def _output_path(text: str) -> Path:
+    """A path to write to; an empty one would mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
+    return Path(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,9 +62,11 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("expression", metavar="EXPR", help="e.g. '2*(x*y + max(z, w))'")
     explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name, e.g. x=3 y=-4")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    explain.add_argument("--svg-dir", type=Path, metavar="DIR", help="also write one SVG frame per step into DIR")
     explain.add_argument(
-        "--html", type=Path, metavar="FILE", help="also write a page that steps through the walk in a browser"
+        "--svg-dir", type=_output_path, metavar="DIR", help="also write one SVG frame per step into DIR"
+    )
+    explain.add_argument(
+        "--html", type=_output_path, metavar="FILE", help="also write a page that steps through the walk in a browser"
     )
     explain.set_defaults(run=_explain)
 
@@ -75,9 +85,10 @@ def _explain(args: argparse.Namespace) -> int:
                 paths = viz.render_walkthrough(circuit.output, args.svg_dir, frames=frames)
             if args.html is not None:
                 viz.Stepper(circuit.output, frames=frames).save(args.html)
-        except (viz.GraphvizNotInstalled, ValueError, OSError) as e:
-            print(f"error: explain: {e}", file=sys.stderr)
-            return 1
+        except OSError as e:
+            raise CommandError(f"explain: cannot write {e.filename or 'the files'}: {e.strerror or e}") from None
+        except (viz.GraphvizNotInstalled, ValueError) as e:
+            raise CommandError(f"explain: {e}") from None
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
@@ -194,8 +205,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=_positive_int, default=100, help="default: 100")
     train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches; default: 0")
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="points per step; default: all")
-    train.add_argument("--save", type=Path, metavar="MODEL.json", help="write the trained model to this file")
-    train.add_argument("--plot", type=Path, metavar="IMAGE.png", help="draw the decision boundary (needs matplotlib)")
+    train.add_argument("--save", type=_output_path, metavar="MODEL.json", help="write the trained model to this file")
+    train.add_argument(
+        "--plot",
+        type=_output_path,
+        metavar="IMAGE.png",
+        help="draw the decision boundary (needs matplotlib); the format follows the extension, .png when there is none",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -229,13 +245,13 @@ def _train(args: argparse.Namespace) -> int:
         raise CommandError(
             f"train: --batch-size {args.batch_size} is more than the {len(X)} points of {points.name}{held_out}"
         )
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        if path is not None and not path.parent.is_dir():
-            raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
     if args.plot is not None and (len(X[0]) != 2 or points.regression):
         why = "a regression has no classes" if points.regression else f"{points.name} has {len(X[0])} features"
         raise CommandError(f"train: --plot draws the classes over two features; {why}")
     pyplot = _pyplot() if args.plot is not None else None
+    plot = _image_path(args.plot) if args.plot is not None else None
+    _check_writable("--save", args.save)
+    _check_writable("--plot", plot)
     info = _data_info(args, points, loss_name, X)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
@@ -275,10 +291,38 @@ def _train(args: argparse.Namespace) -> int:
         except OSError as e:
             raise CommandError(f"train: cannot save the model to {args.save}: {e.strerror or e}") from None
         print(f"saved the model to {args.save}")
-    if pyplot is not None:
-        _plot(pyplot, model, X, y, args.plot)
-        print(f"saved the decision boundary to {args.plot}")
+    if plot is not None:
+        _plot(pyplot, model, X, y, plot)
+        print(f"saved the decision boundary to {plot}")
     return 0
+
+
+def _image_path(path: Path) -> Path:
+    """The file `--plot` writes: `path` itself, or `path`.png when it has no extension, as matplotlib names it."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if path.is_dir():
+        raise CommandError(f"train: --plot {path} is a folder; give a file name such as {path / 'boundary.png'}")
+    if not path.suffix:
+        return path.with_name(path.name + ".png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise CommandError(f"train: --plot {path}: unknown image format {path.suffix}; use one of {', '.join(formats)}")
+    return path
+
+
+def _check_writable(option: str, path: Path | None) -> None:
+    """Refuse, before the first training step, a path that saving to would fail on at the end."""
+    if path is None:
+        return
+    if not path.parent.is_dir():
+        raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
+    try:
+        files.check_writable(path)
+    except files.FileRefused as e:
+        raise CommandError(f"train: {option} {e}") from None
+    except OSError as e:
+        raise CommandError(f"train: {option} {path}: cannot write in {path.parent}: {e.strerror or e}") from None
 
 
 @dataclass
@@ -396,8 +440,10 @@ def _plot(pyplot: Any, model: nn.Module, X: list[list[float]], y: list[int], pat
     ax.contourf(grid_x, grid_y, predicted, levels=[c - 0.5 for c in range(classes + 1)], cmap="Spectral", alpha=0.4)
     ax.scatter(xs, ys, c=y, cmap="Spectral", vmin=0, vmax=classes - 1, s=20, edgecolors="k")
     ax.set_title(f"{model!r}")
+    image = io.BytesIO()
     try:
-        fig.savefig(path, dpi=100)
+        fig.savefig(image, format=path.suffix[1:].lower(), dpi=100)
+        files.atomic_write(path, image.getvalue())
     except (OSError, ValueError) as e:
         raise CommandError(f"train: cannot save the plot to {path}: {e}") from None
     finally:
@@ -602,6 +648,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except nn.TrainingDiverged as e:
+        print(f"error: train: {e}; nothing was saved", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from gategrad import files, nn
 from gategrad.data import make_moons, make_spiral, make_xor
-from gategrad.engine import Value
+from gategrad.engine import Value, fmt
 
 TORCH_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda h: h}
 
@@ -415,6 +415,47 @@ def test_fit_with_mini_batches_is_reproducible_by_seed():
     assert all(a * 8 == round(a * 8) for a in first["accuracy"])
     with pytest.raises(ValueError, match="batch_size must be between 1 and 30"):
         nn.fit(nn.MLP(2, [1]), X, y, nn.bce_with_logits, nn.SGD([Value(0.0)], lr=0.1), 1, batch_size=31)
+
+
+def test_fit_stops_at_the_first_step_whose_loss_overflows_and_names_the_gate():
+    X, y = make_moons(100, noise=0.1, seed=0)
+    labels = [2 * c - 1 for c in y]
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    squares = nn.l2_penalty(model.parameters(), 1.0).data  # sum of p*p, as fit's L2 gate sees it
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(model, X, labels, nn.hinge_loss, nn.SGD(model.parameters(), lr=1.0), 100, l2=1e308, quiet=True)
+    assert diverged.value.step == 1 and diverged.value.history == {"loss": [], "accuracy": []}
+    assert (
+        diverged.value.where == f"the mul gate gave inf from the finite inputs {fmt(squares)} (local gradient 1e+308)"
+    )
+    assert str(diverged.value) == f"training diverged at step 1: {diverged.value.where}"
+
+
+def test_fit_stops_when_an_update_makes_a_parameter_infinite_and_names_it():
+    neuron = nn.Neuron(1, activation="linear")
+    neuron.w[0].data = 0.5
+    # loss (10 w + b + 10)^2 = 225 at w = 0.5, b = 0: gradient 2 * 15 * 10 = 300 for w
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(neuron, [[10.0]], [-10], nn.mse_loss, nn.SGD(neuron.parameters(), lr=1e307), 5, quiet=True)
+    assert diverged.value.step == 1 and diverged.value.history["loss"] == [225.0]
+    assert diverged.value.where == "the SGD update (lr 1e+307, gradient 300) made parameter w.0 -inf"
+
+
+def test_fit_stops_at_a_finite_loss_whose_gradient_is_not_finite_before_the_update():
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+
+    def log_of_tiny(outputs, labels):  # log(5e-324) is finite; its local gradient 1/5e-324 is inf
+        return (outputs[0] * 0.0 + 5e-324).log()
+
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(model, [[1.0, 2.0]], [1], log_of_tiny, nn.SGD(model.parameters(), lr=0.1), 5, quiet=True)
+    assert diverged.value.step == 1
+    assert (
+        diverged.value.where
+        == f"the log gate = {fmt(math.log(5e-324))} sent back a gradient of inf: its gradient 1 × local gradient inf"
+    )
+    assert model.state_dict() == before
 
 
 class _Terminal(io.StringIO):

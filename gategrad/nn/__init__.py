@@ -8,7 +8,7 @@ from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
-from gategrad.nn.train import fit
+from gategrad.nn.train import TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS",
@@ -23,6 +23,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "TrainingDiverged",
     "accuracy",
     "bce_with_logits",
     "cross_entropy",
