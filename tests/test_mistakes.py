@@ -201,6 +201,7 @@ def test_recursive_text_has_the_step_counts(capsys):
         (["x", "x=3", "--mistake", "overwrite"], "--mistake needs a circuit with a gate; 'x' is a lone input"),
         (["x*x", "x=3", "--mistake", "overwrite", "--html", "page.html"], "it does not draw (--html, --svg-dir)"),
         (["x*x", "x=3", "--mistake", "overwrite", "--lang", "zh"], "speaks English only so far, not --lang zh"),
+        (["x" + "*1.5" * 1500, "x=1", "--mistake", "recursive"], "deeper than Python's recursion limit"),
     ],
 )
 def test_refusals_are_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, message):

@@ -80,19 +80,27 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Sequence, labels: Sequence[int]) -> float:
+def accuracy(outputs: Iterable, labels: Sequence[int]) -> float:
     """The fraction of samples classified right.
 
     A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
-    a list of scores picks the largest (labels are class indices).
+    a list of scores picks the largest (labels are class indices). Only each output's number
+    is read, one at a time: given a generator, such as `(model(x) for x in X)`, or the plain
+    numbers of `nn.predict`, no sample's circuit outlives its turn.
     """
-    n = _check_pairs("accuracy", outputs, labels)
-    right = 0
-    for out, y in zip(outputs, labels):
-        if isinstance(out, (list, tuple)):
-            scores = [s.data if isinstance(s, Value) else s for s in out]
-            right += scores.index(max(scores)) == y
-        else:
-            score = out.data if isinstance(out, Value) else out
-            right += (score > 0) == (y > 0)
+    right = n = 0
+    for out in outputs:
+        if n < len(labels):
+            y = labels[n]
+            if isinstance(out, (list, tuple)):
+                scores = [s.data if isinstance(s, Value) else s for s in out]
+                right += scores.index(max(scores)) == y
+            else:
+                score = out.data if isinstance(out, Value) else out
+                right += (score > 0) == (y > 0)
+        n += 1
+    if n != len(labels):
+        raise ValueError(f"accuracy: {n} outputs but {len(labels)} labels")
+    if not n:
+        raise ValueError("accuracy: no samples")
     return right / n

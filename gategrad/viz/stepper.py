@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from gategrad.engine import Step, Value, fmt, topological_order
 from gategrad.engine.gates import name
 from gategrad.explain.lang import ENGLISH, gate_name, sentence
+from gategrad.files import atomic_write
 from gategrad.viz import page
 from gategrad.viz.dot import MAX_NODES, Frame, walkthrough_frames
 
@@ -60,12 +60,7 @@ class Stepper:
         """Write the page to `path` as one HTML file and return the path; a reader never sees half a file."""
         path = Path(path)
         names = [v.label for v in self.inputs]
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(page.document(self.title, names, self._slides, self.ui, self.lang), encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(path, page.document(self.title, names, self._slides, self.ui, self.lang))
         return path
 
     def _repr_html_(self) -> str:
