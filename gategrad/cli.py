@@ -65,17 +65,18 @@ def _explain(args: argparse.Namespace) -> int:
         circuit = expr.build(args.expression, expr.parse_values(args.values))
     except expr.ExpressionError as e:
         raise CommandError(f"explain: {e}") from None
+    steps = walkthrough.walk(circuit.output)  # the walk is taken once; every output below renders it
     paths = []
     if args.svg_dir is not None or args.html is not None:
         try:
+            frames = viz.walkthrough_frames(circuit.output, steps)
             if args.svg_dir is not None:
-                paths = viz.render_walkthrough(circuit.output, args.svg_dir)
+                paths = viz.render_walkthrough(circuit.output, args.svg_dir, frames=frames)
             if args.html is not None:
-                viz.Stepper(circuit.output).save(args.html)
+                viz.Stepper(circuit.output, frames=frames).save(args.html)
         except (viz.GraphvizNotInstalled, ValueError, OSError) as e:
             print(f"error: explain: {e}", file=sys.stderr)
             return 1
-    steps = walkthrough.walk(circuit.output)
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
@@ -338,7 +339,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
     try:
         (out / "circuit.svg").write_bytes(viz.draw_dot(circuit.output, color_grads=True).pipe())
-        viz.Stepper(circuit.output).save(out / "walkthrough.html")
+        viz.Stepper(circuit.output, frames=viz.walkthrough_frames(circuit.output, steps)).save(out / "walkthrough.html")
         written += [
             ("circuit.svg", "the circuit and its gradients"),
             ("walkthrough.html", "the stepper: open it in a browser"),

@@ -51,12 +51,12 @@ def test_subtraction_is_add_of_a_labelled_negation():
     assert negation.local_grads == (-1.0,)
 
 
-def test_division_is_mul_by_a_labelled_reciprocal():
+def test_division_is_a_div_gate():
     c = build("x / (y+1)", {"x": 6, "y": 2})
-    reciprocal = c.output.children[1]
     assert c.output.data == 2.0
-    assert reciprocal.op == "pow"
-    assert reciprocal.label == "1/(y+1)"
+    assert c.output.op == "div"
+    assert [v.label for v in c.output.children] == ["x", "y+1"]
+    assert c.output.local_grads == (1 / 3, -2 / 3)
 
 
 def test_a_constant_over_a_name_is_a_reciprocal_times_the_constant():

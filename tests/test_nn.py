@@ -104,11 +104,11 @@ def test_forward_pass_equals_micrograds_bit_for_bit_with_the_same_weights():
     y = [2 * label - 1 for label in y]
     for x in X:
         assert ours(x).data == theirs([micrograd.engine.Value(v) for v in x]).data
-    # and so does the demo's loss: hinge plus 1e-4 L2.
+    # and so does the demo's loss, hinge plus 1e-4 L2, with the mean taken as torch takes it (a division).
     loss = nn.hinge_loss([ours(x) for x in X], y) + nn.l2_penalty(ours.parameters(), 1e-4)
     scores = [theirs([micrograd.engine.Value(v) for v in x]) for x in X]
-    data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(X))
-    assert loss.data == (data_loss + 1e-4 * sum(p * p for p in theirs.parameters())).data
+    data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)).data / len(X)
+    assert loss.data == data_loss + (1e-4 * sum(p * p for p in theirs.parameters())).data
 
 
 def test_names_of_parameters_follow_the_module_tree():
@@ -471,7 +471,7 @@ def test_an_interrupted_save_leaves_the_old_model_intact(tmp_path, monkeypatch):
         f.write(json.dumps(obj)[:50])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nn.modules.json, "dump", half_then_interrupt)
+    monkeypatch.setattr(nn.files.json, "dump", half_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         nn.MLP(2, [4, 1], seed=2).save(path)
     assert path.read_bytes() == before

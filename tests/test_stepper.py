@@ -99,8 +99,8 @@ def test_step_1_is_the_forward_pass_and_then_one_step_per_gate_in_the_engines_wo
         "Forward pass",
         "Backward pass, gate 1 of 4: mul",
         "Backward pass, gate 2 of 4: add",
-        "Backward pass, gate 3 of 4: mul",
-        "Backward pass, gate 4 of 4: max",
+        "Backward pass, gate 3 of 4: max",
+        "Backward pass, gate 4 of 4: mul",
     ]
     assert [s["explanation"] for s in slides[1:]] == sentences
 
@@ -110,7 +110,7 @@ def test_the_table_shows_each_inputs_gradient_as_far_as_it_is_known(slides):
         ["?", "?", "?", "?"],
         ["?", "?", "?", "?"],
         ["?", "?", "?", "?"],
-        ["-8", "6", "?", "?"],
+        ["?", "?", "2", "0"],
         ["-8", "6", "2", "0"],
     ]
 

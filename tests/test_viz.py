@@ -133,8 +133,8 @@ def test_frames_are_the_forward_pass_then_one_per_gate(circuit):
     assert len(frames) == 5
     assert frames[0].step is None
     assert frames[0].caption.startswith("The forward pass")
-    assert [f.step.op for f in frames[1:]] == ["mul", "add", "mul", "max"]
-    assert frames[4].caption.startswith("Step 4: The max gate routes")
+    assert [f.step.op for f in frames[1:]] == ["mul", "add", "max", "mul"]
+    assert frames[3].caption.startswith("Step 3: The max gate routes")
 
 
 def test_drawing_the_frames_leaves_the_grads_as_they_were(circuit):
@@ -170,7 +170,7 @@ def test_render_walkthrough_writes_one_svg_per_frame(circuit, tmp_path):
 
 
 def test_the_max_frame_highlights_the_gate_and_the_gradients_it_routes(circuit, tmp_path):
-    svg = render_walkthrough(circuit.output, tmp_path)[4].read_text()
+    svg = render_walkthrough(circuit.output, tmp_path)[3].read_text()
     (gate,) = [g for g in svg_groups(svg, "active") if "gate" in g.get("class", "")]
     active_edges = [g for g in svg_groups(svg, "active") if "edge" in g.get("class", "")]
     assert texts(gate) == ["max"]

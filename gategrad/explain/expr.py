@@ -11,21 +11,16 @@ import ast
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gategrad.engine import Value
+from gategrad.engine import GATES, Value
 
 MAX_LENGTH = 1000  # characters in an expression
 MAX_DEPTH = 100  # levels of nesting in its syntax tree
 MAX_EXPONENT = 1000  # largest |k| for a constant exponent in x**k
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "max": Value.max,
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+# The gates `explain` can call by name, read from the gate table: name -> (Value method, arity).
+FUNCTIONS: dict[str, tuple[Callable[..., Value], int]] = {
+    gate.function: (getattr(Value, gate.method), gate.arity) for gate in GATES.values() if gate.function
 }
-_ARITY = {"max": 2}
 _SYNTAX_NAMES = {
     ast.Attribute: "attribute access",
     ast.Subscript: "subscripting",
@@ -142,7 +137,7 @@ def _check(node: ast.expr) -> None:
             raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} can be called")
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise ExpressionError(f"{name}() takes plain arguments only")
-        arity = _ARITY.get(name, 1)
+        arity = FUNCTIONS[name][1]
         if len(node.args) != arity:
             raise ExpressionError(f"{name}() takes {arity} argument{'s' * (arity > 1)}, got {len(node.args)}")
     else:
@@ -179,7 +174,7 @@ class _Builder:
             return operand if isinstance(node.op, ast.UAdd) else self._label(-operand, node)
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
-            gate = FUNCTIONS[node.func.id]
+            gate = FUNCTIONS[node.func.id][0]
             args = [self.build(a) for a in node.args]
             constants = [a for a in args if not isinstance(a, Value)]
             if len(constants) == len(args):
@@ -198,12 +193,12 @@ class _Builder:
         op = node.op
         if isinstance(op, ast.Pow) and not isinstance(b, Value) and abs(b) > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {b:g} is too large; the limit is {MAX_EXPONENT}")
-        # The engine builds x - y as x + (-y) and x / y as x * y**-1; building them the same
-        # way here gives the -y and y**-1 gates labels of their own.
+        # The engine builds x - y as x + (-y), and c / x as (1/x) * c; building them the same way
+        # here gives the -y and 1/x gates labels of their own.
         if isinstance(op, ast.Sub) and isinstance(b, Value):
             op, b = ast.Add(), self._label(-b, node.right, "-{}")
-        elif isinstance(op, ast.Div) and isinstance(b, Value):
-            op, b = ast.Mult(), self._label(b**-1.0, node.right, "1/{}")
+        elif isinstance(op, ast.Div) and not isinstance(a, Value):
+            op, a, b = ast.Mult(), self._label(b**-1.0, node.right, "1/{}"), a
         if isinstance(op, ast.Add):
             out = a + b
         elif isinstance(op, ast.Sub):

@@ -9,29 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-from gategrad.engine import Step, Value
-
-
-def forward_order(root: Value) -> list[Value]:
-    """Every Value `root` is computed from, each listed after its inputs, `root` last.
-
-    Iterative, so a deep chain needs no recursion; inputs are listed in the order a
-    left-to-right reading of the expression meets them.
-    """
-    order: list[Value] = []
-    seen = {id(root)}
-    stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root.children, 0)]
-    while stack:
-        v, children, i = stack.pop()
-        if i < len(children):
-            stack.append((v, children, i + 1))
-            child = children[i]
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append((child, child.children, 0))
-        else:
-            order.append(v)
-    return order
+from gategrad.engine import Step, Value, fmt, topological_order
+from gategrad.engine.gates import name
 
 
 def walk(root: Value) -> list[Step]:
@@ -41,28 +20,28 @@ def walk(root: Value) -> list[Step]:
 
 def format_forward(root: Value) -> str:
     """A table of every Value in the forward pass: its gate and its value."""
-    rows = [(_name(v), v.op or "input", _num(v.data)) for v in forward_order(root)]
+    rows = [(name(v), v.op or "input", fmt(v.data)) for v in topological_order(root)]
     return _table(("value of", "gate", "data"), rows)
 
 
 def format_step(step: Step, index: int | None = None) -> str:
     """One gate of the walk on its own: what arrives, what each input gets, and why."""
     title = f"step {index}: " if index is not None else ""
-    head = f"{title}{step.op} gate, output {_name(step.output)} = {_num(step.output.data)}"
-    rows = [(_name(i.value), _num(i.value.data), _num(i.local_grad), _num(i.contribution)) for i in step.inputs]
+    head = f"{title}{step.op} gate, output {name(step.output)} = {fmt(step.output.data)}"
+    rows = [(name(i.value), fmt(i.value.data), fmt(i.local_grad), fmt(i.contribution)) for i in step.inputs]
     table = _table(("input", "data", "local grad", "gets"), rows)
-    return f"{head}, upstream gradient {_num(step.upstream)}\n{_indent(table)}\n  {step.explanation}"
+    return f"{head}, upstream gradient {fmt(step.upstream)}\n{_indent(table)}\n  {step.explanation}"
 
 
 def format_walk(steps: Sequence[Step]) -> str:
     """The whole backward pass as a table, one line per gate, in the order backward() runs them."""
-    rows = [(str(k), s.op, _name(s.output), _num(s.upstream), s.explanation) for k, s in enumerate(steps, start=1)]
+    rows = [(str(k), s.op, name(s.output), fmt(s.upstream), s.explanation) for k, s in enumerate(steps, start=1)]
     return _table(("step", "gate", "output", "upstream", "what happens"), rows)
 
 
 def format_grads(inputs: Mapping[str, Value]) -> str:
     """Each named input's gradient, one line each."""
-    return _table(("input", "grad"), [(n, _num(v.grad)) for n, v in inputs.items()])
+    return _table(("input", "grad"), [(n, fmt(v.grad)) for n, v in inputs.items()])
 
 
 def format_report(expression: str, root: Value, inputs: Mapping[str, Value], steps: Sequence[Step]) -> str:
@@ -84,7 +63,7 @@ def to_json(expression: str, root: Value, inputs: Mapping[str, Value], steps: Se
     """
     return {
         "expression": expression,
-        "forward": [{"label": v.label, "op": v.op, "data": _json_number(v.data)} for v in forward_order(root)],
+        "forward": [{"label": v.label, "op": v.op, "data": _json_number(v.data)} for v in topological_order(root)],
         "steps": [_json_step(s) for s in steps],
         "grads": {n: _json_number(v.grad) for n, v in inputs.items()},
     }
@@ -116,14 +95,6 @@ def _json_number(x: float) -> float | str:
     if math.isnan(x):
         return "NaN"
     return "Infinity" if x > 0 else "-Infinity"
-
-
-def _name(v: Value) -> str:
-    return v.label or _num(v.data)
-
-
-def _num(x: float) -> str:
-    return f"{x:.6g}"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

@@ -4,8 +4,9 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 `cross_entropy`, `torch.optim`), so what you learn here carries over.
 """
 
+from gategrad.nn.files import FORMAT, FORMAT_VERSION, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
-from gategrad.nn.modules import ACTIVATIONS, FORMAT, FORMAT_VERSION, MLP, Layer, Module, Neuron, load
+from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from gategrad.nn.train import fit
 

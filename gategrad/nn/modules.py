@@ -9,10 +9,8 @@ seed always builds the same net.
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import tempfile
 from collections.abc import Callable, Sequence
 
 from gategrad.engine import Value
@@ -23,9 +21,6 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "sigmoid": Value.sigmoid,
     "linear": None,
 }
-
-FORMAT = "gategrad-model"
-FORMAT_VERSION = 1
 
 
 class Module:
@@ -74,31 +69,10 @@ class Module:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the architecture and every parameter to a JSON model file, atomically.
+        """Write the architecture and every parameter to a JSON model file, atomically (see `nn.files.save`)."""
+        from gategrad.nn import files  # model files rebuild every kind of module, so they import this file
 
-        The file is written beside `path` under a temporary name and then renamed over it,
-        so a save that fails or is interrupted leaves any earlier file at `path` untouched.
-        Floats are written as repr, which reads back bit for bit.
-        """
-        model = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "model": type(self).__name__,
-            "config": self.config(),
-            "parameters": self.state_dict(),
-        }
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gategrad-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(model, f, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model file is ordinary data
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        files.save(self, path)
 
 
 def _check_count(name: str, n: object) -> int:
@@ -212,45 +186,3 @@ class MLP(Module):
     def __repr__(self) -> str:
         c = self.config()
         return f"MLP({c['nin']}, {c['nouts']}, activation={c['activation']!r})"
-
-
-_MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
-
-
-def load(path: str | os.PathLike) -> Module:
-    """Read a model file written by `save()` and rebuild the model.
-
-    Raises FileNotFoundError for a missing file and ValueError, naming the file, for
-    anything that is not a complete gategrad model file.
-    """
-    with open(path, "rb") as f:
-        raw = f.read()
-
-    def broken(problem: str) -> ValueError:
-        return ValueError(f"{os.fspath(path)}: not a gategrad model file ({problem})")
-
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise broken("not UTF-8 text") from None
-    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
-        raise broken(f"invalid or truncated JSON: {e}") from None
-    except RecursionError:
-        raise broken("JSON nested too deeply") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise broken(f'no "format": "{FORMAT}" field')
-    if doc.get("version") != FORMAT_VERSION:
-        raise broken(f"version {doc.get('version')!r}; this gategrad reads version {FORMAT_VERSION}")
-    name = doc.get("model")
-    cls = _MODULES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise broken(f"unknown model {name!r}; expected one of {', '.join(_MODULES)}")
-    config, state = doc.get("config"), doc.get("parameters")
-    if not isinstance(config, dict) or not isinstance(state, dict):
-        raise broken('"config" and "parameters" must be JSON objects')
-    try:
-        model = cls(**config)
-        model.load_state_dict(state)
-    except (TypeError, ValueError) as e:
-        raise broken(str(e)) from None
-    return model

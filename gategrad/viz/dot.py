@@ -12,26 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
-from gategrad.engine import Step, Value
-from gategrad.explain.walkthrough import forward_order
+from gategrad.engine import GATES, Step, Value, fmt, topological_order
 
 MAX_NODES = 200
-SYMBOLS = {
-    "add": "+",
-    "mul": "×",
-    "max": "max",
-    "relu": "relu",
-    "exp": "exp",
-    "log": "log",
-    "pow": "**",
-    "tanh": "tanh",
-    "sigmoid": "σ",
-}
 KIND_COLORS = {"input": "#dbeafe", "parameter": "#fde68a", "intermediate": "white"}
 ACTIVE = "#f97316"  # the gate of the current step and the edges carrying its gradients
 _SIGN_COLORS = {1: "#2563eb", -1: "#dc2626", 0: "#9ca3af"}  # positive, negative, zero gradient
@@ -66,7 +55,7 @@ class CircuitGraph(graphviz.Digraph):
             raise GraphvizNotInstalled() from None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Frame:
     """One picture of the walkthrough and the sentence that goes with it.
 
@@ -79,6 +68,11 @@ class Frame:
     caption: str
     step: Step | None
     grads: Mapping[Value, str]
+
+    @cached_property
+    def svg(self) -> str:
+        """The picture as SVG text: `dot` runs once per frame, however often it is asked for."""
+        return str(self.graph.pipe(format="svg", encoding="utf-8"))
 
 
 def draw_dot(
@@ -97,24 +91,31 @@ def draw_dot(
     negative, thicker for a larger size. Refuses a circuit of more than `max_nodes` Values.
     """
     nodes = _nodes(root, max_nodes)
-    grads = {v: f"{v.grad:.4g}" for v in nodes} if show_grad else {}
+    grads = {v: fmt(v.grad) for v in nodes} if show_grad else {}
     return _draw(nodes, grads, params, format, rankdir, color_grads=color_grads)
 
 
 def walkthrough_frames(
     root: Value,
+    steps: Sequence[Step] | None = None,
     format: str = "svg",
     rankdir: str = "LR",
     max_nodes: int = MAX_NODES,
     params: Collection[Value] = (),
 ) -> list[Frame]:
-    """The forward pass, then one frame per step of `root.backward_steps()`.
+    """The forward pass, then one frame per Step of the walk (`root.backward_steps()`).
 
-    A gradient is shown once it is final, "so far" while gates that use the Value have yet
-    to run, and "?" before any gradient has reached it. The Values' own `grad`s are left
-    as they were, so drawing the walk does not count as a backward pass.
+    Pass the `steps` you already have; without them the walk is taken here and every
+    Value's `grad` is put back as it was, so drawing does not count as a backward pass.
+    Each frame shows the running sum of what the steps so far sent each Value: final once
+    every gate that uses it has run, "so far" before, and "?" before anything reached it.
     """
     nodes = _nodes(root, max_nodes)
+    if steps is None:
+        saved = [(v, v.grad) for v in nodes]
+        steps = list(root.backward_steps())
+        for v, g in saved:
+            v.grad = g
     unknown = {v: "?" for v in nodes}
     frames = [
         Frame(
@@ -125,21 +126,16 @@ def walkthrough_frames(
         )
     ]
     users = Counter(child for v in nodes for child in set(v.children))  # gates still to pass a gradient back
-    reached = {root}
-    saved = [(v, v.grad) for v in nodes]
-    try:
-        for v in nodes:
-            v.grad = 0.0
-        for k, step in enumerate(root.backward_steps(), start=1):
-            for child in set(step.output.children):
-                users[child] -= 1
-                reached.add(child)
-            grads = {v: _grad_so_far(v, v in reached, users[v]) for v in nodes}
-            graph = _draw(nodes, grads, params, format, rankdir, step)
-            frames.append(Frame(graph, f"Step {k}: {step.explanation}", step, grads))
-    finally:
-        for v, g in saved:
-            v.grad = g
+    so_far = {root: 1.0}  # backward() seeds the output with d root / d root = 1
+    for k, step in enumerate(steps, start=1):
+        for given in step.inputs:
+            so_far[given.value] = so_far.get(given.value, 0.0) + given.contribution
+        for child in set(step.output.children):
+            users[child] -= 1
+        grads = {v: _grad_so_far(so_far.get(v), users[v]) for v in nodes}
+        frames.append(
+            Frame(_draw(nodes, grads, params, format, rankdir, step), f"Step {k}: {step.explanation}", step, grads)
+        )
     return frames
 
 
@@ -150,24 +146,27 @@ def render_walkthrough(
     rankdir: str = "LR",
     max_nodes: int = MAX_NODES,
     params: Collection[Value] = (),
+    frames: Sequence[Frame] | None = None,
 ) -> list[Path]:
-    """Render `walkthrough_frames(root)` into `directory` as frame-000.svg, frame-001.svg, ...
+    """Write the walkthrough's frames into `directory` as frame-000.svg, frame-001.svg, ...
 
     Frame 0 is the forward pass and frame k the k-th backward step; returns the paths.
+    Pass the `frames` you already have (from `walkthrough_frames`) to render each just once.
     """
-    frames = walkthrough_frames(root, format, rankdir, max_nodes, params)
+    if frames is None:
+        frames = walkthrough_frames(root, None, format, rankdir, max_nodes, params)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for k, frame in enumerate(frames):
         path = out / f"frame-{k:03d}.{format}"
-        path.write_bytes(frame.graph.pipe())
+        path.write_bytes(frame.svg.encode("utf-8") if format == "svg" else frame.graph.pipe(format=format))
         paths.append(path)
     return paths
 
 
 def _nodes(root: Value, max_nodes: int) -> list[Value]:
-    nodes = forward_order(root)
+    nodes = topological_order(root)
     if len(nodes) > max_nodes:
         raise ValueError(
             f"the circuit has {len(nodes)} values, more than max_nodes={max_nodes}, too many to read in one "
@@ -177,12 +176,12 @@ def _nodes(root: Value, max_nodes: int) -> list[Value]:
     return nodes
 
 
-def _grad_so_far(v: Value, reached: bool, users_left: int) -> str:
-    if not reached:
+def _grad_so_far(grad: float | None, users_left: int) -> str:
+    if grad is None:
         return "?"
     if users_left:
-        return f"{v.grad:.4g} so far"
-    return f"{v.grad:.4g}"
+        return f"{fmt(grad)} so far"
+    return fmt(grad)
 
 
 def _draw(
@@ -209,7 +208,7 @@ def _draw(
         is_active = active is not None and v is active.output
         is_root = i == len(nodes) - 1
         fields = [_escape(v.label)] if v.label else []
-        fields.append(f"data {v.data:.4g}")
+        fields.append(f"data {fmt(v.data)}")
         if v in grads:
             fields.append(f"grad {grads[v]}")
         border = {"color": "black", "penwidth": "2" if is_root else "1"}
@@ -248,7 +247,7 @@ def _draw(
                 graph.edge(
                     f"v{index[child]}",
                     f"g{i}",
-                    label=f"{given.contribution:.4g}",
+                    label=fmt(given.contribution),
                     color=ACTIVE,
                     fontcolor=ACTIVE,
                     penwidth="2.5",
@@ -263,11 +262,11 @@ def _draw(
 
 
 def _gate_text(v: Value) -> str:
-    """The gate's symbol, with a folded constant factor where the engine recorded one."""
-    symbol = SYMBOLS.get(v.op, v.op)
-    if v.op == "mul" and len(v.children) == 1:
-        return f"{symbol} {v.local_grads[0]:.4g}"
-    return symbol
+    """The gate's symbol, with the constant folded into it where there is one (× 2, ** 2, 2 **)."""
+    symbol, c = GATES[v.op].symbol, v.constant
+    if c is None:
+        return symbol
+    return f"{fmt(c)} {symbol}" if v.op == "pow_value" else f"{symbol} {fmt(c)}"
 
 
 def _escape(text: str) -> str:

@@ -1,6 +1,7 @@
 """The HTML page of `gategrad.viz.Stepper`: one self-contained page that steps through backprop.
 
-Everything is inline (the SVG frames, the CSS, a short script), so the page works from
+Its HTML, CSS and JavaScript are files in `gategrad/viz/web/`, inlined into the page when it
+is made: everything is inline (the SVG frames, the CSS, the script), so the page works from
 `file://` and loads nothing from the network: it has no `src` or `href` attribute and no
 CSS `url()`. Text from labels only ever appears escaped, as text.
 
@@ -18,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from html import escape
+from importlib import resources
 from string import Template
 
 PACE_MS = 2500  # time per step while playing: enough to read a sentence and follow the picture
@@ -51,7 +53,7 @@ def inline_svg(svg: str) -> str:
 def document(title: str, names: Sequence[str], slides: Sequence[Slide]) -> str:
     """A whole HTML page with one stepper, its parts under the plain ids, keys working page-wide."""
     body = fragment(title, names, slides, id_prefix="", page_keys=True)
-    return _DOCUMENT.substitute(title=escape(f"gategrad: backprop through {title}"), body=body)
+    return _template("page.html").substitute(title=escape(f"gategrad: backprop through {title}"), body=body)
 
 
 def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefix: str, page_keys: bool) -> str:
@@ -67,8 +69,9 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
     data = json.dumps([asdict(s) for s in slides], ensure_ascii=False)
     # Inside <script>, "</script>" or "<!--" would end or confuse the data; JSON's \u escapes read back the same.
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    script = _SCRIPT.substitute(root=json.dumps(f"{id_prefix}stepper"), page_keys=json.dumps(page_keys), pace=PACE_MS)
-    return _FRAGMENT.substitute(
+    root = f"document.getElementById({json.dumps(id_prefix + 'stepper')})"
+    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS});"
+    return _template("stepper.html").substitute(
         p=escape(id_prefix),
         title=escape(title),
         counter=f"1 / {len(slides)}",
@@ -76,118 +79,16 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
         explanation=escape(first.explanation),
         svg=first.svg,
         rows=rows,
-        css=_CSS,
+        css=web_file("stepper.css"),
         data=data,
-        script=script,
+        script=web_file("stepper.js") + start,
     )
 
 
-_DOCUMENT = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>$title</title>
-</head>
-<body>
-$body
-</body>
-</html>
-""")
+def web_file(name: str) -> str:
+    """A file of `gategrad/viz/web/`, the pages' HTML, CSS and JavaScript, as text."""
+    return resources.files("gategrad.viz").joinpath("web").joinpath(name).read_text(encoding="utf-8")
 
-_FRAGMENT = Template("""<div class="gategrad-stepper" id="${p}stepper" tabindex="0">
-<style>$css</style>
-<div class="gg-title">Backpropagation through <code>$title</code></div>
-<div class="gg-controls">
-<button type="button" id="${p}prev" data-part="prev">&#9664; prev</button>
-<button type="button" id="${p}play" data-part="play">&#9654; play</button>
-<button type="button" id="${p}next" data-part="next">next &#9654;</button>
-<span class="gg-counter">step <span id="${p}step" data-part="step">$counter</span></span>
-<span class="gg-hint">keys: &larr; &rarr; Home End</span>
-</div>
-<div class="gg-middle">
-<div class="gg-text">
-<div class="gg-heading" data-part="heading">$heading</div>
-<p class="gg-explanation" id="${p}explanation" data-part="explanation">$explanation</p>
-</div>
-<table class="gg-grads"><thead><tr><th>input</th><th>grad</th></tr></thead><tbody>$rows</tbody></table>
-</div>
-<div class="gg-figure" data-part="figure">$svg</div>
-<script type="application/json" data-part="data">$data</script>
-<script>$script</script>
-</div>""")
 
-_CSS = """
-.gategrad-stepper { font: 16px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #111827;
-  background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 12px 16px; }
-.gategrad-stepper:focus-within { border-color: #93c5fd; outline: none; }
-.gategrad-stepper .gg-title { font-weight: 600; margin-bottom: 8px; }
-.gategrad-stepper .gg-controls { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
-.gategrad-stepper button { font: inherit; padding: 4px 14px; border: 1px solid #9ca3af; border-radius: 6px;
-  background: #f9fafb; color: inherit; cursor: pointer; }
-.gategrad-stepper button:hover { background: #f3f4f6; }
-.gategrad-stepper .gg-counter { margin-left: 8px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.gategrad-stepper .gg-hint { color: #6b7280; font-size: 14px; margin-left: auto; }
-.gategrad-stepper .gg-middle { display: flex; flex-wrap: wrap; gap: 8px 32px; align-items: flex-start;
-  margin: 12px 0; }
-.gategrad-stepper .gg-text { flex: 1 1 400px; }
-.gategrad-stepper .gg-heading { color: #c2410c; font-weight: 600; }
-.gategrad-stepper .gg-explanation { font-size: 18px; margin: 4px 0 0; }
-.gategrad-stepper .gg-grads { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0;
-  font-size: 16px; }
-.gategrad-stepper .gg-grads th, .gategrad-stepper .gg-grads td { padding: 3px 12px; text-align: left;
-  border: none; border-bottom: 1px solid #e5e7eb; background: none; }
-.gategrad-stepper .gg-figure { overflow-x: auto; }
-.gategrad-stepper .gg-figure svg { display: block; max-width: none; height: auto; }
-"""
-
-_SCRIPT = Template("""
-(function () {
-  "use strict";
-  const root = document.getElementById($root);
-  const part = (name) => root.querySelector('[data-part="' + name + '"]');
-  const slides = JSON.parse(part("data").textContent);
-  const grads = root.querySelectorAll('[data-part="grad"]');
-  const last = slides.length - 1;
-  let k = 0;
-  let timer = null;
-
-  function show(i) {
-    k = Math.max(0, Math.min(last, i));
-    const slide = slides[k];
-    part("step").textContent = (k + 1) + " / " + slides.length;
-    part("heading").textContent = slide.heading;
-    part("explanation").textContent = slide.explanation;
-    part("figure").innerHTML = slide.svg;
-    slide.grads.forEach((g, j) => { grads[j].textContent = g; });
-  }
-  function pause() {
-    clearInterval(timer);
-    timer = null;
-    part("play").textContent = "\\u25B6 play";
-  }
-  function go(i) {
-    pause();
-    show(i);
-  }
-  part("play").addEventListener("click", () => {
-    if (timer) return pause();
-    if (k === last) show(0);
-    part("play").textContent = "\\u275A\\u275A pause";
-    timer = setInterval(() => {
-      show(k + 1);
-      if (k === last) pause();
-    }, $pace);
-  });
-  part("prev").addEventListener("click", () => go(k - 1));
-  part("next").addEventListener("click", () => go(k + 1));
-  const keys = { ArrowLeft: () => k - 1, ArrowRight: () => k + 1, Home: () => 0, End: () => last };
-  const keysFrom = $page_keys ? document : root;
-  keysFrom.addEventListener("keydown", (event) => {
-    if (!(event.key in keys) || event.altKey || event.ctrlKey || event.metaKey) return;
-    event.preventDefault();
-    event.stopPropagation();
-    go(keys[event.key]());
-  });
-})();
-""")
+def _template(name: str) -> Template:
+    return Template(web_file(name))

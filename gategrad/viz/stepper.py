@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from gategrad.engine import Value
-from gategrad.explain.walkthrough import forward_order
+from gategrad.engine import Value, topological_order
 from gategrad.viz import page
-from gategrad.viz.dot import MAX_NODES, walkthrough_frames
+from gategrad.viz.dot import MAX_NODES, Frame, walkthrough_frames
 
 
 class Stepper:
     """Step through the backward pass of `root` in a browser, one gate per press of "next".
 
-    Holds the walkthrough's frames: `save(path)` writes them as one self-contained HTML
+    Holds the walkthrough's frames (pass `frames` from `walkthrough_frames` to reuse their
+    pictures, or they are made here): `save(path)` writes them as one self-contained HTML
     page, and Jupyter shows the same page inline. Its first step is the forward pass, its
     last has the finished gradients, and a table follows each named input's gradient.
     """
@@ -27,14 +27,17 @@ class Stepper:
         rankdir: str = "LR",
         max_nodes: int = MAX_NODES,
         params: Collection[Value] = (),
+        frames: Sequence[Frame] | None = None,
     ) -> None:
-        self.frames = walkthrough_frames(root, "svg", rankdir, max_nodes, params)
-        self.inputs = [v for v in forward_order(root) if not v.children and v.label]
+        if frames is None:
+            frames = walkthrough_frames(root, None, "svg", rankdir, max_nodes, params)
+        self.frames = list(frames)
+        self.inputs = [v for v in topological_order(root) if not v.children and v.label]
         self.title = root.label or "the circuit"
         gates = len(self.frames) - 1
         self._slides = [
             page.Slide(
-                page.inline_svg(frame.graph.pipe(encoding="utf-8")),
+                page.inline_svg(frame.svg),
                 "Forward pass" if frame.step is None else f"Backward pass, gate {k} of {gates}: {frame.step.op}",
                 frame.caption if frame.step is None else frame.step.explanation,
                 tuple(frame.grads[v] for v in self.inputs),
