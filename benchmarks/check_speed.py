@@ -59,8 +59,15 @@ def net(sizes: tuple[int, int, int], m: int, bug: bool) -> tuple[dict, object, o
         da1 = dscores @ p["W2"].T
         s = 1 / (1 + np.exp(-a1)) if bug else a1  # the bug: σ' at the activation
         dz1 = da1 * s * (1 - s)
-        return {"scores": dscores, "W2": a1.T @ dscores, "b2": dscores.sum(axis=0), "a1": da1, "z1": dz1,
-                "W1": X.T @ dz1, "b1": dz1.sum(axis=0)}
+        return {
+            "scores": dscores,
+            "W2": a1.T @ dscores,
+            "b2": dscores.sum(axis=0),
+            "a1": da1,
+            "z1": dz1,
+            "W1": X.T @ dz1,
+            "b1": dz1.sum(axis=0),
+        }
 
     return params, loss, grads
 

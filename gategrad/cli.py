@@ -415,8 +415,13 @@ def _traceback_in(error: BaseException, path: Path) -> str | None:
         return "".join(traceback.format_exception_only(error))
     if not frames:
         return None
-    return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames),
-                    *traceback.format_exception_only(error)])
+    return "".join(
+        [
+            "Traceback (most recent call last):\n",
+            *traceback.format_list(frames),
+            *traceback.format_exception_only(error),
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

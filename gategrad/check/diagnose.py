@@ -33,18 +33,18 @@ class Comparison:
 
 def close(yours: np.ndarray, true: np.ndarray) -> bool:
     """Same shape, and every entry within RTOL × max|true| (an inf or nan must match exactly)."""
-    return yours.shape == true.shape and bool(np.all(_errors(yours, true) <= _tolerance(true)))
+    return yours.shape == true.shape and bool(np.all(errors(yours, true) <= _tolerance(true)))
 
 
 def compare(yours: np.ndarray, true: np.ndarray) -> Comparison:
     """Compare yours with the true gradient and, when they disagree, diagnose it."""
     if yours.shape != true.shape:
         return Comparison(False, None, _diagnose_shape(yours, true))
-    errors = _errors(yours, true)
-    worst = float(np.max(errors)) if errors.size else 0.0
-    if np.all(errors <= _tolerance(true)):
+    diffs = errors(yours, true)
+    worst = float(np.max(diffs)) if diffs.size else 0.0
+    if np.all(diffs <= _tolerance(true)):
         return Comparison(True, worst, None)
-    return Comparison(False, worst, _diagnose(yours, true, errors))
+    return Comparison(False, worst, _diagnose(yours, true, diffs))
 
 
 def entry(index: tuple[int, ...]) -> str:
@@ -57,7 +57,7 @@ def _tolerance(true: np.ndarray) -> float:
     return RTOL * float(finite.max()) if finite.size else 0.0
 
 
-def _errors(yours: np.ndarray, true: np.ndarray) -> np.ndarray:
+def errors(yours: np.ndarray, true: np.ndarray) -> np.ndarray:
     """|yours - true| per entry: 0 where both are the same inf or both nan, nan or inf where only one is."""
     same = (yours == true) | (np.isnan(yours) & np.isnan(true))
     with np.errstate(invalid="ignore"):
@@ -76,7 +76,7 @@ def _diagnose_shape(yours: np.ndarray, true: np.ndarray) -> Diagnosis:
                 "shape",
                 None,
                 f"{shapes}: yours keeps one gradient per sample along axis {axis}, but every sample shares the "
-                f"array, so add them up: .sum(axis={axis}{keep})."
+                f"array, so add them up: .sum(axis={axis}{keep}).",
             )
     if yours.size == true.size and close(yours.reshape(true.shape), true):
         return Diagnosis(
@@ -88,7 +88,7 @@ def _diagnose_shape(yours: np.ndarray, true: np.ndarray) -> Diagnosis:
 _TRANSPOSE_FIX = "For z = x @ W the gradient is dW = x.T @ dz; for z = W @ x it is dW = dz @ x.T."
 
 
-def _diagnose(yours: np.ndarray, true: np.ndarray, errors: np.ndarray) -> Diagnosis:
+def _diagnose(yours: np.ndarray, true: np.ndarray, diffs: np.ndarray) -> Diagnosis:
     size = yours.size
     bad = ~np.isfinite(yours) & np.isfinite(true)
     if bad.any():
@@ -111,7 +111,7 @@ def _diagnose(yours: np.ndarray, true: np.ndarray, errors: np.ndarray) -> Diagno
     factor = _factor(yours, true)
     if factor is not None:
         return Diagnosis("scale", factor, _scale_message(factor))
-    return Diagnosis("other", None, _other_message(yours, true, errors))
+    return Diagnosis("other", None, _other_message(yours, true, diffs))
 
 
 def _factor(yours: np.ndarray, true: np.ndarray) -> float | None:
@@ -149,10 +149,10 @@ def _scale_message(f: float) -> str:
     return f"{times}{sign}: a constant factor is wrong."
 
 
-def _other_message(yours: np.ndarray, true: np.ndarray, errors: np.ndarray) -> str:
-    wrong = errors > _tolerance(true)
-    where = entry(tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape)))
-    at = f" (the largest difference, {fmt(float(errors.max()))}, at {where})" if where else ""
+def _other_message(yours: np.ndarray, true: np.ndarray, diffs: np.ndarray) -> str:
+    wrong = diffs > _tolerance(true)
+    where = entry(tuple(int(i) for i in np.unravel_index(np.argmax(diffs), diffs.shape)))
+    at = f" (the largest difference, {fmt(float(diffs.max()))}, at {where})" if where else ""
     if wrong.all():
         return f"Every entry differs{at}, by no common factor: a wrong term rather than a wrong constant."
     zeros = " and yours is 0 at each of them" if not yours[wrong].any() else ""

@@ -11,8 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from gategrad.engine import Step, StepInput, Value
-from gategrad.explain.walkthrough import forward_order
+from gategrad.engine import Step, StepInput, Value, topological_order
 
 Marks = Mapping[Value, tuple[str, tuple[int, ...]]]  # each entry of a checked array: (array name, index)
 
@@ -23,7 +22,7 @@ def order_from_loss(root: Value, marks: Marks) -> tuple[list[Value], dict[str, t
     The distance is (how many marked arrays lie between it and the loss, at most; how many gates, at
     least), over its entries: sorting by it lists the arrays in the order the gradient reaches them.
     """
-    order = forward_order(root)
+    order = topological_order(root)
     passed: dict[Value, int] = {root: 0}
     gates: dict[Value, int] = {root: 0}
     distance: dict[str, tuple[float, float]] = {}

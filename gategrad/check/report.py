@@ -96,7 +96,9 @@ def _summary(report: Report, wrong: list[Checked]) -> str:
     if not wrong:
         agree = f"All {n} arrays agree with the engine's gradients ({tolerance})"
         return agree + ("." if report.repeatable else ", but grads(p) does not repeat itself (below).")
-    first = f"; the first, walking back from the loss, is {report.first_divergence.name}" if report.first_divergence else ""
+    first = (
+        f"; the first, walking back from the loss, is {report.first_divergence.name}" if report.first_divergence else ""
+    )
     return f"{len(wrong)} of {n} arrays disagree with the engine's gradients ({tolerance}){first}."
 
 

@@ -195,17 +195,11 @@ def _divergence(
     marks: graph.Marks,
     root: Value,
 ) -> Divergence:
-    """The first divergence shown at its worst entry (at its largest true entry when the shapes differ)."""
-    if yours.shape == true.shape:
-        errors = np.abs(yours - true)
-        errors[np.isnan(errors)] = np.inf
-        index = np.unravel_index(np.argmax(errors), true.shape) if true.size else ()
-        mine: float | None = float(yours[index])
-    else:
-        index = np.unravel_index(np.argmax(np.abs(true)), true.shape) if true.size else ()
-        mine = None
-    index = tuple(int(i) for i in index)
-    return Divergence(name, graph.route(order, array[index], marks, root), mine)
+    """The first divergence, shown at its worst entry (at its largest true entry when the shapes differ)."""
+    same = yours.shape == true.shape
+    scores = np.nan_to_num(diagnose.errors(yours, true), nan=np.inf) if same else np.abs(true)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(scores), true.shape))
+    return Divergence(name, graph.route(order, array[index], marks, root), float(yours[index]) if same else None)
 
 
 def _say_more(

@@ -15,8 +15,12 @@ def sigmoid(z):
 
 def params():
     rng = np.random.default_rng(4)
-    return {"w1": rng.normal(size=(3, 2)), "b1": rng.normal(size=(3, 1)), "w2": rng.normal(size=(1, 3)),
-            "b2": rng.normal(size=(1, 1))}
+    return {
+        "w1": rng.normal(size=(3, 2)),
+        "b1": rng.normal(size=(3, 1)),
+        "w2": rng.normal(size=(1, 3)),
+        "b2": rng.normal(size=(1, 1)),
+    }
 
 
 def forward(p):
@@ -35,5 +39,11 @@ def grads(p):
     z1, a1, z2, a2 = forward(p)
     delta2 = (a2 - y) * a2 * (1 - a2) / n
     delta1 = p["w2"].T @ delta2 * a1 * (1 - a1)
-    return {"z2": delta2, "w2": delta2 @ a1.T, "b2": delta2.sum(axis=1, keepdims=True), "z1": delta1,
-            "w1": delta1 @ x.T, "b1": delta1.sum(axis=1, keepdims=True)}
+    return {
+        "z2": delta2,
+        "w2": delta2 @ a1.T,
+        "b2": delta2.sum(axis=1, keepdims=True),
+        "z1": delta1,
+        "w1": delta1 @ x.T,
+        "b1": delta1.sum(axis=1, keepdims=True),
+    }

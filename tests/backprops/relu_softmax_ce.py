@@ -11,8 +11,12 @@ m = len(X)
 
 def params():
     rng = np.random.default_rng(1)
-    return {"W1": rng.normal(size=(2, 4)), "b1": rng.normal(size=4) * 0.1, "W2": rng.normal(size=(4, 3)),
-            "b2": np.zeros(3)}
+    return {
+        "W1": rng.normal(size=(2, 4)),
+        "b1": rng.normal(size=4) * 0.1,
+        "W2": rng.normal(size=(4, 3)),
+        "b2": np.zeros(3),
+    }
 
 
 def forward(p):
@@ -37,5 +41,12 @@ def grads(p):
     dscores /= m
     da1 = dscores @ p["W2"].T
     dz1 = da1 * (z1 > 0)
-    return {"scores": dscores, "W2": a1.T @ dscores, "b2": dscores.sum(axis=0), "a1": da1, "z1": dz1,
-            "W1": X.T @ dz1, "b1": dz1.sum(axis=0)}
+    return {
+        "scores": dscores,
+        "W2": a1.T @ dscores,
+        "b2": dscores.sum(axis=0),
+        "a1": da1,
+        "z1": dz1,
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0),
+    }

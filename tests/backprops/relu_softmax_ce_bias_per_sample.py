@@ -12,5 +12,11 @@ def grads(p):
     dscores[np.arange(m), y] -= 1
     dscores /= m
     dz1 = dscores @ p["W2"].T * (z1 > 0)
-    return {"scores": dscores, "W2": a1.T @ dscores, "b2": dscores,  # the bug: dscores.sum(axis=0) is due
-            "z1": dz1, "W1": X.T @ dz1, "b1": dz1.sum(axis=0)}
+    return {
+        "scores": dscores,
+        "W2": a1.T @ dscores,
+        "b2": dscores,  # the bug: dscores.sum(axis=0) is due
+        "z1": dz1,
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0),
+    }

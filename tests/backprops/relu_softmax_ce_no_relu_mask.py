@@ -13,5 +13,12 @@ def grads(p):
     dscores /= m
     da1 = dscores @ p["W2"].T
     dz1 = da1  # the bug: da1 * (z1 > 0) is due
-    return {"scores": dscores, "W2": a1.T @ dscores, "b2": dscores.sum(axis=0), "a1": da1, "z1": dz1,
-            "W1": X.T @ dz1, "b1": dz1.sum(axis=0)}
+    return {
+        "scores": dscores,
+        "W2": a1.T @ dscores,
+        "b2": dscores.sum(axis=0),
+        "a1": da1,
+        "z1": dz1,
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0),
+    }

@@ -30,5 +30,11 @@ def grads(p):
     dscores = dscores / m
     dz1 = dscores @ p["W2"].T
     dz1[z1 <= 0] = 0
-    return {"scores": dscores, "W2": a1.T @ dscores + reg * p["W2"], "b2": np.sum(dscores, axis=0, keepdims=False),
-            "z1": dz1, "W1": X.T @ dz1 + reg * p["W1"], "b1": np.sum(dz1, axis=0)}
+    return {
+        "scores": dscores,
+        "W2": a1.T @ dscores + reg * p["W2"],
+        "b2": np.sum(dscores, axis=0, keepdims=False),
+        "z1": dz1,
+        "W1": X.T @ dz1 + reg * p["W1"],
+        "b1": np.sum(dz1, axis=0),
+    }

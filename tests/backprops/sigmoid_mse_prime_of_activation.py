@@ -1,6 +1,5 @@
 """The sigmoid net with `sigmoid_prime(z) = σ(z)(1 - σ(z))` called on the activation a1, not on z1."""
 
-import numpy as np
 from sigmoid_mse import X, Y, forward, loss, m, params, sigmoid
 
 __all__ = ["params", "loss", "grads"]
@@ -16,5 +15,13 @@ def grads(p):
     dz2 = da2 * a2 * (1 - a2)
     da1 = dz2 @ p["W2"].T
     dz1 = da1 * sigmoid_prime(a1)  # the bug: sigmoid_prime(z1) is due, or a1 * (1 - a1)
-    return {"a2": da2, "z2": dz2, "W2": a1.T @ dz2, "b2": dz2.sum(axis=0), "a1": da1, "z1": dz1, "W1": X.T @ dz1,
-            "b1": dz1.sum(axis=0)}
+    return {
+        "a2": da2,
+        "z2": dz2,
+        "W2": a1.T @ dz2,
+        "b2": dz2.sum(axis=0),
+        "a1": da1,
+        "z1": dz1,
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0),
+    }

@@ -14,8 +14,12 @@ Y = rng.normal(size=(5, 2))
 
 def params():
     rng = np.random.default_rng(3)
-    return {"W1": rng.normal(size=(3, 5)) * 0.5, "b1": np.zeros(5), "W2": rng.normal(size=(5, 2)) * 0.5,
-            "b2": np.full(2, 0.1)}
+    return {
+        "W1": rng.normal(size=(3, 5)) * 0.5,
+        "b1": np.zeros(5),
+        "W2": rng.normal(size=(5, 2)) * 0.5,
+        "b2": np.full(2, 0.1),
+    }
 
 
 def forward(p):
@@ -34,5 +38,12 @@ def grads(p):
     dout = 2 * (out - Y) / out.size
     dh = dout @ p["W2"].T
     dz1 = dh * (1 - h**2)
-    return {"out": dout, "W2": h.T @ dout, "b2": dout.sum(axis=0), "h": dh, "z1": dz1, "W1": X.T @ dz1,
-            "b1": dz1.sum(axis=0)}
+    return {
+        "out": dout,
+        "W2": h.T @ dout,
+        "b2": dout.sum(axis=0),
+        "h": dh,
+        "z1": dz1,
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0),
+    }

@@ -15,5 +15,12 @@ def grads(p):
     dout = 2 * (out - Y) / out.size
     dh = dout @ p["W2"].T
     dz1 = dh * tanh_prime(h)  # the bug: tanh_prime(z1), or 1 - h**2, is due
-    return {"out": dout, "W2": h.T @ dout, "b2": dout.sum(axis=0), "h": dh, "z1": dz1, "W1": X.T @ dz1,
-            "b1": dz1.sum(axis=0)}
+    return {
+        "out": dout,
+        "W2": h.T @ dout,
+        "b2": dout.sum(axis=0),
+        "h": dh,
+        "z1": dz1,
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0),
+    }
