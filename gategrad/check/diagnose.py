@@ -68,6 +68,10 @@ def _diagnose_shape(yours: np.ndarray, true: np.ndarray) -> Diagnosis:
     shapes = f"Yours has shape {yours.shape}, the true gradient {true.shape}"
     if yours.ndim == 2 and yours.shape == true.shape[::-1] and close(yours.T, true):
         return Diagnosis("transposed", None, f"{shapes}: yours is its transpose. {_TRANSPOSE_FIX}")
+    if yours.size == true.size and close(yours.reshape(true.shape), true):
+        return Diagnosis(
+            "shape", None, f"{shapes}, with the right numbers: reshape yours to {true.shape} (or use keepdims=True)."
+        )
     for axis in range(yours.ndim):
         summed = yours.sum(axis=axis)
         if summed.size == true.size and close(summed.reshape(true.shape), true):
@@ -78,10 +82,6 @@ def _diagnose_shape(yours: np.ndarray, true: np.ndarray) -> Diagnosis:
                 f"{shapes}: yours keeps one gradient per sample along axis {axis}, but every sample shares the "
                 f"array, so add them up: .sum(axis={axis}{keep}).",
             )
-    if yours.size == true.size and close(yours.reshape(true.shape), true):
-        return Diagnosis(
-            "shape", None, f"{shapes}, with the right numbers: reshape yours to {true.shape} (or use keepdims=True)."
-        )
     return Diagnosis("shape", None, f"{shapes}: a gradient has the shape of its array.")
 
 

@@ -113,7 +113,7 @@ def check_file(path: str | Path) -> Report:
 
 
 def _load(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    spec = importlib.util.spec_from_file_location(path.stem, path.resolve())
     if spec is None or spec.loader is None:
         raise CheckError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
