@@ -141,7 +141,7 @@ def format_divergence(d: Divergence) -> str:
             symbols.append("the part on ways that pass no tapped array")
             numbers.append(fmt(rest[0].local))
         equation = f"∂L/∂{e} = {' + '.join(symbols)}"
-        values = f"= {' + '.join(numbers)} = {fmt(entry.grad)}; {yours}."
+        values = f"= {_sum(numbers)} = {fmt(entry.grad)}; {yours}."
         lines += [f"  {equation} {values}"] if len(symbols) == 1 else [f"  {equation}", f"  {values}"]
     if d.route.steps:
         start = d.route.terms[0].output.label
@@ -153,6 +153,14 @@ def format_divergence(d: Divergence) -> str:
             "where it first goes wrong."
         )
     return "\n".join(lines)
+
+
+def _sum(terms: list[str]) -> str:
+    """Terms joined by + and -, so that adding a negative term reads as subtracting it."""
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text
 
 
 def _steps(steps: tuple[Step, ...]) -> list[str]:
