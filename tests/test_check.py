@@ -147,6 +147,24 @@ def test_an_entry_that_reaches_the_loss_by_no_tapped_array_has_its_gradient_alon
     assert "No tapped array lies between b[0] and the loss" in str(report)
 
 
+def test_the_array_after_the_first_divergence_need_not_be_returned_to_name_the_mistake():
+    def sigmoid_loss(p):
+        z = tap("z", X @ p["w"] + p["b"])
+        a = tap("a", 1 / (1 + np.exp(-z)))
+        return np.sum(a)
+
+    def grads(p):
+        a = 1 / (1 + np.exp(-(X @ p["w"] + p["b"])))
+        s = 1 / (1 + np.exp(-a))
+        dz = s * (1 - s)  # σ' at the activation a: the bug
+        return {"z": dz, "w": X.T @ dz, "b": dz.sum(axis=0)}
+
+    report = check(params(), sigmoid_loss, grads)
+    assert report.unchecked == ("a",)
+    assert report.first_divergence.name == "z"
+    assert "σ' taken at the activation a, not at z" in report.checked[0].diagnosis.message
+
+
 def test_a_value_scalar_can_be_tapped_and_stays_a_value():
     seen = []
 

@@ -73,8 +73,9 @@ def check(params: Mapping[str, Any], loss: Callable[[dict], Any], grads: Callabl
     again = _hand(grads, floats, taps)
     changed = tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
 
-    named = {**p, **{n: taps[n] for n in taps if n in hand}}
-    marks = {v: (name, index) for name, a in {**p, **taps}.items() for index, v in np.ndenumerate(a)}
+    every = {**p, **taps}
+    named = {n: a for n, a in every.items() if n in hand}
+    marks = {v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a)}
     order, distance = graph.order_from_loss(root, marks)
     kinds = {name: "parameter" if name in p else "intermediate" for name in named}
     rank = {name: i for i, name in enumerate([*reversed(taps), *p])}  # ties: the later tap, then params() order
@@ -86,7 +87,7 @@ def check(params: Mapping[str, Any], loss: Callable[[dict], Any], grads: Callabl
     divergence = None
     if first is not None:
         divergence = _divergence(first, named[first], hand[first], true[first], order, marks, root)
-        comparisons[first] = _say_more(comparisons[first], divergence, named, hand, order, marks)
+        comparisons[first] = _say_more(comparisons[first], divergence, every, hand, order, marks)
     checked = tuple(
         Checked(n, kinds[n], true[n].shape, c.agrees, c.max_abs_error, c.diagnosis) for n, c in comparisons.items()
     )
@@ -205,7 +206,7 @@ def _divergence(
 def _say_more(
     comparison: diagnose.Comparison,
     divergence: Divergence,
-    named: Mapping[str, np.ndarray],
+    every: Mapping[str, np.ndarray],
     hand: Mapping[str, np.ndarray],
     order: list[Value],
     marks: graph.Marks,
@@ -220,10 +221,10 @@ def _say_more(
         use = marks[term.output][0] if term.tapped else "the untapped rest"
         parts[use] = parts.get(use, 0.0) + term.upstream * term.local
     notes = [diagnose.uses_note(name, divergence.route.entry.label, parts, divergence.yours)]
-    after = graph.elementwise_next(order, dict(np.ndenumerate(named[name])), marks)
-    if after is not None and named[after].shape == named[name].shape:
-        x, t = arrays.data(named[name]), arrays.data(named[after])
-        notes.append(diagnose.derivative_note(name, after, hand[name], arrays.grad(named[after]), x, t))
+    after = graph.elementwise_next(order, dict(np.ndenumerate(every[name])), marks)
+    if after is not None and every[after].shape == every[name].shape:
+        x, t = arrays.data(every[name]), arrays.data(every[after])
+        notes.append(diagnose.derivative_note(name, after, hand[name], arrays.grad(every[after]), x, t))
     more = " ".join(note for note in notes if note)
     if not more:
         return comparison
