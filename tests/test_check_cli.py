@@ -44,7 +44,7 @@ def run(capsys, *argv):
 def test_a_right_backprop_prints_its_table_and_exits_0(capsys):
     code, out, err = run(capsys, BACKPROPS / "sigmoid_mse.py")
     assert (code, err) == (0, "")
-    assert out.startswith("All 8 arrays agree with the engine's gradients (within 1e-08 × the largest |true| entry")
+    assert out.startswith("All 8 arrays agree with the engine's gradients (within 1e-8 × the largest |true| entry")
     assert "  array  kind          shape   max |yours - true|  agrees\n  a2     intermediate  (4, 1)  0" in out
     assert out.rstrip().endswith("grads(p) gives the same arrays when called twice.")
 

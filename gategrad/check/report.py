@@ -91,7 +91,7 @@ def format_report(report: Report) -> str:
 
 
 def _summary(report: Report, wrong: list[Checked]) -> str:
-    tolerance = f"within {RTOL:g} × the largest |true| entry of each array"
+    tolerance = f"within {RTOL:.0e} × the largest |true| entry of each array".replace("e-0", "e-")  # 1e-8
     n = len(report.checked)
     if not wrong:
         agree = f"All {n} arrays agree with the engine's gradients ({tolerance})"
