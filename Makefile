@@ -42,6 +42,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/check_speed.py
 
 demo: setup
 	$(BIN)/gategrad demo
