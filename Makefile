@@ -1,8 +1,10 @@
-# `make test` sets up a fresh machine (venv, extras, Graphviz and Chromium when root) and runs every check.
+# `make test` sets up a fresh machine (venv, extras, Graphviz and Chromium when root) and runs every check;
+# `make pytest` only runs the tests, and never calls apt-get.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ESLINT := node_modules/.bin/eslint
 
 .PHONY: setup system-deps test lint typecheck pytest bench demo docs clean
 
@@ -14,10 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Graphviz's `dot` renders the circuits; Chromium drives the stepper's browser test.
+# npm brings ESLint for the pages' JavaScript (package-lock.json pins it).
+$(ESLINT): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ESLINT)
+
+# Graphviz's `dot` renders the circuits; Chromium drives the browser tests; npm installs ESLint.
 system-deps:
 	@missing=""; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
@@ -28,17 +36,19 @@ system-deps:
 		fi; \
 	fi
 
-lint: $(STAMP)
+lint: $(STAMP) $(ESLINT)
 	$(BIN)/ruff check gategrad tests benchmarks
 	$(BIN)/ruff format --check gategrad tests benchmarks
+	$(ESLINT) gategrad/viz/web
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gategrad
 
-pytest: setup
+# Runs the tests with what is installed; a test whose tool is missing skips, or fails under CI=true.
+pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest
+test: setup lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -53,4 +63,4 @@ docs: setup
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo

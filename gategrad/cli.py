@@ -209,7 +209,7 @@ def _train(args: argparse.Namespace) -> int:
         optimizer,
         args.steps,
         batch_size=args.batch_size,
-        alpha=args.l2,
+        l2=args.l2,
         lr_schedule=schedule,
         seed=args.seed,
         quiet=args.quiet,

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
-import torch
+from conftest import needs
 
 from gategrad import arrays
 from gategrad.engine import Value
+
+torch = needs("torch")
 
 
 def test_values_are_labelled_by_name_and_index():

@@ -35,7 +35,7 @@ def test_train_prints_the_loss_and_accuracy_of_the_documented_defaults(capsys):
     labels = [2 * c - 1 for c in y]
     model = nn.MLP(2, [8, 1], seed=0)
     opt = nn.SGD(model.parameters(), lr=1.0)
-    nn.fit(model, X, labels, nn.hinge_loss, opt, 30, alpha=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 30, quiet=True)
+    nn.fit(model, X, labels, nn.hinge_loss, opt, 30, l2=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 30, quiet=True)
     scores = [model(x) for x in X]
     loss = nn.hinge_loss(scores, labels) + nn.l2_penalty(model.parameters(), 1e-4)
     assert printed(out) == {"loss": f"{loss.data:.6g}", "accuracy": f"{nn.accuracy(scores, labels):.2f}"}

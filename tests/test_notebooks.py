@@ -58,6 +58,7 @@ def test_the_committed_notebook_shows_one_clean_run(path):
     assert errors == []
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
 def test_the_notebook_runs_in_a_fresh_kernel(path):
     # Its running time (under two minutes on 2 cores) is measured by hand, not asserted: shared machines are noisy.

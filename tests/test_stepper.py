@@ -5,24 +5,24 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from conftest import MAX_CIRCUIT
 
 from gategrad import Value
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
 
-VALUES = {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0}
+pytestmark = pytest.mark.needs_dot
 
 
 @pytest.fixture
-def circuit():
-    """cs231n's 2*(x*y + max(z, w)) at x=3, y=-4, z=2, w=-1: gradients x -8, y 6, z 2, w 0."""
-    return build("2*(x*y+max(z,w))", VALUES)
+def circuit(max_circuit):
+    return max_circuit
 
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
     """The saved stepper page of the max circuit (built once: each frame is a run of `dot`)."""
-    path = Stepper(build("2*(x*y+max(z,w))", VALUES).output).save(tmp_path_factory.mktemp("page") / "s.html")
+    path = Stepper(build(*MAX_CIRCUIT).output).save(tmp_path_factory.mktemp("page") / "s.html")
     return path.read_text(encoding="utf-8")
 
 
@@ -34,7 +34,7 @@ def slides(html):
 @pytest.fixture
 def sentences():
     """The engine's sentence for each backward step, in order."""
-    return [s.explanation for s in build("2*(x*y+max(z,w))", VALUES).output.backward_steps()]
+    return [s.explanation for s in build(*MAX_CIRCUIT).output.backward_steps()]
 
 
 class Page(HTMLParser):

@@ -1,24 +1,26 @@
 """The stepper page in headless Chromium: keys, buttons, play, and two steppers on one page.
 
 Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver (`make system-deps` installs
-them); it never skips, so a missing browser fails CI.
+them); without them it skips on a laptop and fails under CI.
 """
 
 import re
 import time
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from conftest import MAX_CIRCUIT, needs
 
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
 from gategrad.viz.page import PACE_MS
 
-MAX_CIRCUIT = ("2*(x*y+max(z,w))", {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0})
+webdriver = needs("selenium.webdriver")
+Service = needs("selenium.webdriver.chrome.service").Service
+By = needs("selenium.webdriver.common.by").By
+Keys = needs("selenium.webdriver.common.keys").Keys
+WebDriverWait = needs("selenium.webdriver.support.ui").WebDriverWait
+pytestmark = [pytest.mark.needs_chromium, pytest.mark.needs_dot]
+
 FORWARD = "The forward pass: each value is computed from its inputs; no gradient is known yet."
 
 

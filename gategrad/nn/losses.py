@@ -72,9 +72,12 @@ def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence
     return Value.sum(losses) / n
 
 
-def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
-    """alpha times the sum of squared parameters (micrograd's weight regularisation)."""
-    return Value.sum([p * p for p in parameters]) * alpha
+def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
+    """`l2` times the sum of squared parameters (micrograd's weight regularisation).
+
+    Its gradient is 2·l2·p, so it equals an optimizer's `weight_decay` of 2·l2 (torch's name for it).
+    """
+    return Value.sum([p * p for p in parameters]) * l2
 
 
 def accuracy(outputs: Sequence, labels: Sequence[int]) -> float:

@@ -1,16 +1,17 @@
-"""Modules on the engine: Neuron, Layer, MLP, and their model files.
+"""Modules on the engine: Neuron, Layer and MLP.
 
 Initialisation is micrograd's: every weight drawn from uniform(-1, 1), every bias 0. (A
 Kaiming/LeCun scale of 1/sqrt(nin) trains micrograd's moons demo less reliably at its lr of
 1.0, so we keep the simpler rule.) The draws come from a `random.Random` seeded by you
-(`seed` / `rng`; None means seed 0), never from Python's global random state, so the same
-seed always builds the same net.
+(`seed`: an int, or a `random.Random` to continue one stream of draws; None means seed 0),
+never from Python's global random state, so the same seed always builds the same net.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import warnings
 from collections.abc import Callable, Sequence
 
 from gategrad.engine import Value
@@ -41,7 +42,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (gradients accumulate, as in PyTorch)."""
         for p in self.parameters():
-            p.grad = 0.0
+            p.grad = -0.0  # as a fresh Value: adding the first gradient keeps its sign of zero
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value by name: what a model file stores."""
@@ -89,21 +90,29 @@ def _check_activation(activation: object) -> str:
     return activation
 
 
-def _check_rng(rng: object) -> random.Random:
-    if rng is None:
+def _random(seed: object, rng: object = None) -> random.Random:
+    """The draws for `seed`: an int or None (seed 0) starts a new stream, a random.Random continues its own."""
+    if rng is not None:
+        warnings.warn("rng=... is now seed=..., which also takes a random.Random", DeprecationWarning, stacklevel=3)
+        seed = rng
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None:
         return random.Random(0)
-    if not isinstance(rng, random.Random):
-        raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}: {rng!r}")
-    return rng
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}")
+    return random.Random(seed)
 
 
 class Neuron(Module):
     """act(b + sum of w_i * x_i): one add gate for the whole sum, then the activation."""
 
-    def __init__(self, nin: int, activation: str = "relu", rng: random.Random | None = None) -> None:
+    def __init__(
+        self, nin: int, activation: str = "relu", seed: int | random.Random | None = None, *, rng: object = None
+    ) -> None:
         _check_count("nin", nin)
         self.activation = _check_activation(activation)
-        rng = _check_rng(rng)
+        rng = _random(seed, rng)
         self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
         self.b = Value(0.0)
         self._act = ACTIVATIONS[activation]
@@ -128,9 +137,17 @@ class Neuron(Module):
 class Layer(Module):
     """`nout` neurons reading the same inputs."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        seed: int | random.Random | None = None,
+        *,
+        rng: object = None,
+    ) -> None:
         _check_count("nout", nout)
-        rng = _check_rng(rng)
+        rng = _random(seed, rng)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
@@ -158,9 +175,7 @@ class MLP(Module):
         for n in nouts:
             _check_count("each layer size in nouts", n)
         _check_activation(activation)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
-        rng = random.Random(0 if seed is None else seed)
+        rng = _random(seed)
         sizes = [nin, *nouts]
         self.activation = activation
         self.layers = [

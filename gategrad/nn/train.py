@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable, Sequence
 
 from tqdm import tqdm
@@ -22,19 +23,23 @@ def fit(
     steps: int = 100,
     *,
     batch_size: int | None = None,
-    alpha: float = 0.0,
+    l2: float = 0.0,
     lr_schedule: Callable[[int], float] | None = None,
     seed: int = 0,
     quiet: bool = False,
+    alpha: float | None = None,
 ) -> dict[str, list[float]]:
     """Train `model` for `steps` steps; returns {"loss": [...], "accuracy": [...]}, one entry per step.
 
     Each step: set the lr from `lr_schedule(step)` if given, run the model on a batch
     (all of X, or `batch_size` points drawn with `seed`), take `loss_fn(outputs, labels)`
-    plus `alpha` times the L2 penalty, backpropagate and step. The loss and accuracy
+    plus `l2` times the L2 penalty (`l2_penalty`), backpropagate and step. The loss and accuracy
     recorded are the batch's, before the update (as micrograd's demo prints them). The
     progress bar is hidden when `quiet` or when stderr is not a terminal.
     """
+    if alpha is not None:
+        warnings.warn("fit(alpha=...) is now fit(l2=...), the name --l2 uses", DeprecationWarning, stacklevel=2)
+        l2 = alpha
     if batch_size is not None and not 1 <= batch_size <= len(X):
         raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
     rng = random.Random(seed)
@@ -52,8 +57,8 @@ def fit(
         with gc_paused():
             outputs = [model(X[i]) for i in batch]
             loss = loss_fn(outputs, labels)
-            if alpha:
-                loss = loss + l2_penalty(params, alpha)
+            if l2:
+                loss = loss + l2_penalty(params, l2)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -129,7 +129,7 @@ def walkthrough_frames(
     so_far = {root: 1.0}  # backward() seeds the output with d root / d root = 1
     for k, step in enumerate(steps, start=1):
         for given in step.inputs:
-            so_far[given.value] = so_far.get(given.value, 0.0) + given.contribution
+            so_far[given.value] = so_far.get(given.value, -0.0) + given.contribution
         for child in set(step.output.children):
             users[child] -= 1
         grads = {v: _grad_so_far(so_far.get(v), users[v]) for v in nodes}

@@ -1,3 +1,4 @@
+/* exported gategradStepper */
 /* The stepper: shows one slide of the walk at a time. `root` is its container, `pageKeys` whether
    the arrow keys work anywhere on the page (a saved page) or only while it has focus (a notebook),
    `pace` the milliseconds per step while playing. */
