@@ -33,6 +33,7 @@ def test_the_notebooks_are_there():
         "03_mlp_moons.ipynb",
         "04_hand_backprop_vs_engine.ipynb",
         "05_softmax_classifier.ipynb",
+        "06_check_your_backprop.ipynb",
         "09_your_data_and_torch.ipynb",
     } <= names
 
