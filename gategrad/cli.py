@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import io
@@ -11,12 +12,13 @@ import math
 import os
 import shlex
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gategrad import data, files, nn, viz
+from gategrad import check, data, files, nn, viz
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import expr, lang, mistakes, walkthrough
 
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(commands)
     _add_predict(commands)
     _add_demo(commands)
+    _add_check(commands)
     return parser
 
 
@@ -685,6 +688,63 @@ def _demo(args: argparse.Namespace) -> int:
     for name, what in written:
         print(f"  {name:<17} {what}")
     return 0
+
+
+# ---- check: referee a backprop written by hand ----
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    checker = commands.add_parser(
+        "check",
+        help="check a numpy backprop written by hand against the engine",
+        description=(
+            "Import FILE.py, your own code, which defines params() (a dict of name -> float array), loss(p) "
+            "(the forward pass in numpy) and grads(p) (your backprop: a dict of name -> gradient). Run loss(p) "
+            "on arrays of Values, backpropagate through it, and compare each of your gradients with the true "
+            "one, walking back from the loss. Name intermediate arrays inside loss(p) with "
+            "`from gategrad.check import tap` and `z1 = tap('z1', X @ p['W1'] + p['b1'])` to check their "
+            "gradients too. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
+        ),
+    )
+    checker.add_argument("file", type=Path, metavar="FILE.py", help="your file with params(), loss(p), grads(p)")
+    checker.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
+    checker.set_defaults(run=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # what the file prints must not mix with the report
+            report = check.check_file(args.file)
+    except check.CheckError as e:
+        raise CommandError(f"check: {e}") from None
+    except Exception as e:
+        trace = _traceback_in(e, args.file)
+        if trace is None:
+            raise
+        print(f"error: check: {args.file} raised an exception:\n{trace}", file=sys.stderr, end="")
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        print(report)
+    return 0 if report.ok else 1
+
+
+def _traceback_in(error: BaseException, path: Path) -> str | None:
+    """`error`'s traceback with only the frames in the file at `path`, or None when none is there."""
+    where = str(path.resolve())
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == where]
+    if isinstance(error, SyntaxError) and error.filename == where:
+        return "".join(traceback.format_exception_only(error))
+    if not frames:
+        return None
+    return "".join(
+        [
+            "Traceback (most recent call last):\n",
+            *traceback.format_list(frames),
+            *traceback.format_exception_only(error),
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

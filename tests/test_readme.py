@@ -46,7 +46,7 @@ def commands():
 
 def test_every_documented_command_parses():
     documented = commands()
-    assert {argv[0] for argv in documented} == {"explain", "train", "eval", "predict", "demo"}
+    assert {argv[0] for argv in documented} == {"explain", "train", "eval", "predict", "demo", "check"}
     for argv in documented:
         build_parser().parse_args(argv)
 
@@ -59,7 +59,7 @@ def test_every_documented_explain_runs(argv, tmp_path, monkeypatch, capsys):
 
 
 def test_the_walk_shown_is_the_walk_explain_prints(capsys):
-    (shown,) = blocks("text")
+    (shown,) = [block for block in blocks("text") if block.startswith("Backward pass")]
     assert main(["explain", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2", "w=-1"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert all(line in printed for line in shown.splitlines())
@@ -85,3 +85,21 @@ def test_your_own_data_runs_as_shown(tmp_path, monkeypatch, capsys):
             rows = out.splitlines()
             assert rows[0] == "width,height,weight,fruit,predicted_fruit,p_apple,p_cherry,p_pear"
             assert [row.split(",")[4] for row in rows[1:]] == [row.split(",")[3] for row in csv_text.splitlines()[1:]]
+
+
+def test_the_check_report_shown_is_what_check_prints_for_the_file_shown(tmp_path, monkeypatch, capsys):
+    (source,) = [block for block in blocks("python") if block.startswith("# broken_backprop.py")]
+    (shown,) = [block for block in blocks("text") if "First divergence" in block]
+    (tmp_path / "broken_backprop.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "broken_backprop.py"]) == 1
+    assert capsys.readouterr().out == shown
+    assert main(["check", "broken_backprop.py", "--json"]) == 1
+    assert '"first_divergence": "z1"' in capsys.readouterr().out
+
+
+def test_the_tolerance_the_readme_states_is_the_checks():
+    from gategrad.check import RTOL
+
+    assert RTOL == 1e-8
+    assert "within **1e-8 × the largest |true| entry of that array**" in README

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gategrad.engine import Step, StepInput, Value, fmt, topological_order
 from gategrad.engine.gates import name
-from gategrad.explain.walkthrough import _indent, _json_number, _table
+from gategrad.explain.walkthrough import _indent, _table, json_number
 
 
 @dataclass(frozen=True)
@@ -387,7 +387,7 @@ def lab_json(lab: Lab, inputs: Mapping[str, Value]) -> dict:
     row, wrong = lab.mistake, lab.wrong
     report = {
         "name": row.name,
-        "grads": {n: _json_number(wrong.grads.get(v, 0.0)) for n, v in inputs.items()},
+        "grads": {n: json_number(wrong.grads.get(v, 0.0)) for n, v in inputs.items()},
         "first_divergent_step": lab.divergence.step if lab.divergence else None,
         "explanation": lab.divergence.explanation if lab.divergence else _agreement(row),
         "summary": row.summary,
@@ -395,9 +395,9 @@ def lab_json(lab: Lab, inputs: Mapping[str, Value]) -> dict:
             {
                 "gate": step.op,
                 "output": step.output.label,
-                "upstream": _json_number(step.upstream),
+                "upstream": json_number(step.upstream),
                 "inputs": [
-                    {"label": i.value.label, "contribution": _json_number(i.contribution), "holds": _json_number(h)}
+                    {"label": i.value.label, "contribution": json_number(i.contribution), "holds": json_number(h)}
                     for i, h in zip(step.inputs, holds)
                 ],
             }
