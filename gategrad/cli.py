@@ -15,7 +15,7 @@ from typing import Any
 
 from gategrad import data, files, nn, viz
 from gategrad.engine import Value
-from gategrad.explain import expr, walkthrough
+from gategrad.explain import expr, lang, walkthrough
 
 
 class CommandError(Exception):
@@ -64,10 +64,21 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
     explain.add_argument(
         "--html", type=_output_path, metavar="FILE", help="also write a page that steps through the walk in a browser"
     )
+    explain.add_argument(
+        "--lang",
+        choices=lang.languages(),
+        default=lang.ENGLISH,
+        metavar="LANG",
+        help=f"the language of the walk and the page: {', '.join(lang.languages())}; default: en",
+    )
     explain.set_defaults(run=_explain)
 
 
 def _explain(args: argparse.Namespace) -> int:
+    try:
+        t = lang.translator(args.lang)
+    except ValueError as e:  # a catalogue that cannot be read
+        raise CommandError(f"explain: {e}") from None
     try:
         circuit = expr.build(args.expression, expr.parse_values(args.values))
     except expr.ExpressionError as e:
@@ -76,26 +87,34 @@ def _explain(args: argparse.Namespace) -> int:
     paths = []
     if args.svg_dir is not None or args.html is not None:
         try:
-            frames = viz.walkthrough_frames(circuit.output, steps)
+            frames = viz.walkthrough_frames(circuit.output, steps, lang=args.lang)
             if args.svg_dir is not None:
                 paths = viz.render_walkthrough(circuit.output, args.svg_dir, frames=frames)
             if args.html is not None:
-                viz.Stepper(circuit.output, frames=frames).save(args.html)
+                viz.Stepper(circuit.output, frames=frames, lang=args.lang).save(args.html)
         except OSError as e:
             raise CommandError(f"explain: cannot write {e.filename or 'the files'}: {e.strerror or e}") from None
         except (viz.GraphvizNotInstalled, ValueError) as e:
             raise CommandError(f"explain: {e}") from None
     if args.json:
-        report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps)
+        report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps, args.lang)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
+        print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps, args.lang))
         if paths:
-            print(
-                f"\nWrote {len(paths)} frames to {args.svg_dir}: {paths[0].name} (the forward pass) to {paths[-1].name}"
+            where = {"n": len(paths), "dir": args.svg_dir, "first": paths[0].name, "last": paths[-1].name}
+            wrote = (
+                t.gettext("Wrote 1 frame to {dir}: {first}, the forward pass")
+                if len(paths) == 1
+                else t.ngettext(
+                    "Wrote {n} frame to {dir}: {first} (the forward pass) to {last}",
+                    "Wrote {n} frames to {dir}: {first} (the forward pass) to {last}",
+                    len(paths),
+                )
             )
+            print("\n" + wrote.format(**where))
         if args.html is not None:
-            print(f"\nWrote the stepper to {args.html}: open it in a browser")
+            print("\n" + t.gettext("Wrote the stepper to {path}: open it in a browser").format(path=args.html))
     return 0
 
 

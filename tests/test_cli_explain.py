@@ -4,10 +4,11 @@ import json
 import math
 
 import pytest
+from conftest import MAX_CIRCUIT as MAX
 
 from gategrad.cli import main
 
-MAX_CIRCUIT = ["2*(x*y+max(z,w))", "x=3", "y=-4", "z=2", "w=-1"]
+MAX_CIRCUIT = [MAX[0], *(f"{name}={value:g}" for name, value in MAX[1].items())]
 
 
 def run(capsys, *argv):
@@ -63,6 +64,7 @@ def test_an_expression_starting_with_minus_goes_after_double_dash(capsys):
     assert json.loads(out)["grads"] == {"x": -3.0, "y": 2.0}
 
 
+@pytest.mark.needs_dot
 def test_svg_dir_writes_the_frames(capsys, tmp_path):
     code, out, _ = run(capsys, *MAX_CIRCUIT, "--svg-dir", str(tmp_path / "frames"))
     assert code == 0

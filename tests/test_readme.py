@@ -22,6 +22,7 @@ def expected_output(code):
     return re.findall(r"# prints: (.*)$", code, re.M)
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("code", blocks("python"), ids=lambda code: code.splitlines()[0])
 def test_each_python_example_prints_what_its_comments_say(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the stepper example writes files
@@ -49,6 +50,7 @@ def test_every_documented_command_parses():
         build_parser().parse_args(argv)
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("argv", [c for c in commands() if c[0] == "explain"], ids=" ".join)
 def test_every_documented_explain_runs(argv, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

@@ -20,24 +20,19 @@ from gategrad.explain.walkthrough import (
     walk,
 )
 
-CS231N_ADD_MUL = ("(x+y)*z", {"x": -2.0, "y": 5.0, "z": -4.0})
-CS231N_MAX = ("2*(x*y+max(z,w))", {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0})
+
+@pytest.fixture
+def walked_add_mul(add_mul):
+    return add_mul, walk(add_mul.output)
 
 
 @pytest.fixture
-def add_mul():
-    c = build(*CS231N_ADD_MUL)
-    return c, walk(c.output)
+def with_max(max_circuit):
+    return max_circuit, walk(max_circuit.output)
 
 
-@pytest.fixture
-def with_max():
-    c = build(*CS231N_MAX)
-    return c, walk(c.output)
-
-
-def test_add_mul_circuit_gradients(add_mul):
-    c, _ = add_mul
+def test_add_mul_circuit_gradients(walked_add_mul):
+    c, _ = walked_add_mul
     assert c.inputs["x"].grad == -4.0
     assert c.inputs["y"].grad == -4.0
     assert c.inputs["z"].grad == 3.0
@@ -113,8 +108,8 @@ def test_topological_order_of_a_deep_chain_needs_no_recursion():
     assert len(topological_order(v)) == 5001
 
 
-def test_forward_table_shows_each_value(add_mul):
-    c, _ = add_mul
+def test_forward_table_shows_each_value(walked_add_mul):
+    c, _ = walked_add_mul
     assert format_forward(c.output).splitlines() == [
         "value of  gate   data",
         "x         input  -2",
@@ -125,8 +120,8 @@ def test_forward_table_shows_each_value(add_mul):
     ]
 
 
-def test_a_step_on_its_own_shows_its_inputs_table(add_mul):
-    _, steps = add_mul
+def test_a_step_on_its_own_shows_its_inputs_table(walked_add_mul):
+    _, steps = walked_add_mul
     assert format_step(steps[0], 1).splitlines() == [
         "step 1: mul gate, output (x+y)*z = -12, upstream gradient 1",
         "  input  data  local grad  gets",
@@ -136,8 +131,8 @@ def test_a_step_on_its_own_shows_its_inputs_table(add_mul):
     ]
 
 
-def test_the_walk_table_has_one_line_per_gate(add_mul):
-    _, steps = add_mul
+def test_the_walk_table_has_one_line_per_gate(walked_add_mul):
+    _, steps = walked_add_mul
     lines = format_walk(steps).splitlines()
     assert lines[0] == "step  gate  output   upstream  what happens"
     assert lines[1].startswith("1     mul   (x+y)*z  1         The mul gate swaps its inputs")
@@ -148,13 +143,13 @@ def test_the_walk_table_has_one_line_per_gate(add_mul):
     assert len(lines) == 3
 
 
-def test_the_gradient_table(add_mul):
-    c, _ = add_mul
+def test_the_gradient_table(walked_add_mul):
+    c, _ = walked_add_mul
     assert format_grads(c.inputs).splitlines() == ["input  grad", "x      -4", "y      -4", "z      3"]
 
 
-def test_the_report_has_three_parts(add_mul):
-    c, steps = add_mul
+def test_the_report_has_three_parts(walked_add_mul):
+    c, steps = walked_add_mul
     report = format_report(c.expression, c.output, c.inputs, steps)
     assert "Forward pass of (x+y)*z:" in report
     assert "Backward pass, one gate at a time:" in report

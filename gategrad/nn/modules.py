@@ -42,7 +42,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (gradients accumulate, as in PyTorch)."""
         for p in self.parameters():
-            p.grad = 0.0
+            p.grad = -0.0  # as a fresh Value: adding the first gradient keeps its sign of zero
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value by name: what a model file stores."""
