@@ -52,6 +52,7 @@ test: setup lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/check_speed.py
 
 demo: setup
 	$(BIN)/gategrad demo

@@ -45,17 +45,6 @@ def test_explain_html_into_a_missing_directory_is_one_line_and_exit_2(capsys, tm
     assert err.startswith("error: explain: ") and err.count("\n") == 1
 
 
-def test_explain_html_onto_a_folder_or_an_empty_name_is_one_line_and_exit_2(capsys, tmp_path):
-    code = main(["explain", "x*y", "x=2", "y=3", "--html", str(tmp_path)])
-    out, err = capsys.readouterr()
-    assert (code, out) == (2, "")
-    assert err == f"error: explain: {tmp_path}: not a regular file (a directory)\n"
-    code = main(["explain", "x*y", "x=2", "y=3", "--html", ""])
-    out, err = capsys.readouterr()
-    assert (code, out) == (2, "")
-    assert err == "error: gategrad explain: argument --html: expected a file name, got an empty string\n"
-
-
 def test_explain_walks_once_and_runs_dot_once_per_frame(tmp_path, monkeypatch, capsys):
     walks, dots = [], []
     steps, pipe = Value.backward_steps, CircuitGraph.pipe
@@ -66,3 +55,14 @@ def test_explain_walks_once_and_runs_dot_once_per_frame(tmp_path, monkeypatch, c
     assert len(walks) == 1
     assert len(dots) == 5 == len(list((tmp_path / "frames").glob("frame-*.svg")))
     assert len(slides(tmp_path / "page.html")) == 5
+
+
+def test_explain_html_onto_a_folder_or_an_empty_name_is_one_line_and_exit_2(capsys, tmp_path):
+    code = main(["explain", "x*y", "x=2", "y=3", "--html", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == f"error: explain: {tmp_path}: not a regular file (a directory)\n"
+    code = main(["explain", "x*y", "x=2", "y=3", "--html", ""])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == "error: gategrad explain: argument --html: expected a file name, got an empty string\n"

@@ -203,7 +203,7 @@ def test_train_save_is_valid_json_with_every_parameter(capsys, tmp_path):
     path = tmp_path / "m.json"
     assert run(capsys, "train", "--dataset", "xor", "--hidden", "3", "--steps", "2", "--save", str(path))[0] == 0
     doc = json.loads(path.read_text())
-    assert (doc["format"], doc["version"], doc["model"]) == ("gategrad-model", 1, "MLP")
+    assert (doc["format"], doc["version"], doc["model"]) == ("gategrad-model", 2, "MLP")
     assert len(doc["parameters"]) == 3 * 3 + 4 * 1
 
 

@@ -1,5 +1,6 @@
 """gategrad.nn: modules, losses and optimizers against PyTorch float64, training quality, model files."""
 
+import dataclasses
 import io
 import json
 import math
@@ -377,7 +378,8 @@ def test_a_saved_model_loads_back_bit_for_bit(tmp_path):
     model.save(path)
 
     doc = json.loads(path.read_text())
-    assert doc["format"] == "gategrad-model" and doc["version"] == 1 and doc["model"] == "MLP"
+    assert doc["format"] == "gategrad-model" and doc["version"] == 2 and doc["model"] == "MLP"
+    assert "data" not in doc and nn.load(path).data_info is None
     assert doc["config"] == {"nin": 2, "nouts": [3, 2], "activation": "sigmoid"}
     assert doc["parameters"]["layers.0.neurons.0.b"] == 0.30000000000000004
 
@@ -443,7 +445,8 @@ def _good_file(tmp_path):
         (lambda good: random.Random(0).randbytes(300), "not UTF-8 text"),
         (lambda good: b'{"hello": "world"}', 'no "format": "gategrad-model" field'),
         (lambda good: b"[1, 2, 3]", 'no "format": "gategrad-model" field'),
-        (lambda good: json.dumps({**good, "version": 2}).encode(), "version 2; this gategrad reads version 1"),
+        (lambda good: json.dumps({**good, "version": 3}).encode(), "version 3; this gategrad reads version 1, 2"),
+        (lambda good: json.dumps({**good, "version": True}).encode(), "version True; this gategrad reads version 1, 2"),
         (lambda good: json.dumps({**good, "model": "CNN"}).encode(), "unknown model 'CNN'"),
         (lambda good: json.dumps({**good, "config": [2]}).encode(), '"config" and "parameters" must be JSON objects'),
         (lambda good: json.dumps({**good, "config": {"nin": -2, "nouts": [1]}}).encode(), "nin must be at least 1"),
@@ -461,7 +464,8 @@ def _good_file(tmp_path):
         (lambda good: json.dumps(good).replace("0.0", "1" + "0" * 400).encode(), "too large for a float"),
     ],
     ids=[
-        *("truncated", "empty", "random-bytes", "foreign", "list", "version", "model", "config", "nin", "key"),
+        *("truncated", "empty", "random-bytes", "foreign", "list", "version", "version-bool", "model", "config", "nin"),
+        "key",
         *("params", "model-list", "activation-list", "long-number", "huge-int"),
     ],
 )
@@ -476,6 +480,134 @@ def test_a_broken_model_file_is_a_value_error_naming_the_file(tmp_path, content,
 def test_a_missing_model_file_is_file_not_found_naming_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.json"):
         nn.load(tmp_path / "nowhere.json")
+
+
+def test_a_version_1_file_still_loads_without_data_info(tmp_path):
+    model = nn.MLP(2, [3, 1], seed=4)
+    doc = {"format": "gategrad-model", "version": 1, "model": "MLP", "config": model.config()}
+    (tmp_path / "v1.json").write_text(json.dumps({**doc, "parameters": model.state_dict()}))
+    loaded = nn.load(tmp_path / "v1.json")
+    assert loaded.state_dict() == model.state_dict() and loaded.data_info is None
+
+
+IRIS_INFO = nn.DataInfo(
+    features=["sepal_length", "sepal_width", "petal_length", "petal_width"],
+    target="species",
+    mean=[5.843333333333334, 3.0573333333333337, 3.7580000000000005, 1.1993333333333331],
+    scale=[0.8253012917851409, 0.4344109677354946, 1.759404065775303, 0.7596926279021594],
+    classes=["setosa", "versicolor", "virginica"],
+    loss="cross_entropy",
+)
+
+
+def test_data_info_is_saved_in_a_data_section_and_loads_back_exactly(tmp_path):
+    model = nn.MLP(4, [5, 3], seed=2)
+    model.data_info = IRIS_INFO
+    model.save(tmp_path / "iris.json")
+    doc = json.loads((tmp_path / "iris.json").read_text())
+    assert doc["version"] == 2
+    assert doc["data"] == {
+        "features": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+        "target": "species",
+        "mean": [5.843333333333334, 3.0573333333333337, 3.7580000000000005, 1.1993333333333331],
+        "scale": [0.8253012917851409, 0.4344109677354946, 1.759404065775303, 0.7596926279021594],
+        "classes": ["setosa", "versicolor", "virginica"],
+        "loss": "cross_entropy",
+    }
+    loaded = nn.load(tmp_path / "iris.json")
+    assert loaded.data_info == IRIS_INFO
+    assert loaded.data_info.mean == (5.843333333333334, 3.0573333333333337, 3.7580000000000005, 1.1993333333333331)
+    assert loaded.data_info.outputs == 3
+
+
+def test_a_regression_has_no_classes_and_one_output(tmp_path):
+    info = nn.DataInfo(["x"], "y", [0.5], [2.0], None, "mse")
+    assert info.outputs == 1 and info.classes is None
+    model = nn.MLP(1, [4, 1], seed=0)
+    model.data_info = info
+    model.save(tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["data"]["classes"] is None
+    assert nn.load(tmp_path / "r.json").data_info == info
+
+
+@pytest.mark.parametrize(
+    "change, error, words",
+    [
+        ({"features": "abcd"}, TypeError, "features must be a list of names"),
+        ({"features": []}, ValueError, "features must be at least 1 non-empty names"),
+        ({"features": ["a", "a", "b", "c"]}, ValueError, "features names one twice"),
+        ({"target": ""}, TypeError, "target must be a column name"),
+        ({"target": "sepal_width"}, ValueError, "target 'sepal_width' is also a feature"),
+        ({"mean": [0.0, 0.0, 0.0]}, ValueError, "mean has 3 numbers for 4 features"),
+        ({"mean": [0.0, 0.0, 0.0, "1"]}, TypeError, "mean must hold numbers, got str"),
+        ({"mean": [0.0, 0.0, 0.0, math.nan]}, ValueError, "mean must hold finite numbers"),
+        ({"scale": [1.0, 1.0, 0.0, 1.0]}, ValueError, "every scale must be positive"),
+        ({"scale": [1.0, 1.0, -2.0, 1.0]}, ValueError, "every scale must be positive"),
+        ({"scale": [1.0, 1.0, 10**400, 1.0]}, ValueError, "scale holds a number too large for a float"),
+        ({"classes": ["setosa"]}, ValueError, "classes must be at least 2 non-empty names"),
+        ({"classes": None}, ValueError, "loss cross_entropy does not fit classes None"),
+        ({"loss": "mse"}, ValueError, "loss mse does not fit classes"),
+        ({"loss": "hinge"}, ValueError, "loss hinge needs two classes, got 3"),
+        ({"loss": "l1"}, ValueError, "loss must be one of hinge, bce, cross_entropy, mse"),
+    ],
+)
+def test_data_info_refuses_what_a_model_file_could_not_hold(change, error, words):
+    with pytest.raises(error, match=words):
+        nn.DataInfo(**{**dataclasses.asdict(IRIS_INFO), **change})
+
+
+def test_save_refuses_data_info_that_does_not_fit_the_model_and_writes_nothing(tmp_path):
+    model = nn.MLP(3, [5, 3], seed=2)
+    model.data_info = IRIS_INFO
+    with pytest.raises(ValueError, match="data_info names 4 features, the model takes 3 inputs"):
+        model.save(tmp_path / "m.json")
+    model = nn.MLP(4, [5, 1], seed=2)
+    model.data_info = IRIS_INFO
+    with pytest.raises(
+        ValueError, match=r"data_info \(3 classes and loss cross_entropy\) needs 3 outputs, the model has 1"
+    ):
+        model.save(tmp_path / "m.json")
+    model.data_info = {"features": ["a"]}
+    with pytest.raises(TypeError, match="data_info must be a DataInfo or None, got dict"):
+        model.save(tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
+
+
+def _data_file(tmp_path):
+    model = nn.MLP(4, [5, 3], seed=2)
+    model.data_info = IRIS_INFO
+    model.save(tmp_path / "good.json")
+    return json.loads((tmp_path / "good.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda doc: {**doc, "version": 1}, 'a "data" section in a version 1 file; it came with version 2'),
+        (lambda doc: {**doc, "data": [1]}, 'the "data" section must be a JSON object, got list'),
+        (lambda doc: {**doc, "data": None}, 'the "data" section must be a JSON object, got NoneType'),
+        (lambda doc: {**doc, "data": {**doc["data"], "seed": 1}}, "found ['classes', 'features', 'loss', 'mean'"),
+        (lambda doc: {**doc, "data": {k: v for k, v in doc["data"].items() if k != "loss"}}, "must have the keys"),
+        (lambda doc: {**doc, "data": {**doc["data"], "mean": [0, 0, 0]}}, '"data": mean has 3 numbers for 4 features'),
+        (lambda doc: {**doc, "data": {**doc["data"], "scale": [1, 1, 1, 0]}}, '"data": every scale must be positive'),
+        (lambda doc: {**doc, "data": {**doc["data"], "classes": ["a", "b"]}}, '"data": data_info (2 classes and loss'),
+        (lambda doc: {**doc, "data": {**doc["data"], "features": ["a", "b"]}}, '"data": mean has 4 numbers for 2'),
+    ],
+    ids=["v1", "not-object", "null", "extra-key", "missing-key", "mean-length", "zero-scale", "outputs", "features"],
+)
+def test_a_broken_data_section_is_a_value_error_naming_the_file(tmp_path, change, words):
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(change(_data_file(tmp_path))))
+    with pytest.raises(ValueError) as error:
+        nn.load(path)
+    assert str(error.value).startswith(f"{path}: not a gategrad model file (") and words in str(error.value)
+
+
+def test_a_non_finite_number_in_the_data_section_is_refused(tmp_path):
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(_data_file(tmp_path)).replace("5.843333333333334", "NaN"))
+    with pytest.raises(ValueError, match='"data": mean must hold finite numbers, got nan'):
+        nn.load(path)
 
 
 def test_the_old_spellings_still_work_with_a_deprecation_warning():
@@ -557,24 +689,24 @@ def test_the_documented_caps_fit_the_largest_model_the_issue_names():
     assert nn.files.MAX_PARAMETERS * len(f' "{name}": -0.12345678901234567,\n') <= nn.files.MAX_BYTES
 
 
-@pytest.mark.parametrize("version", ['"1"', "1.0", "true", "2", "null"])
+@pytest.mark.parametrize("version", ['"2"', "2.0", "true", "3", "null"])
 def test_the_version_must_be_an_integer_the_loader_knows(tmp_path, version):
     path = tmp_path / "m.json"
     nn.MLP(2, [1], seed=1).save(path)
-    path.write_text(path.read_text().replace('"version": 1', f'"version": {version}'))
-    with pytest.raises(ValueError, match=r"\(version .*; this gategrad reads version 1\)$"):
+    path.write_text(path.read_text().replace('"version": 2', f'"version": {version}'))
+    with pytest.raises(ValueError, match=r"\(version .*; this gategrad reads version 1, 2\)$"):
         nn.load(path)
 
 
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda t: t.replace('"version": 1,', '"version": 1, "version": 1,'), "the key 'version' appears twice"),
+        (lambda t: t.replace('"version": 2,', '"version": 2, "version": 2,'), "the key 'version' appears twice"),
         (
             lambda t: t.replace('"layers.0.neurons.0.b":', '"layers.0.neurons.0.b": 7.0, "layers.0.neurons.0.b":'),
             "the key 'layers.0.neurons.0.b' appears twice",
         ),
-        (lambda t: t.replace('"version": 1,', '"version": 1, "comment": "hi",'), "unknown key 'comment'"),
+        (lambda t: t.replace('"version": 2,', '"version": 2, "comment": "hi",'), "unknown key 'comment'"),
         (lambda t: t.replace('"nin": 2,', '"nin": 2, "seed": 3,'), "unknown key 'seed' in \"config\""),
     ],
     ids=["duplicate-top", "duplicate-parameter", "unknown-top", "unknown-config"],

@@ -4,7 +4,7 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 `cross_entropy`, `torch.optim`), so what you learn here carries over.
 """
 
-from gategrad.nn.files import FORMAT, FORMAT_VERSION, load
+from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
@@ -18,6 +18,7 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "DataInfo",
     "Layer",
     "Module",
     "Neuron",
