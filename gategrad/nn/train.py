@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import warnings
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ from gategrad.engine import Value, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
+from gategrad.nn.record import Recorder
 
 
 def fit(
@@ -27,6 +29,7 @@ def fit(
     lr_schedule: Callable[[int], float] | None = None,
     seed: int = 0,
     quiet: bool = False,
+    record: str | os.PathLike | Recorder | None = None,
     alpha: float | None = None,
 ) -> dict[str, list[float]]:
     """Train `model` for `steps` steps; returns {"loss": [...], "accuracy": [...]}, one entry per step.
@@ -36,12 +39,20 @@ def fit(
     plus `l2` times the L2 penalty (`l2_penalty`), backpropagate and step. The loss and accuracy
     recorded are the batch's, before the update (as micrograd's demo prints them). The
     progress bar is hidden when `quiet` or when stderr is not a terminal.
+
+    `record`, a path or a `Recorder`, keeps every step's parameters and gradients too; with a
+    path, the run is saved there as a page to open in a browser (see `nn.Recorder`).
     """
     if alpha is not None:
         warnings.warn("fit(alpha=...) is now fit(l2=...), the name --l2 uses", DeprecationWarning, stacklevel=2)
         l2 = alpha
     if batch_size is not None and not 1 <= batch_size <= len(X):
         raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
+    if record is not None and not isinstance(record, (str, os.PathLike, Recorder)):
+        raise TypeError(f"record must be a path or a Recorder, got {type(record).__name__}: {record!r}")
+    recorder = record if isinstance(record, Recorder) or record is None else Recorder()
+    if recorder is not None:
+        recorder.start(model, X, y, loss_fn, steps, l2)
     rng = random.Random(seed)
     params = model.parameters()
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
@@ -61,9 +72,15 @@ def fit(
                 loss = loss + l2_penalty(params, l2)
             optimizer.zero_grad()
             loss.backward()
-            optimizer.step()
             history["loss"].append(loss.data)
             history["accuracy"].append(accuracy(outputs, labels))
+            if recorder is not None:
+                recorder.record(k, loss.data, history["accuracy"][-1], None if batch_size is None else batch)
+            optimizer.step()
             del outputs, loss
         bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", accuracy=f"{history['accuracy'][-1]:.2f}", refresh=False)
+    if recorder is not None:
+        recorder.finish()
+        if recorder is not record:
+            recorder.save(record)  # type: ignore[arg-type]
     return history

@@ -66,9 +66,7 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
         f'<tr><td>{escape(name)}</td><td data-part="grad">{escape(grad)}</td></tr>'
         for name, grad in zip(names, first.grads)
     )
-    data = json.dumps([asdict(s) for s in slides], ensure_ascii=False)
-    # Inside <script>, "</script>" or "<!--" would end or confuse the data; JSON's \u escapes read back the same.
-    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    data = script_json([asdict(s) for s in slides])
     root = f"document.getElementById({json.dumps(id_prefix + 'stepper')})"
     start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS});"
     return _template("stepper.html").substitute(
@@ -83,6 +81,13 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
         data=data,
         script=web_file("stepper.js") + start,
     )
+
+
+def script_json(value: object) -> str:
+    """`value` as JSON that can sit inside a <script> element."""
+    data = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # Inside <script>, "</script>" or "<!--" would end or confuse the data; JSON's \u escapes read back the same.
+    return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def web_file(name: str) -> str:
