@@ -138,7 +138,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         help="train a small MLP on a toy dataset",
         description=(
             "Train an MLP (2 inputs, the hidden layers, then a linear output layer) on a toy dataset, "
-            "showing a progress bar, then print its loss and accuracy on the whole dataset. With two "
+            "showing a progress bar, then print its loss and accuracy on the whole dataset, and a warning "
+            "when a layer is mostly dead or its updates are far from 1e-3 of its weights. With two "
             "classes, hinge and mse use one output and labels -1/+1, bce one output (a logit) and labels "
             "0/1; cross_entropy uses one output per class."
         ),
@@ -161,6 +162,12 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="points per step; default: all")
     train.add_argument("--save", type=Path, metavar="MODEL.json", help="write the trained model to this file")
     train.add_argument("--plot", type=Path, metavar="IMAGE.png", help="draw the decision boundary (needs matplotlib)")
+    train.add_argument(
+        "--record",
+        type=Path,
+        metavar="RUN.html",
+        help="write the run as one page to open in a browser: every step's loss, weights and gradients",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -188,7 +195,7 @@ def _train(args: argparse.Namespace) -> int:
     outputs, loss_fn, label = _objective(args.loss or ("hinge" if classes == 2 else "cross_entropy"), classes)
     if args.batch_size is not None and args.batch_size > len(X):
         raise CommandError(f"train: --batch-size {args.batch_size} is more than the {len(X)} points of {args.dataset}")
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
+    for option, path in (("--save", args.save), ("--plot", args.plot), ("--record", args.record)):
         if path is not None and not path.parent.is_dir():
             raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
     pyplot = _pyplot() if args.plot is not None else None
@@ -198,6 +205,7 @@ def _train(args: argparse.Namespace) -> int:
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     schedule = None if args.schedule == "constant" else (lambda k: lr * (1.0 - 0.9 * k / args.steps))
+    recorder = nn.Recorder()  # also without --record: its health figures give the warning at the end
     nn.fit(
         model,
         X,
@@ -210,6 +218,7 @@ def _train(args: argparse.Namespace) -> int:
         lr_schedule=schedule,
         seed=args.seed,
         quiet=args.quiet,
+        record=recorder,
     )
 
     scores = [model(x) for x in X]
@@ -225,6 +234,15 @@ def _train(args: argparse.Namespace) -> int:
     if pyplot is not None:
         _plot(pyplot, model, X, y, args.plot)
         print(f"saved the decision boundary to {args.plot}")
+    if args.record is not None:
+        try:
+            recorder.save(args.record)
+        except OSError as e:
+            raise CommandError(f"train: cannot write the run to {args.record}: {e.strerror or e}") from None
+        print(f"saved the run to {args.record}: open it in a browser")
+    warnings = recorder.warnings()
+    if warnings:
+        print(f"warning: {'; '.join(warnings)}", file=sys.stderr)
     return 0
 
 
@@ -314,7 +332,8 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         help="a tour: one circuit walked gate by gate, drawn, then a small net trained on moons",
         description=(
             "Walk backpropagation through cs231n's circuit 2*(x*y + max(z, w)) gate by gate, draw it, "
-            "then train micrograd's moons net, and write the pictures, a stepper page and the model into DIR."
+            "then train micrograd's moons net, and write the pictures, a stepper page, the model and the recorded "
+            "run into DIR."
         ),
     )
     demo.add_argument("--out", type=Path, default=Path("gategrad-demo"), metavar="DIR", help="default: ./gategrad-demo")
@@ -346,16 +365,18 @@ def _demo(args: argparse.Namespace) -> int:
     except OSError as e:
         raise CommandError(f"demo: cannot write {e.filename or out}: {e.strerror or e}") from None
 
-    train = ["train", "--save", str(out / "model.json"), "--plot", str(out / "boundary.png")]
+    train = ["train", "--save", str(out / "model.json"), "--record", str(out / "run.html")]
+    train += ["--plot", str(out / "boundary.png")]
     if importlib.util.find_spec("matplotlib") is None:
-        del train[3:]
+        del train[5:]
         print("\nskipped the decision boundary: it needs matplotlib (pip install 'gategrad[plot]')", file=sys.stderr)
     print(f"\n2. micrograd's moons demo, trained on gategrad\n$ gategrad {shlex.join(train)}\n")
     _train(build_parser().parse_args([*train, *(["--quiet"] if args.quiet else [])]))
     written.append(
         ("model.json", f"the model: gategrad eval --model {shlex.quote(str(out / 'model.json'))} --dataset moons")
     )
-    if len(train) > 3:
+    written.append(("run.html", "the training run, step by step: open it in a browser"))
+    if len(train) > 5:
         written.append(("boundary.png", "its decision boundary"))
 
     print(f"\nThe files are in {out.resolve()}:")
