@@ -12,6 +12,7 @@ from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES
 from gategrad.nn import record
 from gategrad.viz import viewer
+from gategrad.viz.page import web_file
 
 PAGE_IDS = {"step-slider", "play", "loss-chart", "boundary", "network", "health", "sample-view", "gate-view"}
 
@@ -339,6 +340,9 @@ def test_bad_arguments_say_what_is_wrong():
         nn.Recorder(max_steps=1)
     with pytest.raises(TypeError, match="a Recorder records a Neuron, Layer or MLP, got Module"):
         nn.Recorder().start(nn.Module(), [[0.0]], [1], nn.hinge_loss, 1)
+    with pytest.raises(ValueError, match=r"the Recorder holds no steps yet: pass it to fit\(..., record=recorder\)"):
+        nn.Recorder().save("never.html")
+    assert nn.Recorder().warnings() == []
 
 
 def test_a_layer_and_a_neuron_are_recorded_as_one_layer():
@@ -350,3 +354,10 @@ def test_a_layer_and_a_neuron_are_recorded_as_one_layer():
         assert doc["layers"] == [{"nin": 2, "nout": 1, "activation": model.config()["activation"]}]
         loss = nn.bce_with_logits([model_at(doc, 1)(X[3])], [labels[3]])
         assert doc["steps"][1]["sample_losses"][3] == loss.data
+
+
+def test_every_word_of_the_page_comes_from_its_strings_and_every_string_is_used():
+    script, markup = web_file("viewer.js"), web_file("viewer.html")
+    asked = set(re.findall(r"\bS\.(\w+)", script)) | set(re.findall(r'say\("(\w+)"', script))
+    filled = set(re.findall(r"\$(\w+)", markup)) - {"css", "heading", "note", "last", "record", "view", "script"}
+    assert asked | filled | {"title", "heading", "thinned"} == set(viewer.STRINGS)

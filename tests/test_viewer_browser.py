@@ -200,7 +200,9 @@ def test_a_click_on_a_point_shows_its_passes_with_the_engines_output_at_that_ste
     out, calls, _ = engine_sample(doc, 1, sample)
     assert view.get_attribute("data-step") == "1"
     assert float(view.get_attribute("data-output")) == out.data
-    assert f"output {fmt(out.data)}, this sample's loss {fmt(doc['steps'][1]['sample_losses'][sample])}" in view.text
+    assert (
+        f"output {fmt(out.data)}, this sample's loss L = {fmt(doc['steps'][1]['sample_losses'][sample])}" in view.text
+    )
 
     rows = page.find_elements(By.CSS_SELECTOR, "#sample-view tbody tr")
     shown = {row.get_attribute("data-pick"): [td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows}

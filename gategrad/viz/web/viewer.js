@@ -103,10 +103,12 @@ function gategradViewer(root) {
 
   const ACTIVATE = { relu: (z) => (z < 0 ? 0 : z), tanh: Math.tanh, sigmoid: (z) => 1 / (1 + Math.exp(-z)) };
   const LOCAL = { relu: (z) => (z <= 0 ? 0 : 1), tanh: (z, a) => 1 - a * a, sigmoid: (z, a) => a * (1 - a) };
-  const offsets = []; // offsets[l][i]: where neuron i of layer l starts in the parameters (its weights, then its bias)
-  let count = 0;
-  layers.forEach((layer) => {
-    offsets.push(Array.from({ length: layer.nout }, () => { count += layer.nin + 1; return count - layer.nin - 1; }));
+  // offsets[l][i]: where neuron i of layer l starts in the parameters (its weights, then its bias).
+  let layerStart = 0;
+  const offsets = layers.map((layer) => {
+    const row = Array.from({ length: layer.nout }, (_, i) => layerStart + i * (layer.nin + 1));
+    layerStart += layer.nout * (layer.nin + 1);
+    return row;
   });
 
   function forward(p, x) {
@@ -129,22 +131,26 @@ function gategradViewer(root) {
   function backward(p, passed, seed) {
     const n = layers.length, ga = new Array(n), gz = new Array(n);
     ga[n - 1] = seed.slice();
+    // A gradient starts at 0 and adds what reaches it, so "0 +": -0 arriving is 0 kept, as in the engine.
     for (let l = n - 1; l >= 0; l--) {
       const layer = layers[l], local = LOCAL[layer.activation];
       gz[l] = local ? ga[l].map((g, i) => 0 + local(passed.z[l][i], passed.a[l][i]) * g) : ga[l];
       if (l === 0) break;
       const below = new Array(layer.nin).fill(0);
-      for (let i = layer.nout - 1; i >= 0; i--) {
-        const upstream = 0 + gz[l][i];
+      for (let i = layer.nout - 1; i >= 0; i--) { // backward() meets a neuron's readers last to first
+        const upstream = 0 + gz[l][i]; // what the add gate passes to each product
         for (let j = 0; j < layer.nin; j++) below[j] += p[offsets[l][i] + j] * upstream;
       }
       ga[l - 1] = below;
     }
     return { ga: ga, gz: gz };
   }
+  // The class nn.accuracy counts: a single score's sign, or the first largest of several.
   function predicted(outputs) {
     if (outputs.length === 1) return outputs[0] > 0 ? 1 : 0;
-    return outputs.indexOf(Math.max(...outputs));
+    let best = 0;
+    outputs.forEach((v, i) => { if (v > outputs[best]) best = i; });
+    return best;
   }
   const labelClass = (y) => (layers[layers.length - 1].nout === 1 ? (y > 0 ? 1 : 0) : y);
 
@@ -185,11 +191,11 @@ function gategradViewer(root) {
     [0, 0.5, 1].forEach((t) => el("text", { x: W - pad.right + 6, y: ay(t) + 4, class: "gg-tick gg-acc-text" }, chart, String(t)));
     [firstStep, Math.round((firstStep + lastStep) / 2), steps[last].step].forEach((t) =>
       el("text", { x: sx(t), y: H - pad.bottom + 16, class: "gg-tick", "text-anchor": "middle" }, chart, String(t)));
-    el("text", { x: (pad.left + W - pad.right) / 2, y: H - 6, class: "gg-tick", "text-anchor": "middle" }, chart, "step");
+    el("text", { x: (pad.left + W - pad.right) / 2, y: H - 6, class: "gg-tick", "text-anchor": "middle" }, chart, S.step_axis);
     const line = (values, y) => values.map((v, i) => Number.isFinite(v) ? `${sx(steps[i].step).toFixed(1)},${y(v).toFixed(1)}` : "").filter(Boolean).join(" ");
     el("polyline", { points: line(losses, ly), class: "gg-loss" }, chart);
     el("polyline", { points: line(steps.map((s) => s.accuracy), ay), class: "gg-acc" }, chart);
-    el("text", { x: pad.left, y: pad.top - 10, class: "gg-legend gg-loss-text" }, chart, S.loss + (logScale ? " (log)" : ""));
+    el("text", { x: pad.left, y: pad.top - 10, class: "gg-legend gg-loss-text" }, chart, logScale ? say("log_scale", { name: S.loss }) : S.loss);
     el("text", { x: W - pad.right, y: pad.top - 10, class: "gg-legend gg-acc-text", "text-anchor": "end" }, chart, S.accuracy);
     chart.marker = el("line", { y1: pad.top, y2: H - pad.bottom, class: "gg-marker" }, chart);
     chart.lossDot = el("circle", { r: 4, class: "gg-loss-dot" }, chart);
@@ -267,7 +273,7 @@ function gategradViewer(root) {
     network.setAttribute("height", NH);
     el("text", { x: colX(0), y: 14, class: "gg-column", "text-anchor": "middle" }, network, "x");
     layers.forEach((layer, l) => {
-      el("text", { x: colX(l + 1), y: 14, class: "gg-column", "text-anchor": "middle" }, network, `${S.layer} ${l}`);
+      el("text", { x: colX(l + 1), y: 14, class: "gg-column", "text-anchor": "middle" }, network, say("layer_name", { layer: l }));
       el("text", { x: colX(l + 1), y: 29, class: "gg-tick", "text-anchor": "middle" }, network, layer.activation);
       for (let i = 0; i < layer.nout; i++) {
         for (let j = 0; j < layer.nin; j++) {
@@ -349,7 +355,7 @@ function gategradViewer(root) {
     const where = found === null ? S.none : say("nonfinite_gate", {
       op: found.op, pass: found.pass, where: found.neuron === null ? S.the_loss : say("neuron_name", { key: found.neuron }),
     });
-    html("p", { class: found === null ? "" : "gg-warn" }, healthBox, `${S.nonfinite}: ${where}`);
+    html("p", { class: found === null ? "" : "gg-warn" }, healthBox, say("nonfinite_line", { where: where }));
     html("p", { class: "gg-small" }, healthBox, say("health_note", { saturated: String(limits.saturated) }));
   }
   function sparkline(cell, l) {
@@ -386,7 +392,7 @@ function gategradViewer(root) {
     const tables = html("div", { class: "gg-tables" }, sampleView);
     layers.forEach((layer, l) => {
       const table = html("table", { class: "gg-table gg-numbers" }, tables);
-      html("caption", {}, table, `${S.layer} ${l} · ${layer.activation}`);
+      html("caption", {}, table, say("layer_caption", { layer: l, activation: layer.activation }));
       const head = html("tr", {}, html("thead", {}, table));
       [S.neuron, "z", "a", S.grad_a, S.grad_z].forEach((t) => html("th", {}, head, t));
       const body = html("tbody", {}, table);
@@ -449,7 +455,7 @@ function gategradViewer(root) {
     slider.value = String(k);
     byId("step-counter").textContent = say("step", { step: steps[k].step });
     byId("step-of").textContent = say("step_of", { index: k + 1, count: steps.length });
-    byId("readout").textContent = `${S.loss} ${fmt(steps[k].loss)} · ${S.accuracy} ${fmt(steps[k].accuracy)}`;
+    byId("readout").textContent = say("readout", { loss: fmt(steps[k].loss), accuracy: fmt(steps[k].accuracy) });
     showChart();
     showBoundary();
     showNetwork();
