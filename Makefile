@@ -50,6 +50,7 @@ demo: setup
 docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
+	$(BIN)/python docs/screenshot.py $(VENV)/demo/run.html docs/run.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo
