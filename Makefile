@@ -61,6 +61,7 @@ demo: setup
 docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
+	$(BIN)/python docs/screenshot.py $(VENV)/demo/run.html docs/run.png
 
 # The translation template from the code, merged into each language's .po file (then translate what is new).
 messages: $(STAMP)

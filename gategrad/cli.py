@@ -217,7 +217,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
             "on the points it trained on. With two classes, hinge and mse use one output and labels -1/+1, bce "
             "one output (a logit) and labels 0/1; cross_entropy uses one output per class. With --csv, the "
             "first line names the columns, --target holds class labels (strings or integers), every other "
-            "column is a numeric feature, and --loss mse makes it a regression: the target must be numbers."
+            "column is a numeric feature, and --loss mse makes it a regression: the target must be numbers. At the "
+            "end it warns when a layer is mostly dead or its updates are far from 1e-3 of its weights."
         ),
     )
     source = train.add_mutually_exclusive_group()
@@ -262,6 +263,12 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         metavar="IMAGE.png",
         help="draw the decision boundary (needs matplotlib); the format follows the extension, .png when there is none",
     )
+    train.add_argument(
+        "--record",
+        type=_output_path,
+        metavar="RUN.html",
+        help="write the run as one page to open in a browser: every step's loss, weights and gradients",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -302,6 +309,7 @@ def _train(args: argparse.Namespace) -> int:
     plot = _image_path(args.plot) if args.plot is not None else None
     _check_writable("--save", args.save)
     _check_writable("--plot", plot)
+    _check_writable("--record", args.record)
     info = _data_info(args, points, loss_name, X)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
@@ -312,6 +320,7 @@ def _train(args: argparse.Namespace) -> int:
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     schedule = None if args.schedule == "constant" else (lambda k: lr * (1.0 - 0.9 * k / args.steps))
+    recorder = nn.Recorder()  # also without --record: its health figures give the warning at the end
     nn.fit(
         model,
         X,
@@ -324,6 +333,7 @@ def _train(args: argparse.Namespace) -> int:
         lr_schedule=schedule,
         seed=args.seed,
         quiet=args.quiet,
+        record=recorder,
     )
 
     loss, accuracy = _evaluate(model, X, labels, loss_fn)
@@ -344,6 +354,15 @@ def _train(args: argparse.Namespace) -> int:
     if plot is not None:
         _plot(pyplot, model, X, y, plot)
         print(f"saved the decision boundary to {plot}")
+    if args.record is not None:
+        try:
+            recorder.save(args.record)
+        except OSError as e:
+            raise CommandError(f"train: cannot write the run to {args.record}: {e.strerror or e}") from None
+        print(f"saved the run to {args.record}: open it in a browser")
+    warnings = recorder.warnings()
+    if warnings:
+        print(f"warning: {'; '.join(warnings)}", file=sys.stderr)
     return 0
 
 
@@ -640,7 +659,8 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         help="a tour: one circuit walked gate by gate, drawn, then a small net trained on moons",
         description=(
             "Walk backpropagation through cs231n's circuit 2*(x*y + max(z, w)) gate by gate, draw it, "
-            "then train micrograd's moons net, and write the pictures, a stepper page and the model into DIR."
+            "then train micrograd's moons net, and write the pictures, a stepper page, the model and the recorded "
+            "run into DIR."
         ),
     )
     demo.add_argument("--out", type=Path, default=Path("gategrad-demo"), metavar="DIR", help="default: ./gategrad-demo")
@@ -672,16 +692,18 @@ def _demo(args: argparse.Namespace) -> int:
     except OSError as e:
         raise CommandError(f"demo: cannot write {e.filename or out}: {e.strerror or e}") from None
 
-    train = ["train", "--save", str(out / "model.json"), "--plot", str(out / "boundary.png")]
+    train = ["train", "--save", str(out / "model.json"), "--record", str(out / "run.html")]
+    train += ["--plot", str(out / "boundary.png")]
     if importlib.util.find_spec("matplotlib") is None:
-        del train[3:]
+        del train[5:]
         print("\nskipped the decision boundary: it needs matplotlib (pip install 'gategrad[plot]')", file=sys.stderr)
     print(f"\n2. micrograd's moons demo, trained on gategrad\n$ gategrad {shlex.join(train)}\n")
     _train(build_parser().parse_args([*train, *(["--quiet"] if args.quiet else [])]))
     written.append(
         ("model.json", f"the model: gategrad eval --model {shlex.quote(str(out / 'model.json'))} --dataset moons")
     )
-    if len(train) > 3:
+    written.append(("run.html", "the training run, step by step: open it in a browser"))
+    if len(train) > 5:
         written.append(("boundary.png", "its decision boundary"))
 
     print(f"\nThe files are in {out.resolve()}:")

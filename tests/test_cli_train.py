@@ -13,6 +13,7 @@ import pytest
 from gategrad import nn
 from gategrad.cli import main
 from gategrad.data import make_moons
+from gategrad.viz import viewer
 
 SMALL_MOONS = ["train", "--dataset", "moons", "--hidden", "8", "--steps", "30", "--quiet"]
 
@@ -133,6 +134,10 @@ def test_the_progress_bar_shows_on_a_terminal_unless_quiet(monkeypatch):
         (
             ["train", "--save", "no/such/folder/m.json"],
             "--save no/such/folder/m.json: the folder no/such/folder does not exist",
+        ),
+        (
+            ["train", "--record", "no/such/folder/run.html"],
+            "--record no/such/folder/run.html: the folder no/such/folder does not exist",
         ),
         (["eval", "--dataset", "moons"], "the following arguments are required: --model"),
         (
@@ -340,3 +345,36 @@ def test_plot_as_svg_follows_the_extension(capsys, tmp_path):
     )
     assert code == 0
     assert (tmp_path / "b.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_train_record_writes_the_runs_page(capsys, tmp_path):
+    path = tmp_path / "run.html"
+    code, out, err = run(capsys, *SMALL_MOONS, "--record", str(path))
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == f"saved the run to {path}: open it in a browser"
+    doc = viewer.read_record(path)
+    assert (doc["model"], doc["config"], doc["loss"], doc["l2"]) == (
+        "MLP",
+        {"nin": 2, "nouts": [8, 1], "activation": "relu"},
+        "hinge_loss",
+        1e-4,
+    )
+    assert [s["step"] for s in doc["steps"]] == list(range(30))
+    X, y = make_moons(100, noise=0.1, seed=0)
+    assert (doc["X"], doc["y"]) == (X, [2 * c - 1 for c in y])
+
+
+def test_a_run_with_dead_layers_and_big_updates_ends_with_a_one_line_warning(capsys):
+    code, out, err = run(capsys, "train", "--hidden", "8", "--steps", "20", "--lr", "20", "--quiet")
+    assert code == 0 and printed(out)["accuracy"] == "0.77"  # measured
+    assert err == (
+        "warning: layer 0: 7 of 8 ReLUs are dead at the last step; "
+        "layer 1: update-to-weight ratio 8.4e-02, far from ~1e-3\n"
+    )
+
+
+def test_a_run_that_cannot_be_written_is_one_line_and_exit_2(capsys, tmp_path):
+    (tmp_path / "run.html").mkdir()
+    code, _, err = run(capsys, *SMALL_MOONS, "--record", str(tmp_path / "run.html"))
+    assert code == 2
+    assert err == f"error: train: --record {tmp_path / 'run.html'}: not a regular file (a directory)\n"

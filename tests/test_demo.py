@@ -14,6 +14,7 @@ import pytest
 from gategrad import nn
 from gategrad.cli import main
 from gategrad.data import make_moons
+from gategrad.viz import viewer
 
 pytestmark = pytest.mark.needs_dot
 
@@ -52,7 +53,13 @@ def test_the_demo_trains_micrograds_moons_net_and_saves_it(demo):
 
 def test_the_demo_writes_a_picture_of_the_circuit_a_stepper_and_the_boundary(demo):
     _, out, _, folder = demo
-    assert sorted(p.name for p in folder.iterdir()) == ["boundary.png", "circuit.svg", "model.json", "walkthrough.html"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "boundary.png",
+        "circuit.svg",
+        "model.json",
+        "run.html",
+        "walkthrough.html",
+    ]
     svg = html.unescape((folder / "circuit.svg").read_text())
     assert svg.startswith("<?xml") and svg.count("<svg") == 1 and svg.rstrip().endswith("</svg>")
     # x, y, the four intermediates, z, w and the output, each with its gradient.
@@ -65,7 +72,24 @@ def test_the_demo_writes_a_picture_of_the_circuit_a_stepper_and_the_boundary(dem
     assert struct.unpack(">II", png[16:24]) == (500, 500)
     assert f"The files are in {folder.resolve()}:" in out
     listed = out[out.index("The files are in") :].splitlines()[1:]
-    assert [line.split()[0] for line in listed] == ["circuit.svg", "walkthrough.html", "model.json", "boundary.png"]
+    assert [line.split()[0] for line in listed] == [
+        "circuit.svg",
+        "walkthrough.html",
+        "model.json",
+        "run.html",
+        "boundary.png",
+    ]
+
+
+def test_the_demo_records_its_training_run_as_a_page(demo):
+    _, out, _, folder = demo
+    doc = viewer.read_record(folder / "run.html")
+    assert (doc["model"], doc["config"]["nouts"], doc["loss"]) == ("MLP", [16, 16, 1], "hinge_loss")
+    assert [s["step"] for s in doc["steps"]] == list(range(100))
+    model = nn.load(folder / "model.json")
+    last, lr = doc["steps"][-1], 1.0 * (1.0 - 0.9 * 99 / 100)  # SGD at the last step of the linear schedule
+    assert [p.data for p in model.parameters()] == [p - lr * g for p, g in zip(last["parameters"], last["gradients"])]
+    assert f"$ gategrad train --save {folder / 'model.json'} --record {folder / 'run.html'} --plot" in out
 
 
 def test_without_matplotlib_the_demo_skips_only_the_plot(tmp_path, monkeypatch):
@@ -74,7 +98,7 @@ def test_without_matplotlib_the_demo_skips_only_the_plot(tmp_path, monkeypatch):
     code, out, err = run_demo("--out", str(tmp_path))
     assert code == 0
     assert err.strip() == "skipped the decision boundary: it needs matplotlib (pip install 'gategrad[plot]')"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["circuit.svg", "model.json", "walkthrough.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["circuit.svg", "model.json", "run.html", "walkthrough.html"]
     assert "accuracy: 0.99" in out.splitlines()
 
 
@@ -84,7 +108,7 @@ def test_without_graphviz_the_demo_says_how_to_install_it_and_goes_on(tmp_path, 
     assert code == 0
     assert err.strip().startswith("skipped the pictures: rendering needs the Graphviz program `dot`")
     assert "apt-get install graphviz" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["boundary.png", "model.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boundary.png", "model.json", "run.html"]
 
 
 def test_an_output_folder_that_is_a_file_is_one_line_and_exit_2(tmp_path):

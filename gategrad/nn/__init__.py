@@ -8,6 +8,7 @@ from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
+from gategrad.nn.record import Recorder
 from gategrad.nn.train import TrainingDiverged, fit
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "Recorder",
     "TrainingDiverged",
     "accuracy",
     "bce_with_logits",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from gategrad.engine import Value
+from gategrad.engine.tags import neuron_labels
 
 if TYPE_CHECKING:
     import torch
@@ -114,7 +115,11 @@ def _random(seed: object, rng: object = None) -> random.Random:
 
 
 class Neuron(Module):
-    """act(b + sum of w_i * x_i): one add gate for the whole sum, then the activation."""
+    """act(b + sum of w_i * x_i): one add gate for the whole sum, then the activation.
+
+    It labels the sum z and the output a it makes ("z1:3", "a1:3": neuron 3 of layer 1, a tag
+    its Layer or MLP gives it; see `gategrad.engine.tags`), so pictures can find it again.
+    """
 
     def __init__(
         self, nin: int, activation: str = "relu", seed: int | random.Random | None = None, *, rng: object = None
@@ -125,13 +130,24 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
         self.b = Value(0.0)
         self._act = ACTIVATIONS[activation]
+        self._place(0, 0)
+
+    def _place(self, layer: int, index: int) -> None:
+        """Make the tags of neuron `index` of layer `layer` once, so a call only assigns them."""
+        self._z_label, self._a_label = neuron_labels(layer, index)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
         # Bias first, so the float sum runs in the same order as micrograd's sum(..., self.b).
-        out = Value.sum([self.b, *(wi * xi for wi, xi in zip(self.w, x))])
-        return out if self._act is None else self._act(out)
+        z = Value.sum([self.b, *(wi * xi for wi, xi in zip(self.w, x))])
+        if self._act is None:
+            z.label = self._a_label
+            return z
+        z.label = self._z_label
+        out = self._act(z)
+        out.label = self._a_label
+        return out
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
@@ -158,6 +174,12 @@ class Layer(Module):
         _check_count("nout", nout)
         rng = _random(seed, rng)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self._place(0)
+
+    def _place(self, layer: int) -> None:
+        """Tag the neurons as the ones of layer `layer`."""
+        for i, n in enumerate(self.neurons):
+            n._place(layer, i)
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
@@ -191,6 +213,8 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear", rng)
             for i in range(len(nouts))
         ]
+        for i, layer in enumerate(self.layers):
+            layer._place(i)
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = [n(x) for n in self.layers[0].neurons]

@@ -20,10 +20,13 @@ from typing import Any
 import graphviz
 
 from gategrad.engine import GATES, Step, Value, fmt, topological_order
+from gategrad.engine.tags import neuron_calls
 from gategrad.explain.lang import ENGLISH, sentence, translator
+from gategrad.viz import levels
 
 MAX_NODES = 200
 KIND_COLORS = {"input": "#dbeafe", "parameter": "#fde68a", "intermediate": "white"}
+BOX_COLORS = {"neuron": "#dcfce7", "layer": "#e0e7ff", "quiet": "#e5e7eb"}  # level="neuron" and "layer" boxes
 ACTIVE = "#f97316"  # the gate of the current step and the edges carrying its gradients
 _SIGN_COLORS = {1: "#2563eb", -1: "#dc2626", 0: "#9ca3af"}  # positive, negative, zero gradient
 
@@ -87,14 +90,21 @@ def draw_dot(
     max_nodes: int = MAX_NODES,
     params: Collection[Value] = (),
     color_grads: bool = False,
+    level: str = "gate",
 ) -> CircuitGraph:
     """The circuit that computes `root`, as a Graphviz graph (it displays inline in Jupyter).
 
     Leaves in `params` (e.g. a model's parameters) are drawn as parameters, other leaves as
     inputs. With `color_grads`, each Value's border shows its gradient: blue positive, red
-    negative, thicker for a larger size. Refuses a circuit of more than `max_nodes` Values.
+    negative, thicker for a larger size. `level="neuron"` draws each run of a `gategrad.nn`
+    neuron as one box, `level="layer"` each run of a layer (see `gategrad.viz.levels`).
+    Refuses a picture of more than `max_nodes` Values (or boxes).
     """
-    nodes = _nodes(root, max_nodes)
+    if level not in levels.LEVELS:
+        raise ValueError(f"level must be one of {', '.join(map(repr, levels.LEVELS))}, got {level!r}")
+    if level != "gate":
+        return _draw_zoomed(root, level, format, rankdir, show_grad, max_nodes, params, color_grads)
+    nodes = _nodes(root, max_nodes, zoom_hint=True)
     grads = {v: fmt(v.grad) for v in nodes} if show_grad else {}
     return _draw(nodes, grads, params, format, rankdir, color_grads=color_grads)
 
@@ -174,13 +184,18 @@ def render_walkthrough(
     return paths
 
 
-def _nodes(root: Value, max_nodes: int) -> list[Value]:
+def _nodes(root: Value, max_nodes: int, zoom_hint: bool = False) -> list[Value]:
+    """The circuit's Values, or a ValueError saying what to draw instead when there are too many.
+
+    With `zoom_hint`, a circuit holding a net's neurons is pointed to `level="neuron"`.
+    """
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
+        zoom = ', draw each neuron as one box with level="neuron"' if zoom_hint and neuron_calls(nodes) else ""
         raise ValueError(
             f"the circuit has {len(nodes)} values, more than max_nodes={max_nodes}, too many to read in one "
             "picture: draw less (one sample's forward pass instead of a whole batch's loss, or a smaller "
-            "network), or pass a larger max_nodes"
+            f"network){zoom}, or pass a larger max_nodes"
         )
     return nodes
 
@@ -203,12 +218,7 @@ def _draw(
     color_grads: bool = False,
 ) -> CircuitGraph:
     """The picture: a record per Value showing its text from `grads`, and a node per gate."""
-    graph = CircuitGraph(
-        format=format,
-        graph_attr={"rankdir": rankdir},
-        node_attr={"fontname": "Helvetica"},
-        edge_attr={"fontname": "Helvetica"},
-    )
+    graph = _graph(format, rankdir)
     param_ids = {id(p) for p in params}
     largest = max(abs(v.grad) for v in nodes) or 1.0
     index = {v: i for i, v in enumerate(nodes)}
@@ -220,10 +230,7 @@ def _draw(
         fields.append(f"data {fmt(v.data)}")
         if v in grads:
             fields.append(f"grad {grads[v]}")
-        border = {"color": "black", "penwidth": "2" if is_root else "1"}
-        if color_grads:
-            sign = (v.grad > 0) - (v.grad < 0)
-            border = {"color": _SIGN_COLORS[sign], "penwidth": f"{1 + 3 * abs(v.grad) / largest:.2f}"}
+        border = _border(v, is_root, color_grads, largest)
         if is_active:
             border = {"color": ACTIVE, "penwidth": "2.5"}
         classes = f"value {kind}" + (" output" if is_root else "")
@@ -240,16 +247,7 @@ def _draw(
         )
         if not v.children:
             continue
-        text = _gate_text(v)
-        graph.node(
-            f"g{i}",
-            text,
-            shape="circle" if len(text) <= 2 else "ellipse",
-            style="filled",
-            fillcolor=ACTIVE if is_active else "#f3f4f6",
-            fontsize="12",
-            **{"class": "gate active" if is_active else "gate"},
-        )
+        _gate_node(graph, f"g{i}", v, is_active)
         if active is not None and is_active:
             graph.edge(f"g{i}", f"v{i}", color=ACTIVE, penwidth="2.5", dir="back", **{"class": "active"})
             for child, given in zip(v.children, active.inputs):
@@ -268,6 +266,99 @@ def _draw(
             for child in v.children:
                 graph.edge(f"v{index[child]}", f"g{i}")
     return graph
+
+
+def _draw_zoomed(
+    root: Value,
+    level: str,
+    format: str,
+    rankdir: str,
+    show_grad: bool,
+    max_nodes: int,
+    params: Collection[Value],
+    color_grads: bool,
+) -> CircuitGraph:
+    """The picture at `level` "neuron" or "layer": boxes for the net, Values and gates for the rest."""
+    order = topological_order(root)
+    picture = levels.zoom(order, level, show_grad)
+    if len(picture) > max_nodes:
+        zoom = ', draw each layer as one box with level="layer"' if level == "neuron" else ""
+        raise ValueError(
+            f"at level={level!r} the circuit is {len(picture)} boxes and values, more than max_nodes={max_nodes}, "
+            "too many to read in one picture: draw one sample's forward pass instead of a whole batch's loss"
+            f"{zoom}, or pass a larger max_nodes"
+        )
+    graph = _graph(format, rankdir)
+    graph.attr(ordering="out")  # each layer's neurons in index order, as their inputs' edges leave
+    largest = max(abs(v.grad) for v in order) or 1.0
+    root_node = picture.node[root]
+    stack = rankdir in ("LR", "RL")  # a record's fields run across the rank direction, so lines stack
+    for i, box in enumerate(picture.boxes):
+        name = f"b{i}"
+        border = {"color": "black", "penwidth": "2" if name == root_node else "1"}
+        if color_grads and box.output is not None:
+            border = _border(box.output, name == root_node, color_grads, largest)
+        fill = KIND_COLORS["input"] if box.kind == "input" else BOX_COLORS["quiet" if box.quiet else box.kind]
+        label = " | ".join(_escape(field) for field in box.fields)
+        label = label if stack else "{ " + label + " }"
+        classes = box.kind + (" quiet" if box.quiet else "") + (" output" if name == root_node else "")
+        graph.node(name, label, shape="record", style="filled", fillcolor=fill, **border, **{"class": classes})
+    param_ids = {id(p) for p in params}
+    for i, v in enumerate(picture.values):
+        name = f"v{i}"
+        kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
+        fields = [_escape(v.label)] if v.label else []
+        fields.append(f"data {fmt(v.data)}")
+        if show_grad:
+            fields.append(f"grad {fmt(v.grad)}")
+        graph.node(
+            name,
+            "{ " + " | ".join(fields) + " }",
+            shape="record",
+            style="filled",
+            fillcolor=KIND_COLORS[kind],
+            tooltip=kind,
+            **_border(v, name == root_node, color_grads, largest),
+            **{"class": f"value {kind}" + (" output" if name == root_node else "")},
+        )
+        if v.children:
+            _gate_node(graph, f"g{i}", v, False)
+            graph.edge(f"g{i}", name)
+            for child in v.children:
+                graph.edge(picture.node[child], f"g{i}")
+    for source, box_name in picture.edges:
+        graph.edge(source, box_name)
+    return graph
+
+
+def _graph(format: str, rankdir: str) -> CircuitGraph:
+    return CircuitGraph(
+        format=format,
+        graph_attr={"rankdir": rankdir},
+        node_attr={"fontname": "Helvetica"},
+        edge_attr={"fontname": "Helvetica"},
+    )
+
+
+def _border(v: Value, is_root: bool, color_grads: bool, largest: float) -> dict[str, str]:
+    """A record's border: bold for the output; with `color_grads`, the colour and width of its gradient."""
+    if color_grads:
+        sign = (v.grad > 0) - (v.grad < 0)
+        return {"color": _SIGN_COLORS[sign], "penwidth": f"{1 + 3 * abs(v.grad) / largest:.2f}"}
+    return {"color": "black", "penwidth": "2" if is_root else "1"}
+
+
+def _gate_node(graph: CircuitGraph, name: str, v: Value, is_active: bool) -> None:
+    text = _gate_text(v)
+    graph.node(
+        name,
+        text,
+        shape="circle" if len(text) <= 2 else "ellipse",
+        style="filled",
+        fillcolor=ACTIVE if is_active else "#f3f4f6",
+        fontsize="12",
+        **{"class": "gate active" if is_active else "gate"},
+    )
 
 
 def _gate_text(v: Value) -> str:

@@ -156,18 +156,16 @@ def fragment(
         svg=first.svg,
         rows=rows,
         css=web_file("stepper.css"),
-        data=_script_json([asdict(s) for s in slides]),
-        ui=_script_json(dict(ui)),
+        data=script_json([asdict(s) for s in slides]),
+        ui=script_json(dict(ui)),
         script=web_file("stepper.js") + start,
     )
 
 
-def _script_json(value: object) -> str:
-    """`value` as JSON that is safe inside <script>: "</script>" or "<!--" would end or confuse it there.
-
-    JSON's \\u escapes read back the same.
-    """
-    data = json.dumps(value, ensure_ascii=False)
+def script_json(value: object) -> str:
+    """`value` as JSON that can sit inside a <script> element."""
+    data = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # Inside <script>, "</script>" or "<!--" would end or confuse the data; JSON's \u escapes read back the same.
     return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

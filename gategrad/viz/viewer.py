@@ -1,0 +1,162 @@
+"""The page of a recorded training run (`nn.fit(..., record=...)`): one self-contained HTML file.
+
+The record goes into the page as JSON, in `<script type="application/json" id="gategrad-record">`;
+the script (`web/viewer.js`) draws the loss curves, the decision regions, the net neuron by
+neuron and one sample's passes from it, and says a neuron's gates in the engine's sentences:
+the gate table's templates travel in the page, and the script fills them in with numbers
+written as `fmt` writes them. Like the stepper's page, everything is inline, so it works from
+`file://` and loads nothing from the network. Every word of its interface is in `STRINGS`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from html import escape
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from gategrad.engine import GATES
+from gategrad.engine.tags import neuron_labels
+from gategrad.viz import page
+
+FORMAT = "gategrad-record"
+FORMAT_VERSION = 1
+PACE_MS = 150  # time per step while playing: a 100-step run plays in 15 s
+NEURON_OPS = ("mul", "add", "relu", "tanh", "sigmoid")  # the gates a neuron is made of
+
+# Every word the page shows; "{name}" marks a number or name filled in where it is shown.
+STRINGS: dict[str, str] = {
+    "title": "gategrad: a recorded training run",
+    "heading": "{model} trained with {loss} on {samples} samples",
+    "thinned": "{total} steps were run; the page keeps {kept} of them, evenly spaced.",
+    "play": "\u25b6 play",
+    "pause": "\u275a\u275a pause",
+    "step": "step {step}",
+    "step_of": "{index} of {count} recorded",
+    "readout": "loss {loss} · accuracy {accuracy}",
+    "keys": "keys: \u2190 \u2192 Home End",
+    "loss": "loss",
+    "accuracy": "accuracy",
+    "loss_chart": "Loss and accuracy",
+    "step_axis": "step",
+    "log_scale": "{name} (log scale)",
+    "boundary": "Decision regions at this step",
+    "boundary_not_2d": "The samples have {d} features, so there is no plane to colour; pick a sample:",
+    "network": "The net, neuron by neuron",
+    "color_by": "weights coloured by",
+    "by_value": "value",
+    "by_gradient": "gradient",
+    "network_note": "blue positive, red negative, stronger for larger; a dashed ring: dead or saturated here",
+    "health": "Training health at this step",
+    "layer": "layer",
+    "layer_name": "layer {layer}",
+    "layer_caption": "layer {layer} · {activation}",
+    "activation": "activation",
+    "dead_relu": "dead ReLUs",
+    "saturated": "saturated",
+    "update_ratio": "update / weight",
+    "nonfinite_line": "first nan or inf: {where}",
+    "none": "none",
+    "not_applicable": "\u2013",
+    "nonfinite_gate": "the {op} gate of {where} ({pass} pass)",
+    "neuron_name": "neuron {key}",
+    "the_loss": "the loss",
+    "health_note": "dead: output 0 on every sample of the batch; saturated: beyond {saturated} on every sample; "
+    "update / weight: |change| / |parameters| of the layer in this step's update, healthy near 1e-3.",
+    "sample": "One sample's forward and backward pass",
+    "pick_sample": "Click a point to see its forward and backward pass at this step.",
+    "sample_heading": "sample {sample}: x = ({x}), label {label}, at step {step}",
+    "sample_output": "output {output}, this sample's loss L = {loss}; dL/d output = {grad}",
+    "neuron": "neuron",
+    "grad_a": "dL/da",
+    "grad_z": "dL/dz",
+    "gate_view": "One neuron, gate by gate",
+    "pick_neuron": "Click a neuron to walk its gates backward for the chosen sample.",
+    "gate_heading": "neuron {key} ({activation}) on sample {sample} at step {step}: backward, one gate at a time",
+    "gate_forward": "forward: {z} = b + \u03a3 w\u00b7x = {z_value}; {a} = {activation}({z}) = {a_value}",
+    "gate_forward_linear": "forward: {a} = b + \u03a3 w\u00b7x = {a_value} (a linear neuron)",
+}
+
+
+def document(record: dict[str, Any], strings: dict[str, str] = STRINGS) -> str:
+    """The whole page for `record` (as `Recorder.to_json` makes it)."""
+    steps, layers = record["steps"], record["layers"]
+    view = {
+        "gates": {op: dict(GATES[op].sentences) for op in NEURON_OPS},
+        "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
+        "strings": strings,
+        "pace": PACE_MS,
+    }
+    note = ""
+    if len(steps) < record["total_steps"]:
+        note = strings["thinned"].format(total=record["total_steps"], kept=len(steps))
+    heading = strings["heading"].format(model=_architecture(record), loss=record["loss"], samples=len(record["X"]))
+    body = Template(page.web_file("viewer.html")).substitute(
+        {key: escape(text) for key, text in strings.items()},
+        heading=escape(heading),
+        note=escape(note),
+        last=len(steps) - 1,
+        css=page.web_file("stepper.css") + page.web_file("viewer.css"),
+        record=page.script_json(_finite_or_named(record)),
+        view=page.script_json(view),
+        script=page.web_file("viewer.js") + 'gategradViewer(document.getElementById("viewer"));',
+    )
+    return Template(page.web_file("page.html")).substitute(title=escape(strings["title"]), body=body, lang="en")
+
+
+def save(record: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write the page to `path` atomically (a temporary file beside it, then renamed) and return the path."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(document(record), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+_RECORD = re.compile(r'<script type="application/json" id="gategrad-record">(.*?)</script>', re.S)
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def read_record(path: str | os.PathLike) -> dict[str, Any]:
+    """The record inside a page `save` wrote, its nan and inf numbers floats again."""
+    found = _RECORD.search(Path(path).read_text(encoding="utf-8"))
+    if found is None:
+        raise ValueError(f"{os.fspath(path)}: not a page of a recorded training run (no gategrad-record script)")
+    return _numbers_again(json.loads(found[1]))
+
+
+def _architecture(record: dict[str, Any]) -> str:
+    config = record["config"]
+    args = ", ".join(repr(v) for k, v in config.items() if k != "activation")
+    return f"{record['model']}({args}, activation={config['activation']!r})"
+
+
+def _finite_or_named(x: Any) -> Any:
+    """`x` with nan and inf written as the strings NaN, Infinity and -Infinity, which JSON can hold.
+
+    Both JavaScript's Number() and Python's float() read those strings back as the numbers.
+    """
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if x != x else "Infinity" if x > 0 else "-Infinity"
+    if isinstance(x, dict):
+        return {k: _finite_or_named(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite_or_named(v) for v in x]
+    return x
+
+
+def _numbers_again(x: Any) -> Any:
+    if isinstance(x, str):
+        return _NONFINITE.get(x, x)
+    if isinstance(x, dict):
+        return {k: _numbers_again(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_numbers_again(v) for v in x]
+    return x

@@ -1,0 +1,331 @@
+"""The page of a recorded run in headless Chromium: steps, samples, neurons, and every number the engine's.
+
+Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver, as the stepper's browser test
+does; it never skips. Each test fails on any console error the page logged.
+"""
+
+import json
+import random
+import struct
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from gategrad import nn
+from gategrad.data import make_moons, make_spiral
+from gategrad.engine import fmt, topological_order
+from gategrad.engine.tags import neuron_calls
+from gategrad.viz import viewer
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless Chromium for the module, with a fresh profile and its console log kept."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        "--window-size=1300,1000",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open a page; after the test, fail on any console error it logged."""
+    browser.get_log("browser")
+
+    def open_(path):
+        browser.get(path.as_uri())
+        WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "viewer").get_attribute("data-ready"))
+        return browser
+
+    yield open_
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+
+def recorded(tmp_path_factory, name, model, X, y, loss_fn, steps, lr):
+    """Train `model` with a Recorder and save its page; returns the page's path and the record."""
+    recorder = nn.Recorder()
+    nn.fit(model, X, y, loss_fn, nn.SGD(model.parameters(), lr=lr), steps, l2=1e-4, quiet=True, record=recorder)
+    path = recorder.save(tmp_path_factory.mktemp(name) / "run.html")
+    return path, viewer.read_record(path)
+
+
+@pytest.fixture(scope="module")
+def moons_run(tmp_path_factory):
+    """MLP(2, [8, 6, 1]) relu on 40 moons, hinge loss, 15 full-batch steps."""
+    X, y = make_moons(40, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 6, 1], seed=1)
+    return recorded(tmp_path_factory, "moons", model, X, [2 * c - 1 for c in y], nn.hinge_loss, 15, 0.5)
+
+
+@pytest.fixture(scope="module")
+def spiral_run(tmp_path_factory):
+    """MLP(2, [5, 4, 3]) tanh on a 3-class spiral, softmax cross-entropy, 4 steps."""
+    X, y = make_spiral(8, classes=3, seed=0)
+    return recorded(tmp_path_factory, "spiral", nn.MLP(2, [5, 4, 3], "tanh", seed=2), X, y, nn.cross_entropy, 4, 0.5)
+
+
+@pytest.fixture(scope="module")
+def sigmoid_run(tmp_path_factory):
+    """MLP(2, [4, 1]) sigmoid on 20 moons, binary cross-entropy on logits, 4 steps."""
+    X, y = make_moons(20, noise=0.1, seed=1)
+    return recorded(tmp_path_factory, "sigmoid", nn.MLP(2, [4, 1], "sigmoid", seed=3), X, y, nn.bce_with_logits, 4, 1.0)
+
+
+LOSSES = {"hinge_loss": nn.hinge_loss, "cross_entropy": nn.cross_entropy, "bce_with_logits": nn.bce_with_logits}
+
+
+def engine_sample(doc, kept, i):
+    """Sample i's circuit at kept step `kept`, rebuilt by the engine: its output, its neurons, its backward walk."""
+    model = nn.MLP(**doc["config"])
+    for p, x in zip(model.parameters(), doc["steps"][kept]["parameters"]):
+        p.data = x
+    out = model(doc["X"][i])
+    loss = LOSSES[doc["loss"]]([out], [doc["y"][i]])
+    calls = {call.key: call for call in neuron_calls(topological_order(loss))}
+    walk = list(loss.backward_steps())
+    return out, calls, walk
+
+
+def order_matters(doc, kept, i):
+    """Whether a first-layer gradient of sample i would come out different summed from the first reader to the last.
+
+    backward() reaches a neuron from its last reader to its first; the page must add in that order too.
+    """
+    _, calls, _ = engine_sample(doc, kept, i)
+    readers = [calls[f"1:{j}"] for j in range(doc["layers"][1]["nout"])]
+    for k in range(doc["layers"][0]["nout"]):
+        forward = 0.0
+        for reader in readers:
+            forward += reader.weights[k].data * reader.pre.grad
+        if forward != calls[f"0:{k}"].output.grad:
+            return True
+    return False
+
+
+def text(page, element_id):
+    return page.find_element(By.ID, element_id).text
+
+
+def go_to(page, kept):
+    """Move the slider as a user does: focus it, then Home and the right arrow."""
+    slider = page.find_element(By.ID, "step-slider")
+    slider.send_keys(Keys.HOME)
+    for _ in range(kept):
+        slider.send_keys(Keys.ARROW_RIGHT)
+    assert slider.get_attribute("value") == str(kept)
+
+
+def unhidden(doc):
+    """The samples whose point no later-drawn point covers (10 px circles on a 360 px square, as the page draws)."""
+    xs, ys = [p[0] for p in doc["X"]], [p[1] for p in doc["X"]]
+    left, right, bottom, top = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
+    at = [(360 * (x - left) / (right - left), 360 * (y - bottom) / (top - bottom)) for x, y in doc["X"]]
+    return [i for i, (x, y) in enumerate(at) if all(abs(x - u) + abs(y - v) > 14 for u, v in at[i + 1 :])]
+
+
+def click_sample(page, i):
+    point = page.find_element(By.CSS_SELECTOR, f'#boundary [data-sample="{i}"]')
+    webdriver.ActionChains(page).move_to_element(point).click().perform()
+    assert page.find_element(By.ID, "sample-view").get_attribute("data-sample") == str(i)
+
+
+def click_neuron(page, key):
+    page.find_element(By.CSS_SELECTOR, f'#network [data-neuron="{key}"]').click()
+    assert page.find_element(By.ID, "gate-view").get_attribute("data-neuron") == key
+
+
+def sentences(page):
+    return [li.text for li in page.find_elements(By.CSS_SELECTOR, '#gate-view [data-part="sentence"]')]
+
+
+def test_the_slider_the_keys_and_play_move_through_the_steps(open_page, moons_run):
+    path, doc = moons_run
+    page = open_page(path)
+    assert (text(page, "step-counter"), text(page, "step-of")) == ("step 0", "1 of 15 recorded")
+    assert text(page, "readout") == f"loss {fmt(doc['steps'][0]['loss'])} · accuracy {fmt(doc['steps'][0]['accuracy'])}"
+
+    go_to(page, 6)
+    assert text(page, "step-counter") == "step 6"
+    assert text(page, "readout") == f"loss {fmt(doc['steps'][6]['loss'])} · accuracy {fmt(doc['steps'][6]['accuracy'])}"
+    marker = page.find_element(By.CSS_SELECTOR, "#loss-chart .gg-marker")
+    chart_x = float(marker.get_attribute("x1"))
+
+    page.find_element(By.TAG_NAME, "h1").click()  # away from the slider: the keys work page-wide
+    webdriver.ActionChains(page).send_keys(Keys.ARROW_LEFT).perform()
+    assert text(page, "step-counter") == "step 5"
+    assert float(marker.get_attribute("x1")) < chart_x
+    webdriver.ActionChains(page).send_keys(Keys.END).perform()
+    assert page.find_element(By.ID, "step-slider").get_attribute("value") == "14"
+
+    webdriver.ActionChains(page).send_keys(Keys.HOME).perform()
+    play = page.find_element(By.ID, "play")
+    play.click()
+    assert "pause" in play.text
+    WebDriverWait(page, 5, poll_frequency=0.02).until(lambda d: text(d, "step-counter") == "step 3")
+    play.click()
+    assert "play" in play.text
+    stopped = text(page, "step-counter")
+    time.sleep(0.5)
+    assert text(page, "step-counter") == stopped
+
+
+def test_a_click_on_a_point_shows_its_passes_with_the_engines_output_at_that_step(open_page, moons_run):
+    path, doc = moons_run
+    page = open_page(path)
+    go_to(page, 1)
+    sample = next(i for i in unhidden(doc) if order_matters(doc, 1, i))
+    click_sample(page, sample)
+    view = page.find_element(By.ID, "sample-view")
+    out, calls, _ = engine_sample(doc, 1, sample)
+    assert view.get_attribute("data-step") == "1"
+    assert float(view.get_attribute("data-output")) == out.data
+    assert (
+        f"output {fmt(out.data)}, this sample's loss L = {fmt(doc['steps'][1]['sample_losses'][sample])}" in view.text
+    )
+
+    rows = page.find_elements(By.CSS_SELECTOR, "#sample-view tbody tr")
+    shown = {row.get_attribute("data-pick"): [td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows}
+    assert len(shown) == 8 + 6 + 1
+    exact = {
+        row.get_attribute("data-pick"): [float(x) for x in json.loads(row.get_attribute("data-numbers"))]
+        for row in rows
+    }
+    for key, call in calls.items():
+        numbers = [call.pre.data, call.output.data, call.output.grad, call.pre.grad]
+        assert exact[key] == numbers
+        assert shown[key] == [key, *map(fmt, numbers)]
+
+    for kept in (3, 14):  # the sample stays chosen and follows the step
+        go_to(page, kept)
+        assert view.get_attribute("data-step") == str(kept)
+        assert float(view.get_attribute("data-output")) == engine_sample(doc, kept, sample)[0].data
+
+
+@pytest.mark.parametrize("kept, nth, keys", [(0, 2, ["0:5", "1:2", "2:0"]), (12, 15, ["0:0", "1:5", "2:0"])])
+def test_a_click_on_a_neuron_walks_its_gates_in_the_engines_sentences(open_page, moons_run, kept, nth, keys):
+    path, doc = moons_run
+    page = open_page(path)
+    go_to(page, kept)
+    sample = unhidden(doc)[nth]
+    click_sample(page, sample)
+    _, calls, walk = engine_sample(doc, kept, sample)
+    for key in keys:
+        click_neuron(page, key)
+        gates = set(calls[key].gates)
+        expected = [step.explanation for step in walk if step.output in gates]
+        assert sentences(page) == expected
+        assert len(expected) == doc["layers"][int(key[0])]["nin"] + (1 if key == "2:0" else 2)
+
+
+def test_a_neuron_clicked_first_walks_for_sample_0_and_follows_the_slider(open_page, moons_run):
+    path, doc = moons_run
+    page = open_page(path)
+    click_neuron(page, "1:3")
+    assert page.find_element(By.ID, "sample-view").get_attribute("data-sample") == "0"
+    go_to(page, 4)
+    _, calls, walk = engine_sample(doc, 4, 0)
+    assert sentences(page) == [step.explanation for step in walk if step.output in set(calls["1:3"].gates)]
+    assert page.find_element(By.ID, "gate-view").get_attribute("data-step") == "4"
+
+
+@pytest.mark.parametrize("run", ["spiral_run", "sigmoid_run"])
+def test_tanh_sigmoid_and_three_outputs_are_the_engines_too(open_page, request, run):
+    path, doc = request.getfixturevalue(run)
+    page = open_page(path)
+    last = len(doc["steps"]) - 1
+    go_to(page, last)
+    for sample in unhidden(doc)[1:3]:
+        click_sample(page, sample)
+        out, calls, walk = engine_sample(doc, last, sample)
+        outputs = out if isinstance(out, list) else [out]
+        shown = page.find_element(By.ID, "sample-view").get_attribute("data-output")
+        assert [float(x) for x in (json.loads(shown) if shown.startswith("[") else [shown])] == [
+            v.data for v in outputs
+        ]
+        for key in calls:
+            click_neuron(page, key)
+            assert sentences(page) == [step.explanation for step in walk if step.output in set(calls[key].gates)]
+
+
+def test_the_network_marks_each_neuron_and_colours_weights_by_value_or_gradient(open_page, moons_run):
+    path, doc = moons_run
+    page = open_page(path)
+    go_to(page, 2)
+    neurons = page.find_elements(By.CSS_SELECTOR, "#network [data-neuron]")
+    assert [n.get_attribute("data-neuron") for n in neurons] == [
+        f"{layer}:{i}" for layer, n in enumerate([8, 6, 1]) for i in range(n)
+    ]
+    lines = page.find_elements(By.CSS_SELECTOR, "#network line.gg-weight")
+    assert len(lines) == 2 * 8 + 8 * 6 + 6
+    values, grads = doc["steps"][2]["parameters"], doc["steps"][2]["gradients"]
+
+    def colours():
+        return [(int(line.get_attribute("data-param")), line.get_attribute("stroke")) for line in lines]
+
+    sign = {"#2563eb": 1, "#dc2626": -1}
+    assert all(sign[c] == (1 if values[p] > 0 else -1) for p, c in colours())
+    page.find_element(By.CSS_SELECTOR, '[data-mode="gradient"]').click()
+    assert all(sign[c] == (1 if grads[p] > 0 else -1) for p, c in colours())
+    stuck = [f"{k}:{i}" for k, layer in enumerate(doc["steps"][2]["health"]["layers"]) for i in layer["stuck"]]
+    assert [n.get_attribute("data-neuron") for n in neurons if "gg-stuck" in n.get_attribute("class")] == stuck
+
+
+def test_the_health_panel_shows_the_recorded_figures(open_page, moons_run):
+    path, doc = moons_run
+    page = open_page(path)
+    go_to(page, 5)
+    health = doc["steps"][5]["health"]
+    rows = page.find_elements(By.CSS_SELECTOR, "#health tbody tr")
+    for row, layer, shape in zip(rows, health["layers"], doc["layers"]):
+        cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")][:5]
+        dead = "–" if layer["dead_relu"] is None else f"{round(layer['dead_relu'] * shape['nout'])} / {shape['nout']}"
+        assert cells == [cells[0], shape["activation"], dead, "–", fmt(layer["update_ratio"])]
+    assert "first nan or inf: none" in text(page, "health")
+
+
+def test_the_numbers_are_written_as_python_writes_them(open_page, moons_run):
+    page = open_page(moons_run[0])
+    rng = random.Random(0)
+    xs = [rng.uniform(-100, 100) for _ in range(2000)]
+    xs += [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(3000)]
+    xs += [k / 64 for k in range(-3000, 3000)]  # exact binary fractions: ties that round half to even
+    xs += [12345.0, 1234.5, 0.15625, 9999.5, 1e-05, 0.0001, 5e-324, 1.7976931348623157e308, -0.0, 1e16]
+    xs = [x for x in xs if x == x and abs(x) != float("inf")]
+    assert page.execute_script("return arguments[0].map(gategradFmt)", xs) == [fmt(x) for x in xs]
+    assert page.execute_script("return [NaN, Infinity, -Infinity].map(gategradFmt)") == ["nan", "inf", "-inf"]
+
+
+def test_samples_of_more_than_two_features_are_listed_to_pick(open_page, tmp_path):
+    X = [[0.1, 0.2, 0.3], [-0.5, 0.4, 0.0], [0.3, -0.2, 0.9]]
+    model = nn.MLP(3, [2, 1], seed=0)
+    path = tmp_path / "run.html"
+    nn.fit(model, X, [1, -1, 1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, quiet=True, record=path)
+    page = open_page(path)
+    assert "The samples have 3 features" in text(page, "boundary")
+    page.find_element(By.CSS_SELECTOR, '#boundary button[data-sample="2"]').click()
+    out = nn.MLP(3, [2, 1], seed=0)
+    doc = viewer.read_record(path)
+    for p, x in zip(out.parameters(), doc["steps"][0]["parameters"]):
+        p.data = x
+    assert float(page.find_element(By.ID, "sample-view").get_attribute("data-output")) == out(X[2]).data
