@@ -58,6 +58,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(f"needs {what}")
 
 
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium (Debian's) for a test module, with a fresh profile and its console log kept."""
+    webdriver = needs("selenium.webdriver")
+    service = needs("selenium.webdriver.chrome.service").Service(executable_path="/usr/bin/chromedriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",  # the machine has no network: no background requests to refuse
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        "--window-size=1300,1000",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=service, options=options)
+    yield driver
+    driver.quit()
+
+
+def console_errors(driver) -> list[str]:
+    """What the open pages logged as errors since the last look (a browser test fails on any)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
 @pytest.fixture
 def add_mul() -> Circuit:
     """cs231n's (x+y)*z at x=-2, y=5, z=-4."""

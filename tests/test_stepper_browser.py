@@ -9,7 +9,7 @@ import re
 import time
 
 import pytest
-from conftest import MAX_CIRCUIT, needs
+from conftest import MAX_CIRCUIT, console_errors, needs
 
 from gategrad.explain import lang
 from gategrad.explain.expr import build
@@ -17,37 +17,12 @@ from gategrad.viz import Stepper
 from gategrad.viz.page import PACE_MS
 
 webdriver = needs("selenium.webdriver")
-Service = needs("selenium.webdriver.chrome.service").Service
 By = needs("selenium.webdriver.common.by").By
 Keys = needs("selenium.webdriver.common.keys").Keys
 WebDriverWait = needs("selenium.webdriver.support.ui").WebDriverWait
 pytestmark = [pytest.mark.needs_chromium, pytest.mark.needs_dot]
 
 FORWARD = "The forward pass: each value is computed from its inputs; no gradient is known yet."
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """One headless Chromium for the module, with a fresh profile and its console log kept."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        "--window-size=1400,900",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -60,8 +35,7 @@ def open_page(browser):
         return browser
 
     yield open_
-    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert errors == []
+    assert console_errors(browser) == []
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The page of a recorded run in headless Chromium: steps, samples, neurons, and every number the engine's.
 
-Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver, as the stepper's browser test
-does; it never skips. Each test fails on any console error the page logged.
+Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver (tests/conftest.py's `browser`), as
+the stepper's browser test does. Each test fails on any console error the page logged.
 """
 
 import json
@@ -10,11 +10,7 @@ import struct
 import time
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from conftest import console_errors, needs
 
 from gategrad import nn
 from gategrad.data import make_moons, make_spiral
@@ -22,29 +18,11 @@ from gategrad.engine import fmt, topological_order
 from gategrad.engine.tags import neuron_calls
 from gategrad.viz import viewer
 
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """One headless Chromium for the module, with a fresh profile and its console log kept."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        "--window-size=1300,1000",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
-    yield driver
-    driver.quit()
+webdriver = needs("selenium.webdriver")
+By = needs("selenium.webdriver.common.by").By
+Keys = needs("selenium.webdriver.common.keys").Keys
+WebDriverWait = needs("selenium.webdriver.support.ui").WebDriverWait
+pytestmark = pytest.mark.needs_chromium
 
 
 @pytest.fixture
@@ -58,8 +36,7 @@ def open_page(browser):
         return browser
 
     yield open_
-    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert errors == []
+    assert console_errors(browser) == []
 
 
 def recorded(tmp_path_factory, name, model, X, y, loss_fn, steps, lr):
