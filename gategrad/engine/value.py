@@ -86,7 +86,7 @@ class Value:
 
     @property
     def constant(self) -> float | None:
-        """The constant folded into this gate (the 2 of `2 * x` or `x ** 2`), or None."""
+        """The constant folded into this gate (the 2 of `2 * x`, `x ** 2` or `x + 2`), or None."""
         if self._in0 is not None and self._in1 is None and gates.GATES[self.op].constant:
             return self._local1
         return None
@@ -119,17 +119,19 @@ class Value:
         if type(other) is Value:
             out.data = self.data + other.data  # d/da = 1, d/db = 1
             out._in1 = other
+            out._local1 = 1.0
         else:
             c = _constant(other)
             if c is None:
                 return NotImplemented
             out.data = self.data + c
             out._in1 = None
+            out._local1 = c  # kept, as every gate keeps its constant
         out.grad = 0.0
         out.label = ""
         out.op = "add"
         out._in0 = self
-        out._local0 = out._local1 = 1.0
+        out._local0 = 1.0
         out._rest = ()
         return out
 
@@ -137,18 +139,22 @@ class Value:
 
     @staticmethod
     def sum(values: Iterable[Value | float]) -> Value:
-        """One add gate over all of `values` (every local gradient is 1), summed left to right."""
+        """One add gate over all of `values` (every local gradient is 1), summed left to right.
+
+        With a single Value among them, the gate keeps the sum of the numbers as its constant.
+        """
         items = tuple(values)
-        total = 0.0  # left to right, as a chain of binary adds would
+        total = constant = 0.0  # left to right, as a chain of binary adds would
         for v in items:  # hot path: a neuron's sum, all Values
             if type(v) is not Value:
-                children, total = _values_and_total(items)
+                children, total, constant = _values_and_total(items)
                 break
             total += v.data
         else:
             children = items  # type: ignore[assignment]
         first, second, *more = (*children, None, None)[: max(len(children), 2)]
-        return _node(total, "add", first, 1.0, second, 1.0, tuple(more))  # type: ignore[arg-type]
+        local1 = 1.0 if second is not None else constant
+        return _node(total, "add", first, 1.0, second, local1, tuple(more))  # type: ignore[arg-type]
 
     def __mul__(self, other: Value | float) -> Value:
         out = _new(Value)
@@ -480,18 +486,19 @@ def _node(
     return out
 
 
-def _values_and_total(items: tuple[object, ...]) -> tuple[list[Value], float]:
-    """Value.sum's inputs that are Values, and the total of all of them, constants included."""
-    children, total = [], 0.0
+def _values_and_total(items: tuple[object, ...]) -> tuple[list[Value], float, float]:
+    """Value.sum's inputs that are Values, the total of all of them, and the total of the numbers alone."""
+    children, total, constant = [], 0.0, 0.0
     for v in items:
         if isinstance(v, Value):
             children.append(v)
             total += v.data
         elif (c := _constant(v)) is not None:
             total += c
+            constant += c
         else:
             raise TypeError(f"Value.sum needs Values or real numbers, got {type(v).__name__}: {v!r}")
-    return children, total
+    return children, total, constant
 
 
 def _constant(x: object) -> float | None:
