@@ -57,15 +57,18 @@ def bce_with_logits(logits: Sequence[Value], labels: Sequence[int]) -> Value:
 def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence[int]) -> Value:
     """Softmax cross-entropy, as torch.nn.functional.cross_entropy: mean of -log softmax(logits)[label].
 
-    Each sample's largest logit is subtracted first (as a constant: softmax does not change),
-    so exp never overflows.
+    Each sample's largest logit, taken with max gates, is subtracted first, so exp never
+    overflows. Softmax does not change, and the gradient through the max is 0 (up to rounding):
+    every sample has the same circuit, whatever its numbers.
     """
     n = _check_pairs("cross_entropy", logits_per_sample, labels)
     losses = []
     for logits, y in zip(logits_per_sample, labels):
         if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(logits):
             raise ValueError(f"cross_entropy: label {y!r} is not a class index below {len(logits)}")
-        top = max(z.data for z in logits)
+        top = logits[0]
+        for z in logits[1:]:
+            top = top.max(z)
         shifted = [z - top for z in logits]
         log_sum_exp = Value.sum([s.exp() for s in shifted]).log()
         losses.append(log_sum_exp - shifted[y])
