@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from gategrad.engine import Value
 
 
-def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
+def _check_pairs(what: str, outputs: Sequence | np.ndarray, labels: Sequence) -> int:
     if len(outputs) != len(labels):
         raise ValueError(f"{what}: {len(outputs)} outputs but {len(labels)} labels")
-    if not outputs:
+    if not len(outputs):
         raise ValueError(f"{what}: no samples")
     return len(outputs)
 
@@ -83,13 +85,18 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Sequence, labels: Sequence[int]) -> float:
+def accuracy(outputs: Sequence | np.ndarray, labels: Sequence[int]) -> float:
     """The fraction of samples classified right.
 
     A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
-    a list of scores picks the largest (labels are class indices).
+    a list of scores picks the largest (labels are class indices). `outputs` may also be a
+    numpy array of numbers, a score per sample or a row of scores (replay's outputs).
     """
     n = _check_pairs("accuracy", outputs, labels)
+    if isinstance(outputs, np.ndarray):
+        truth = np.asarray(labels)
+        hits = (outputs > 0) == (truth > 0) if outputs.ndim == 1 else outputs.argmax(axis=1) == truth
+        return int(hits.sum()) / n
     right = 0
     for out, y in zip(outputs, labels):
         if isinstance(out, (list, tuple)):
