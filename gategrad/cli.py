@@ -159,6 +159,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=_positive_int, default=100, help="default: 100")
     train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches; default: 0")
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="points per step; default: all")
+    train.add_argument(
+        "--engine",
+        choices=["replay", "scalar"],
+        default="replay",
+        help="replay (default): the net traced once and run on the whole batch with numpy; scalar: a circuit "
+        "of Values for every point. Both give the same numbers (to 1e-9)",
+    )
     train.add_argument("--save", type=Path, metavar="MODEL.json", help="write the trained model to this file")
     train.add_argument("--plot", type=Path, metavar="IMAGE.png", help="draw the decision boundary (needs matplotlib)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -210,6 +217,7 @@ def _train(args: argparse.Namespace) -> int:
         lr_schedule=schedule,
         seed=args.seed,
         quiet=args.quiet,
+        engine=args.engine,
     )
 
     scores = [model(x) for x in X]
