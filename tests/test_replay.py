@@ -172,6 +172,14 @@ def test_a_model_that_cannot_take_values_is_refused_with_the_reason():
         trace(lambda v: Value(math.sin(v[0])), [], [1.0])
 
 
+def test_an_output_returned_twice_gets_both_gradients():
+    plan = Plan(trace(lambda v: [v[0] * v[1]] * 2, [], [3.0, 4.0]), input_grads=True)
+    outputs = plan.forward([[3.0, 4.0]])
+    _, input_grads = plan.backward(np.array([[1.0, 10.0]]))
+    assert outputs.tolist() == [[12.0, 12.0]]
+    assert input_grads.tolist() == [[44.0, 33.0]]
+
+
 # ---- fusing: a layer is a matrix product ----
 
 
@@ -313,6 +321,48 @@ def test_replay_trains_to_the_scalar_engines_losses_and_parameters(loss, optimiz
     assert all(relatively_close(a, b) for a, b in zip(replayed["loss"], scalar["loss"], strict=True))
     for mine, theirs in zip(replayed_params, scalar_params, strict=True):
         assert all(relatively_close(a, b) for a, b in zip(mine, theirs, strict=True))
+
+
+class EveryGate(nn.Module):
+    """A made-up model that takes each sample (numbers, or Values when traced) through every gate of the table."""
+
+    def __init__(self):
+        self.a, self.b, self.c = Value(0.7), Value(-0.3), Value(1.2)
+
+    def __call__(self, x):
+        u = self.a * x[0] + self.b / ((self.c * x[1]).abs() + 2.0)
+        v = u.tanh() + u.sigmoid() - (u * self.c).exp().log()
+        w = v.max(self.c * x[1]).relu() + (u * u + 1.0).sqrt()
+        z = w**2 * 0.1 + (u * u + 1.0) ** self.a + 2.0**self.b
+        return Value.sum([z, u, -v])
+
+    def parameters(self):
+        return [self.a, self.b, self.c]
+
+
+def test_a_model_through_every_gate_trains_by_replay_to_the_scalar_engines_parameters():
+    rng = random.Random(7)
+    X = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(20)]
+    X[3] = [0.0, 0.0]  # abs at its kink
+    targets = [rng.uniform(-1, 1) for _ in X]
+    params = {}
+    for engine in ("scalar", "replay"):
+        model = EveryGate()
+        nn.fit(
+            model,
+            X,
+            targets,
+            nn.mse_loss,
+            nn.Adam(model.parameters(), lr=0.05),
+            6,
+            batch_size=5,
+            quiet=True,
+            engine=engine,
+        )
+        params[engine] = [p.data for p in model.parameters()]
+    assert {ins.op for ins in Replay(EveryGate(), nn.mse_loss, X, targets).program.instructions} == set(GATES)
+    assert all(relatively_close(a, b) for a, b in zip(params["replay"], params["scalar"], strict=True))
+    assert params["replay"] != [0.7, -0.3, 1.2]
 
 
 def test_micrograds_demo_by_replay_gives_the_scalar_engines_first_loss_bit_for_bit():

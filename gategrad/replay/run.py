@@ -173,6 +173,7 @@ class Plan:
                 self._row[s] = len(self._row)
         self._units = [self._compile(block) for block in blocks]
         self._outputs = _index([self._row[s] for s in program.outputs])
+        self._outputs_repeat = _has_repeats(self._outputs)  # a function may return one Value twice
         self._last: tuple[np.ndarray, np.ndarray] | None = None
 
     def _find_layers(self) -> list[_Layer]:
@@ -267,7 +268,7 @@ class Plan:
         rows, theta = self._last
         grads = np.zeros_like(rows)
         upstream = np.asarray(grad_outputs, dtype=float).T
-        if _has_repeats(self._outputs):  # a function may return one Value twice
+        if self._outputs_repeat:
             np.add.at(grads, self._outputs, upstream)  # type: ignore[arg-type]
         else:
             grads[self._outputs] += upstream
