@@ -25,7 +25,7 @@ def code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
-def test_the_five_notebooks_are_there():
+def test_the_notebooks_are_there():
     names = {path.name for path in PATHS}
     assert {
         "01_gates.ipynb",
@@ -33,6 +33,7 @@ def test_the_five_notebooks_are_there():
         "03_mlp_moons.ipynb",
         "04_hand_backprop_vs_engine.ipynb",
         "05_softmax_classifier.ipynb",
+        "07_from_gates_to_matrices.ipynb",
     } <= names
 
 
