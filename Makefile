@@ -1,10 +1,12 @@
-# `make test` sets up a fresh machine (venv, extras, Graphviz and Chromium when root) and runs every check.
+# `make test` sets up a fresh machine (venv, extras, Graphviz and Chromium when root) and runs every check;
+# `make pytest` only runs the tests, and never calls apt-get.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ESLINT := node_modules/.bin/eslint
 
-.PHONY: setup system-deps test lint typecheck pytest bench demo docs clean
+.PHONY: setup system-deps test lint typecheck pytest bench demo docs messages clean
 
 setup: $(STAMP) system-deps
 
@@ -14,10 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Graphviz's `dot` renders the circuits; Chromium drives the stepper's browser test.
+# npm brings ESLint for the pages' JavaScript (package-lock.json pins it).
+$(ESLINT): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ESLINT)
+
+# Graphviz's `dot` renders the circuits; Chromium drives the browser tests; npm installs ESLint.
 system-deps:
 	@missing=""; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
@@ -28,20 +36,23 @@ system-deps:
 		fi; \
 	fi
 
-lint: $(STAMP)
-	$(BIN)/ruff check gategrad tests benchmarks
-	$(BIN)/ruff format --check gategrad tests benchmarks
+lint: $(STAMP) $(ESLINT)
+	$(BIN)/ruff check gategrad tests benchmarks tools
+	$(BIN)/ruff format --check gategrad tests benchmarks tools
+	$(ESLINT) gategrad/viz/web
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gategrad
+	$(BIN)/mypy gategrad tools
 
-pytest: setup
+# Runs the tests with what is installed; a test whose tool is missing skips, or fails under CI=true.
+pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest
+test: setup lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/check_speed.py
 
 demo: setup
 	$(BIN)/gategrad demo
@@ -51,5 +62,9 @@ docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
 	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
 
+# The translation template from the code, merged into each language's .po file (then translate what is new).
+messages: $(STAMP)
+	$(BIN)/python tools/catalogues.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo

@@ -4,10 +4,11 @@ import json
 import math
 
 import pytest
+from conftest import MAX_CIRCUIT as MAX
 
 from gategrad.cli import main
 
-MAX_CIRCUIT = ["2*(x*y+max(z,w))", "x=3", "y=-4", "z=2", "w=-1"]
+MAX_CIRCUIT = [MAX[0], *(f"{name}={value:g}" for name, value in MAX[1].items())]
 
 
 def run(capsys, *argv):
@@ -63,6 +64,7 @@ def test_an_expression_starting_with_minus_goes_after_double_dash(capsys):
     assert json.loads(out)["grads"] == {"x": -3.0, "y": 2.0}
 
 
+@pytest.mark.needs_dot
 def test_svg_dir_writes_the_frames(capsys, tmp_path):
     code, out, _ = run(capsys, *MAX_CIRCUIT, "--svg-dir", str(tmp_path / "frames"))
     assert code == 0
@@ -74,10 +76,17 @@ def test_svg_dir_writes_the_frames(capsys, tmp_path):
 def test_svg_dir_without_dot_is_one_line_saying_how_to_install(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     code, out, err = run(capsys, *MAX_CIRCUIT, "--svg-dir", str(tmp_path / "frames"))
-    assert code == 1
+    assert code == 2
     assert out == ""
     assert err.count("\n") == 1
     assert "apt-get install graphviz" in err
+
+
+def test_svg_dir_that_cannot_be_written_is_one_line_and_exit_2(capsys, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    code, out, err = run(capsys, *MAX_CIRCUIT, "--svg-dir", str(tmp_path / "taken"))
+    assert (code, out) == (2, "")
+    assert err == f"error: explain: cannot write {tmp_path / 'taken'}: File exists\n"
 
 
 @pytest.mark.parametrize(
@@ -96,6 +105,8 @@ def test_svg_dir_without_dot_is_one_line_saying_how_to_install(capsys, tmp_path,
         (["x", "x=one"], "the value of x must be a number"),
         (["x", "x=1", "x=2"], "x is given twice"),
         (["x", "x"], "'x' is not NAME=VALUE"),
+        (["x", "x=1e999"], "the value of x, 1e999, is too large for a float; write inf for inf"),
+        (["--", "-" * 101 + "x", "x=1"], "nested more than 100 levels deep; the limit is 100"),
     ],
 )
 def test_refusals_are_one_line_and_exit_2(capsys, argv, message):
@@ -112,3 +123,16 @@ def test_a_refused_expression_is_never_executed(capsys, tmp_path):
     code, _, _ = run(capsys, f"__import__('pathlib').Path({str(marker)!r}).touch() or x", "x=1")
     assert code == 2
     assert not marker.exists()
+
+
+def test_a_fullwidth_name_and_its_value_are_the_same_name(capsys):
+    code, out, _ = run(capsys, "ｘ*2", "ｘ=3", "--json")
+    assert code == 0
+    assert json.loads(out)["grads"] == {"x": 2.0}
+
+
+def test_a_flat_sum_of_10000_terms_is_explained(capsys):
+    code, out, err = run(capsys, "+".join(["x"] * 10_000), "x=1", "--json")
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    assert report["grads"] == {"x": 10_000.0} and len(report["steps"]) == 9_999

@@ -3,7 +3,13 @@
 import json
 import re
 
+import pytest
+
+from gategrad import Value
 from gategrad.cli import main
+from gategrad.viz import CircuitGraph
+
+pytestmark = pytest.mark.needs_dot
 
 
 def slides(path):
@@ -31,9 +37,32 @@ def test_explain_html_with_json_keeps_stdout_json(capsys, tmp_path):
     assert slides(path)[-1]["grads"] == ["3", "2"]
 
 
-def test_explain_html_into_a_missing_directory_is_one_line_and_exit_1(capsys, tmp_path):
+def test_explain_html_into_a_missing_directory_is_one_line_and_exit_2(capsys, tmp_path):
     code = main(["explain", "x*y", "x=2", "y=3", "--html", str(tmp_path / "missing" / "walk.html")])
     out, err = capsys.readouterr()
-    assert code == 1
+    assert code == 2
     assert out == ""
     assert err.startswith("error: explain: ") and err.count("\n") == 1
+
+
+def test_explain_walks_once_and_runs_dot_once_per_frame(tmp_path, monkeypatch, capsys):
+    walks, dots = [], []
+    steps, pipe = Value.backward_steps, CircuitGraph.pipe
+    monkeypatch.setattr(Value, "backward_steps", lambda self: walks.append(self) or steps(self))
+    monkeypatch.setattr(CircuitGraph, "pipe", lambda self, *a, **k: dots.append(self) or pipe(self, *a, **k))
+    argv = ["explain", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2", "w=-1"]
+    assert main([*argv, "--svg-dir", str(tmp_path / "frames"), "--html", str(tmp_path / "page.html")]) == 0
+    assert len(walks) == 1
+    assert len(dots) == 5 == len(list((tmp_path / "frames").glob("frame-*.svg")))
+    assert len(slides(tmp_path / "page.html")) == 5
+
+
+def test_explain_html_onto_a_folder_or_an_empty_name_is_one_line_and_exit_2(capsys, tmp_path):
+    code = main(["explain", "x*y", "x=2", "y=3", "--html", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == f"error: explain: {tmp_path}: not a regular file (a directory)\n"
+    code = main(["explain", "x*y", "x=2", "y=3", "--html", ""])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == "error: gategrad explain: argument --html: expected a file name, got an empty string\n"

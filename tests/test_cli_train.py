@@ -2,8 +2,11 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
+import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -220,5 +223,140 @@ def test_train_save_is_valid_json_with_every_parameter(capsys, tmp_path):
     path = tmp_path / "m.json"
     assert run(capsys, "train", "--dataset", "xor", "--hidden", "3", "--steps", "2", "--save", str(path))[0] == 0
     doc = json.loads(path.read_text())
-    assert (doc["format"], doc["version"], doc["model"]) == ("gategrad-model", 1, "MLP")
+    assert (doc["format"], doc["version"], doc["model"]) == ("gategrad-model", 2, "MLP")
     assert len(doc["parameters"]) == 3 * 3 + 4 * 1
+
+
+def _eval_in_a_process(path):
+    """`gategrad eval` on `path` in its own process (so a hang fails the test instead of stalling it)."""
+    argv = [sys.executable, "-m", "gategrad.cli", "eval", "--model", str(path), "--dataset", "moons"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "symlink-to-dev-zero", "symlink-to-urandom", "fifo", "directory"])
+def test_eval_refuses_what_is_not_a_regular_file_without_reading_it(tmp_path, kind):
+    path = {"dev-zero": Path("/dev/zero"), "directory": tmp_path}.get(kind, tmp_path / "model.json")
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind.startswith("symlink"):
+        path.symlink_to("/dev/zero" if kind.endswith("zero") else "/dev/urandom")
+    done = _eval_in_a_process(path)
+    what = "a directory" if kind == "directory" else "a named pipe" if kind == "fifo" else "a character device"
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"error: eval: {path}: not a regular file ({what})\n"
+
+
+def test_eval_refuses_a_16_kb_file_claiming_a_billion_inputs_in_one_line(tmp_path):
+    doc = {"format": "gategrad-model", "version": 1, "model": "MLP"}
+    doc |= {"config": {"nin": 10**9, "nouts": [1], "activation": "relu"}, "parameters": {"b": 0.0}}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(doc).ljust(16 * 1024))
+    done = _eval_in_a_process(path)
+    assert (done.returncode, done.stdout) == (2, "")
+    expected = "config nin is 1,000,000,000, more than the 1 parameter the file holds"
+    assert done.stderr == f"error: eval: {path}: not a gategrad model file ({expected})\n"
+
+
+def _peak_bytes(run):
+    """The most memory (tracemalloc) that `run()` held at once beyond what was held before it."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_eval_holds_the_model_and_one_samples_circuit_not_one_circuit_per_sample(capsys, tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [64, 64, 1], seed=0).save(path)
+    model = nn.load(path)
+    loading = _peak_bytes(lambda: nn.load(path))  # measured: 2.5 MB
+    one_circuit = _peak_bytes(lambda: model([0.5, 0.5]))  # measured: 0.65 MB; 100 of them are 65 MB
+    evaluating = _peak_bytes(lambda: main(["eval", "--model", str(path), "--dataset", "moons"]))
+    assert capsys.readouterr().out.startswith("accuracy: ")
+    assert evaluating < loading + 3 * one_circuit  # measured: loading + 0.0 MB
+
+
+@pytest.mark.parametrize(
+    "options, step",
+    [(["--lr", "1e308"], 2), (["--l2", "1e308"], 1), (["--optimizer", "adam", "--lr", "1e300"], 2)],
+    ids=["sgd-lr", "l2", "adam-lr"],
+)
+def test_diverging_training_stops_says_where_exits_1_and_writes_no_model(capsys, tmp_path, options, step):
+    path = tmp_path / "model.json"
+    code, out, err = run(capsys, "train", "--quiet", *options, "--save", str(path), "--plot", str(tmp_path / "b.png"))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: train: training diverged at step {step}: the mul gate gave inf from the finite")
+    assert err.endswith("; nothing was saved\n") and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_reported_divergence_is_the_one_fit_finds(capsys):
+    X, y = make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    optimizer = nn.SGD(model.parameters(), lr=1e308)
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, optimizer, 100, l2=1e-4, quiet=True)
+    _, _, err = run(capsys, "train", "--quiet", "--lr", "1e308", "--schedule", "constant")
+    assert err == f"error: train: {diverged.value}; nothing was saved\n"
+
+
+def _no_training(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started before the outputs were checked")
+
+    monkeypatch.setattr(nn, "fit", fail)
+
+
+@pytest.mark.parametrize(
+    "option, path, message",
+    [
+        ("--save", "/proc/gategrad-model.json", "--save /proc/gategrad-model.json: cannot write in /proc: "),
+        ("--save", "/dev/null", "--save /dev/null: not a regular file (a character device)"),
+        ("--plot", "/proc/self/boundary.png", "--plot /proc/self/boundary.png: cannot write in /proc/self: "),
+        ("--plot", "boundary.xyz", "--plot boundary.xyz: unknown image format .xyz; use one of "),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_the_first_step(capsys, monkeypatch, option, path, message):
+    _no_training(monkeypatch)
+    code, out, err = run(capsys, *SMALL_MOONS, option, path)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: train: {message}") and len(err.splitlines()) == 1
+
+
+def test_a_folder_given_as_output_is_refused_before_the_first_step(capsys, monkeypatch, tmp_path):
+    _no_training(monkeypatch)
+    code, out, err = run(capsys, *SMALL_MOONS, "--plot", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == f"error: train: --plot {tmp_path} is a folder; give a file name such as {tmp_path}/boundary.png\n"
+    code, out, err = run(capsys, *SMALL_MOONS, "--save", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == f"error: train: --save {tmp_path}: not a regular file (a directory)\n"
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("option", ["--save", "--plot"])
+def test_an_empty_output_name_gets_a_clear_message(capsys, option):
+    code, out, err = run(capsys, *SMALL_MOONS, option, "")
+    assert (code, out) == (2, "")
+    assert err == f"error: gategrad train: argument {option}: expected a file name, got an empty string\n"
+
+
+def test_plot_without_an_extension_writes_a_png_and_says_where(capsys, tmp_path):
+    code, out, _ = run(
+        capsys, "train", "--dataset", "xor", "--hidden", "2", "--steps", "2", "--plot", str(tmp_path / "b")
+    )
+    assert code == 0
+    assert out.splitlines()[-1] == f"saved the decision boundary to {tmp_path / 'b.png'}"
+    assert os.listdir(tmp_path) == ["b.png"]
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_as_svg_follows_the_extension(capsys, tmp_path):
+    code, out, _ = run(
+        capsys, "train", "--dataset", "xor", "--hidden", "2", "--steps", "2", "--plot", str(tmp_path / "b.svg")
+    )
+    assert code == 0
+    assert (tmp_path / "b.svg").read_text().lstrip().startswith("<?xml")

@@ -15,6 +15,8 @@ from gategrad import nn
 from gategrad.cli import main
 from gategrad.data import make_moons
 
+pytestmark = pytest.mark.needs_dot
+
 
 def run_demo(*argv):
     stdout, stderr = io.StringIO(), io.StringIO()

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from gategrad.explain.expr import ExpressionError, build, parse_values
+from gategrad.engine import topological_order
+from gategrad.explain.expr import MAX_DEPTH, MAX_LABEL, ExpressionError, build, parse_values
 
 
 def test_cs231n_first_circuit_builds_add_then_mul():
@@ -120,7 +121,7 @@ REFUSED = {
     "2 ** 3 ** x": "power inside an exponent",
     "-" * 150 + "x": "nested more than 100",
     "(" * 150 + "x" + ")" * 150: "parentheses more than 100",
-    "x + " * 300 + "x": "characters long",
+    "x + " * 30_000 + "x": "120001 characters long; the limit is 100000",
     "exp": "exp is a function",
     "max(x)": "max() takes 2 arguments, got 1",
     "exp(x, x)": "exp() takes 1 argument, got 2",
@@ -165,3 +166,86 @@ def test_a_value_the_expression_does_not_use_is_refused():
 def test_bad_assignments_say_why(assignments, message):
     with pytest.raises(ExpressionError, match=message):
         parse_values(assignments)
+
+
+# ---- limits: long flat chains, real nesting, names and values ----
+
+
+def test_a_flat_sum_of_10000_terms_is_one_level_deep_and_works():
+    c = build("+".join(["x"] * 10_000), {"x": 1.0})
+    assert c.output.data == 10_000.0
+    c.output.backward()
+    assert c.inputs["x"].grad == 10_000.0
+
+
+def test_a_flat_product_of_10000_terms_works_with_the_engines_numbers():
+    c = build("*".join(["x"] * 10_000), {"x": 1.0001})
+    product = 1.0
+    for _ in range(10_000):
+        product *= 1.0001
+    assert c.output.data == product
+    c.output.backward()
+    assert c.inputs["x"].grad == pytest.approx(10_000 * 1.0001**9_999, rel=1e-9)
+
+
+def test_a_sum_of_101_terms_mixing_plus_and_minus_is_not_nesting():
+    c = build("x" + "+x-x" * 50, {"x": 2.0})  # 101 terms
+    assert c.output.data == 2.0
+
+
+def test_a_long_chain_labels_each_gate_with_both_ends_of_its_text():
+    text = "+".join(["x"] * 1000)
+    labels = [v.label for v in topological_order(build(text, {"x": 1.0}).output)]
+    assert max(map(len, labels)) == MAX_LABEL - 1  # 28 characters, "...", 28 characters
+    assert labels[-1] == text[:28] + "..." + text[-28:]
+    assert labels[1:4] == ["x+x", "x+x+x", "x+x+x+x"]
+
+
+@pytest.mark.parametrize("levels, refused", [(99, False), (101, True)])
+def test_real_nesting_counts_and_the_message_states_the_limit(levels, refused):
+    text = "-" * levels + "x"  # each unary minus is one level, the name one more
+    if not refused:
+        assert build(text, {"x": 1.0}).output.data == (-1.0) ** levels
+        return
+    with pytest.raises(ExpressionError) as error:
+        build(text, {"x": 1.0})
+    assert str(error.value) == (
+        f"the expression is nested more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH} "
+        "(a flat chain such as a+b-c or a*b/c is one level)"
+    )
+
+
+def test_a_chain_inside_parentheses_is_one_level_more_than_they_are():
+    text = "(" * 98 + "+".join(["x"] * 500) + ")" * 98  # parentheses add no level; the chain and x do
+    assert build(text, {"x": 1.0}).output.data == 500.0
+    nested = "exp(" * 98 + "+".join(["x"] * 500) + ")" * 98  # 98 calls, the chain, x: 100 levels
+    assert build(nested, {"x": -1.0}).output.op == "exp"
+    with pytest.raises(ExpressionError, match="the limit is 100"):
+        build("-" + nested, {"x": -1.0})
+
+
+def test_names_are_nfkc_normalised_as_python_normalises_the_expression():
+    values = parse_values(["ｘ=3", "ﬁ=2"])  # fullwidth x; the ligature fi
+    assert values == {"x": 3.0, "fi": 2.0}
+    c = build("ｘ*2 + ﬁ", values)
+    assert c.output.data == 8.0 and list(c.inputs) == ["x", "fi"]
+    with pytest.raises(ExpressionError, match="x is given twice"):
+        parse_values(["x=1", "ｘ=2"])
+
+
+@pytest.mark.parametrize("text", ["1e999", "-1e999", "1" + "0" * 400, "1e400"])
+def test_a_value_that_overflows_to_inf_is_refused(text):
+    with pytest.raises(ExpressionError) as error:
+        parse_values([f"x={text}"])
+    assert str(error.value) == f"the value of x, {text}, is too large for a float; write inf for inf"
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "+Infinity", "INF", "nan", "-NaN"])
+def test_inf_and_nan_written_as_such_are_values(text):
+    value = parse_values([f"x={text}"])["x"]
+    assert not math.isfinite(value)
+
+
+def test_a_constant_that_overflows_to_inf_in_the_expression_is_refused():
+    with pytest.raises(ExpressionError, match="a number in the expression is too large for a float"):
+        build("1e999 * x", {"x": 1.0})

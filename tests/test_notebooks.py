@@ -33,7 +33,9 @@ def test_the_notebooks_are_there():
         "03_mlp_moons.ipynb",
         "04_hand_backprop_vs_engine.ipynb",
         "05_softmax_classifier.ipynb",
+        "06_check_your_backprop.ipynb",
         "07_from_gates_to_matrices.ipynb",
+        "09_your_data_and_torch.ipynb",
     } <= names
 
 
@@ -58,7 +60,18 @@ def test_the_committed_notebook_shows_one_clean_run(path):
     assert errors == []
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
 def test_the_notebook_runs_in_a_fresh_kernel(path):
     # Its running time (under two minutes on 2 cores) is measured by hand, not asserted: shared machines are noisy.
     execute(nbformat.read(path, as_version=4))
+
+
+@pytest.mark.parametrize("lang", ["zh", "ru"])
+def test_notebook_01_in_chinese_and_russian_runs_the_same_code_in_that_language(lang):
+    """Only the prose is translated: each code cell is 01_gates.ipynb's, with the walk's language argument added."""
+    english = code_cells(nbformat.read(NOTEBOOKS / "01_gates.ipynb", as_version=4))
+    translated = code_cells(nbformat.read(NOTEBOOKS / f"01_gates_{lang}.ipynb", as_version=4))
+    argument = f', lang="{lang}"'
+    assert [cell.source.replace(argument, "") for cell in translated] == [cell.source for cell in english]
+    assert sum(cell.source.count(argument) for cell in translated) == 6  # format_forward, format_step: 2 each

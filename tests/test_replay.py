@@ -11,6 +11,7 @@ import pytest
 from gategrad import nn
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES, Value
+from gategrad.nn.train import DIAGNOSE_LIMIT
 from gategrad.replay import KERNELS, Plan, Replay, ReplayError, kernels, trace
 
 INF, NAN = math.inf, math.nan
@@ -363,6 +364,43 @@ def test_a_model_through_every_gate_trains_by_replay_to_the_scalar_engines_param
     assert {ins.op for ins in Replay(EveryGate(), nn.mse_loss, X, targets).program.instructions} == set(GATES)
     assert all(relatively_close(a, b) for a, b in zip(params["replay"], params["scalar"], strict=True))
     assert params["replay"] != [0.7, -0.3, 1.2]
+
+
+def log_of_tiny(outputs, labels):
+    """log(5e-324) is finite; its local gradient 1/5e-324 is not."""
+    return (outputs[0] * 0.0 + 5e-324).log()
+
+
+DIVERGING = {
+    "the L2 penalty overflows": lambda: (nn.MLP(2, [4, 1], seed=0), nn.hinge_loss, nn.SGD, 1.0, 1e308),
+    "an update overflows": lambda: (nn.MLP(2, [4, 1], seed=0), nn.hinge_loss, nn.SGD, 1e307, 0.0),
+    "a gradient is infinite": lambda: (nn.MLP(2, [4, 1], seed=0), log_of_tiny, nn.SGD, 0.1, 0.0),
+}
+
+
+@pytest.mark.parametrize("case", DIVERGING)
+def test_replay_stops_diverging_training_where_the_scalar_engine_does_and_says_the_same(case):
+    X, y = make_moons(30, seed=0)
+    labels = [2 * c - 1 for c in y]
+    stops = {}
+    for engine in ("scalar", "replay"):
+        model, loss_fn, optimizer, lr, l2 = DIVERGING[case]()
+        with pytest.raises(nn.TrainingDiverged) as diverged:
+            nn.fit(model, X, labels, loss_fn, optimizer(model.parameters(), lr=lr), 5, l2=l2, quiet=True, engine=engine)
+        stops[engine] = (diverged.value.step, diverged.value.where, len(diverged.value.history["loss"]))
+    assert stops["replay"] == stops["scalar"]
+
+
+def test_a_diverged_batch_too_large_to_rebuild_is_reported_by_replay_alone():
+    X, y = make_moons(DIAGNOSE_LIMIT + 1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(model, X, y, nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), 3, l2=1e308, quiet=True, engine="replay")
+    assert diverged.value.step == 1
+    assert diverged.value.where == (
+        f"replay's loss (inf) or a gradient is not finite; {DIAGNOSE_LIMIT + 1} points are too many to rebuild as "
+        f'Values and name the gate: train a batch of at most {DIAGNOSE_LIMIT} with engine="scalar" to see it'
+    )
 
 
 def test_micrograds_demo_by_replay_gives_the_scalar_engines_first_loss_bit_for_bit():

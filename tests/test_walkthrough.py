@@ -6,9 +6,11 @@ import math
 import pytest
 
 from gategrad import Value
-from gategrad.engine import topological_order
+from gategrad.engine import fmt, topological_order
 from gategrad.explain.expr import build
 from gategrad.explain.walkthrough import (
+    describe_nonfinite,
+    first_nonfinite,
     format_forward,
     format_grads,
     format_report,
@@ -18,24 +20,19 @@ from gategrad.explain.walkthrough import (
     walk,
 )
 
-CS231N_ADD_MUL = ("(x+y)*z", {"x": -2.0, "y": 5.0, "z": -4.0})
-CS231N_MAX = ("2*(x*y+max(z,w))", {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0})
+
+@pytest.fixture
+def walked_add_mul(add_mul):
+    return add_mul, walk(add_mul.output)
 
 
 @pytest.fixture
-def add_mul():
-    c = build(*CS231N_ADD_MUL)
-    return c, walk(c.output)
+def with_max(max_circuit):
+    return max_circuit, walk(max_circuit.output)
 
 
-@pytest.fixture
-def with_max():
-    c = build(*CS231N_MAX)
-    return c, walk(c.output)
-
-
-def test_add_mul_circuit_gradients(add_mul):
-    c, _ = add_mul
+def test_add_mul_circuit_gradients(walked_add_mul):
+    c, _ = walked_add_mul
     assert c.inputs["x"].grad == -4.0
     assert c.inputs["y"].grad == -4.0
     assert c.inputs["z"].grad == 3.0
@@ -111,8 +108,8 @@ def test_topological_order_of_a_deep_chain_needs_no_recursion():
     assert len(topological_order(v)) == 5001
 
 
-def test_forward_table_shows_each_value(add_mul):
-    c, _ = add_mul
+def test_forward_table_shows_each_value(walked_add_mul):
+    c, _ = walked_add_mul
     assert format_forward(c.output).splitlines() == [
         "value of  gate   data",
         "x         input  -2",
@@ -123,8 +120,8 @@ def test_forward_table_shows_each_value(add_mul):
     ]
 
 
-def test_a_step_on_its_own_shows_its_inputs_table(add_mul):
-    _, steps = add_mul
+def test_a_step_on_its_own_shows_its_inputs_table(walked_add_mul):
+    _, steps = walked_add_mul
     assert format_step(steps[0], 1).splitlines() == [
         "step 1: mul gate, output (x+y)*z = -12, upstream gradient 1",
         "  input  data  local grad  gets",
@@ -134,8 +131,8 @@ def test_a_step_on_its_own_shows_its_inputs_table(add_mul):
     ]
 
 
-def test_the_walk_table_has_one_line_per_gate(add_mul):
-    _, steps = add_mul
+def test_the_walk_table_has_one_line_per_gate(walked_add_mul):
+    _, steps = walked_add_mul
     lines = format_walk(steps).splitlines()
     assert lines[0] == "step  gate  output   upstream  what happens"
     assert lines[1].startswith("1     mul   (x+y)*z  1         The mul gate swaps its inputs")
@@ -146,13 +143,13 @@ def test_the_walk_table_has_one_line_per_gate(add_mul):
     assert len(lines) == 3
 
 
-def test_the_gradient_table(add_mul):
-    c, _ = add_mul
+def test_the_gradient_table(walked_add_mul):
+    c, _ = walked_add_mul
     assert format_grads(c.inputs).splitlines() == ["input  grad", "x      -4", "y      -4", "z      3"]
 
 
-def test_the_report_has_three_parts(add_mul):
-    c, steps = add_mul
+def test_the_report_has_three_parts(walked_add_mul):
+    c, steps = walked_add_mul
     report = format_report(c.expression, c.output, c.inputs, steps)
     assert "Forward pass of (x+y)*z:" in report
     assert "Backward pass, one gate at a time:" in report
@@ -187,3 +184,51 @@ def test_json_spells_inf_and_nan_as_strings():
     assert data["forward"][2]["data"] == "NaN"
     assert data["grads"]["y"] == "-Infinity"
     assert float(json.loads(text)["grads"]["y"]) == -math.inf
+
+
+# ---- where a circuit first stops being finite ----
+
+
+def test_a_finite_circuit_has_no_first_nonfinite(with_max):
+    c, _ = with_max
+    assert first_nonfinite(c.output) is None
+
+
+def test_the_first_gate_to_overflow_is_found_in_forward_order():
+    x, y = Value(1e200, "x"), Value(1e200, "y")
+    product = x * y  # 1e400: inf from finite inputs
+    out = product.exp() + Value(float("nan"))  # later non-finite values do not count
+    assert first_nonfinite(out) is product
+    assert describe_nonfinite(product) == (
+        "the mul gate gave inf from the finite inputs 1e+200 (local gradient 1e+200), 1e+200 (local gradient 1e+200)"
+    )
+    assert fmt(1e200) == "1e+200"
+
+
+def test_a_leaf_that_is_not_finite_is_the_first():
+    w = Value(float("-inf"))
+    assert first_nonfinite(w * 2 + 1) is w
+    assert describe_nonfinite(w) == "the input -inf is -inf"
+    assert describe_nonfinite(w, "parameter w.0") == "parameter w.0 is -inf"
+
+
+def test_a_finite_value_with_a_gradient_that_overflows_names_the_gate():
+    x = Value(5e-324, "x")  # the smallest float: log is -744.44, its local gradient 1/x is inf
+    log = x.log()
+    out = log * 2
+    out.backward()
+    assert math.isfinite(out.data) and x.grad == math.inf
+    assert first_nonfinite(out) is log
+    assert (
+        describe_nonfinite(log)
+        == f"the log gate = {fmt(log.data)} sent back a gradient of inf: its gradient 2 × local gradient inf"
+    )
+
+
+def test_a_gradient_that_sums_finite_contributions_into_inf_is_found_where_it_adds_up():
+    a = Value(1e-308, "a")
+    out = a * 1e308 + a * 1e308  # two paths, each sending a the finite gradient 1e308
+    out.backward()
+    assert math.isfinite(out.data) and a.grad == math.inf
+    assert first_nonfinite(out) is a
+    assert describe_nonfinite(a) == "the gradient of the input a added up to inf"

@@ -7,7 +7,7 @@ import math
 
 def fmt(x: float) -> str:
     """The one way gategrad writes a number in words, tables and pictures: 4 significant digits."""
-    return f"{x:.4g}"
+    return f"{x + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0: a zero is written "0"
 
 
 def is_odd_integer(y: float) -> bool:

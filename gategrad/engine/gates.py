@@ -38,6 +38,7 @@ class Gate:
     function: str | None = None  # its name in `explain`'s expressions (None: written with an operator)
     arity: int = 1  # the function's number of arguments
     constant: bool = False  # may fold a constant operand into the gate (kept in Value._local1)
+    torch_ulps: int = 0  # how far from torch it may be: 0 where IEEE arithmetic fixes the result, else libm's share
 
 
 def _one_or_two(step: Step) -> str:
@@ -144,6 +145,7 @@ _ALL_GATES = [
         sentences={"one": "The exp gate scales by its own output {out}: {a} gets {g} × {a_local} = {a_gets}."},
         case=lambda step: "one",
         function="exp",
+        torch_ulps=4,
     ),
     Gate(
         op="log",
@@ -154,6 +156,7 @@ _ALL_GATES = [
         sentences={"one": "The log gate scales by 1/x = 1/{a_value}: {a} gets {g} × {a_local} = {a_gets}."},
         case=lambda step: "one",
         function="log",
+        torch_ulps=4,
     ),
     Gate(
         op="pow",
@@ -167,6 +170,7 @@ _ALL_GATES = [
         },
         case=lambda step: "constant",
         constant=True,
+        torch_ulps=4,
     ),
     Gate(
         op="pow_value",
@@ -182,6 +186,7 @@ _ALL_GATES = [
         },
         case=_one_or_two,
         constant=True,
+        torch_ulps=4,
     ),
     Gate(
         op="tanh",
@@ -194,6 +199,7 @@ _ALL_GATES = [
         },
         case=lambda step: "one",
         function="tanh",
+        torch_ulps=4,
     ),
     Gate(
         op="sigmoid",
@@ -207,6 +213,7 @@ _ALL_GATES = [
         },
         case=lambda step: "one",
         function="sigmoid",
+        torch_ulps=4,
     ),
     Gate(
         op="abs",
@@ -230,6 +237,7 @@ _ALL_GATES = [
         sentences={"one": "The sqrt gate scales by 1/(2√x) = 1/(2 × {out}): {a} gets {g} × {a_local} = {a_gets}."},
         case=lambda step: "one",
         function="sqrt",
+        torch_ulps=4,
     ),
 ]
 

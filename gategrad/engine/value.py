@@ -13,6 +13,7 @@ inf, an undefined result gives nan, and ties and kinks take PyTorch's gradients.
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import numbers
@@ -37,7 +38,9 @@ class Value:
     # Slot layout, one object per node: a gate's first two inputs and their local gradients
     # (`_in0`, `_local0`, `_in1`, `_local1`; `_in0` is None for a leaf), then `_rest`, the
     # further inputs of an n-ary add (each with local gradient 1). A gate with one Value
-    # input and a constant keeps the constant in `_local1` (the 2 of `x ** 2`).
+    # input and a constant keeps the constant in `_local1` (the 2 of `x ** 2`). `grad` starts at
+    # -0.0, IEEE's additive identity: adding a first gradient keeps it exactly, signed zero
+    # included, as torch's first assignment does.
     __slots__ = ("data", "grad", "label", "op", "_in0", "_local0", "_in1", "_local1", "_rest")
 
     data: float
@@ -58,8 +61,9 @@ class Value:
         try:
             self.data = float(data)
         except OverflowError:
-            raise ValueError(f"Value needs a number that fits a float64 (|x| < 1.8e308), got {data:.3g}") from None
-        self.grad = 0.0
+            too_large = _too_large(data)
+            raise ValueError(f"Value needs a number that fits a float64 (|x| < 1.8e308), got {too_large}") from None
+        self.grad = -0.0
         self.label = label
         self.op = ""
         self._in0 = self._in1 = None
@@ -112,28 +116,13 @@ class Value:
 
     # ---- the gates: each computes its output and its local gradients together ----
 
-    # Hot path: add, mul and relu build their node inline, as `_node` does, saving a call.
-
     def __add__(self, other: Value | float) -> Value:
-        out = _new(Value)
         if type(other) is Value:
-            out.data = self.data + other.data  # d/da = 1, d/db = 1
-            out._in1 = other
-            out._local1 = 1.0
-        else:
-            c = _constant(other)
-            if c is None:
-                return NotImplemented
-            out.data = self.data + c
-            out._in1 = None
-            out._local1 = c  # kept, as every gate keeps its constant
-        out.grad = 0.0
-        out.label = ""
-        out.op = "add"
-        out._in0 = self
-        out._local0 = 1.0
-        out._rest = ()
-        return out
+            return _node(self.data + other.data, "add", self, 1.0, other, 1.0)  # d/da = 1, d/db = 1
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return _node(self.data + c, "add", self, 1.0, None, c)  # the constant kept, as every gate keeps its own
 
     __radd__ = __add__
 
@@ -157,26 +146,13 @@ class Value:
         return _node(total, "add", first, 1.0, second, local1, tuple(more))  # type: ignore[arg-type]
 
     def __mul__(self, other: Value | float) -> Value:
-        out = _new(Value)
         if type(other) is Value:
             a, b = self.data, other.data
-            out.data = a * b  # d/da = b, d/db = a
-            out._local0 = b
-            out._in1 = other
-            out._local1 = a
-        else:
-            c = _constant(other)
-            if c is None:
-                return NotImplemented
-            out.data = self.data * c  # d/dx = c
-            out._local0 = out._local1 = c
-            out._in1 = None
-        out.grad = 0.0
-        out.label = ""
-        out.op = "mul"
-        out._in0 = self
-        out._rest = ()
-        return out
+            return _node(a * b, "mul", self, b, other, a)  # d/da = b, d/db = a
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return _node(self.data * c, "mul", self, c, None, c)  # d/dx = c
 
     __rmul__ = __mul__
 
@@ -212,17 +188,8 @@ class Value:
     def relu(self) -> Value:
         """max(x, 0) with PyTorch's gradient at the kink: relu'(0) = 0."""
         x = self.data
-        out = _new(Value)
-        out.data = 0.0 if x < 0.0 else x  # relu(-0.0) is -0.0 and relu(nan) nan, as torch's
-        out.grad = 0.0
-        out.label = ""
-        out.op = "relu"
-        out._in0 = self
-        out._local0 = 0.0 if x <= 0.0 else 1.0  # 1 where x > 0 (and for nan), else 0
-        out._in1 = None
-        out._local1 = 0.0
-        out._rest = ()
-        return out
+        # relu(-0.0) is -0.0 and relu(nan) nan, as torch's; the local gradient is 1 where x > 0 (and for nan)
+        return _node(0.0 if x < 0.0 else x, "relu", self, 0.0 if x <= 0.0 else 1.0)
 
     def exp(self) -> Value:
         """e**x; its local gradient is its own output."""
@@ -342,7 +309,7 @@ class Value:
         order = [v for v in reversed(topological_order(self)) if v._in0 is not None]
         earlier = [(v, v.grad) for v in order if v.grad]
         for v, _ in earlier:
-            v.grad = 0.0
+            v.grad = -0.0
         self.grad += 1.0
         return order, earlier
 
@@ -350,7 +317,7 @@ class Value:
         """Set `grad` to 0 on this Value and every node it was computed from."""
         with gc_paused():
             for v in topological_order(self):
-                v.grad = 0.0
+                v.grad = -0.0
 
     def __reduce__(self) -> tuple:
         """Pickle and copy a circuit as a flat list, so a million-gate chain needs no recursion.
@@ -379,6 +346,13 @@ class Value:
             if v._in0 is not None
         ]
         return (_circuit, (leaves, rows))
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """A copy of the circuit, flat as a pickle is; its rows hold only numbers, so only the leaves are copied."""
+        if self._in0 is None:
+            return _leaf(self.data, self.grad, self.label, self.op)
+        _, (leaves, rows) = self.__reduce__()
+        return _circuit(copy.deepcopy(leaves, memo), rows)
 
 
 def _leaf(data: float, grad: float, label: str, op: str) -> Value:
@@ -475,7 +449,7 @@ def _node(
     # Hot path: builds a gate's output without __init__'s checks; the gates pass floats.
     out = _new(Value)
     out.data = data
-    out.grad = 0.0
+    out.grad = -0.0
     out.label = ""
     out.op = op
     out._in0 = in0
@@ -509,8 +483,14 @@ def _constant(x: object) -> float | None:
         try:
             return float(x)
         except OverflowError:
-            raise ValueError(f"the constant {x:.3g} does not fit a float64 (|x| < 1.8e308)") from None
+            raise ValueError(f"the constant {_too_large(x)} does not fit a float64 (|x| < 1.8e308)") from None
     return None
+
+
+def _too_large(x: object) -> str:
+    """A number too large for a float, described without converting it to one."""
+    digits = len(str(abs(x))) if isinstance(x, int) else 0
+    return f"an int of {digits} digits" if digits else repr(x)
 
 
 def _data(x: object) -> float:

@@ -8,13 +8,18 @@ labelled with the source text it came from, so the walkthrough and the picture r
 from __future__ import annotations
 
 import ast
+import math
+import re
+import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gategrad.engine import GATES, Value
 
-MAX_LENGTH = 1000  # characters in an expression
-MAX_DEPTH = 100  # levels of nesting in its syntax tree
+MAX_LENGTH = 100_000  # characters in an expression: room for a flat sum of 10,000 terms
+MAX_DEPTH = 100  # levels of nesting in its syntax tree; a flat chain such as a+b-c or a*b/c is one level
+MAX_LABEL = 60  # characters of source text a gate's label shows; a longer one keeps both ends
 MAX_EXPONENT = 1000  # largest |k| for a constant exponent in x**k
 
 # The gates `explain` can call by name, read from the gate table: name -> (Value method, arity).
@@ -46,19 +51,27 @@ class Circuit:
 
 
 def parse_values(assignments: Sequence[str]) -> dict[str, float]:
-    """Read ``["x=3", "y=-4"]`` as ``{"x": 3.0, "y": -4.0}``, refusing anything else."""
+    """Read ``["x=3", "y=-4"]`` as ``{"x": 3.0, "y": -4.0}``, refusing anything else.
+
+    Names are NFKC-normalised, as Python normalises the names in the expression, so a
+    fullwidth ``ｘ=3`` is x. A value may be ``inf``, ``-inf`` or ``nan``; a number too large
+    for a float, such as 1e999, is refused rather than read as inf.
+    """
     values: dict[str, float] = {}
     for item in assignments:
         name, sep, number = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name.isidentifier():
             raise ExpressionError(f"{item!r} is not NAME=VALUE (for example x=3 or y=-4)")
         if name in values:
             raise ExpressionError(f"{name} is given twice")
         try:
-            values[name] = float(number)
+            value = float(number)
         except ValueError:
             raise ExpressionError(f"the value of {name} must be a number, got {number.strip()!r}") from None
+        if not math.isfinite(value) and number.strip().lstrip("+-").lower() not in ("inf", "infinity", "nan"):
+            raise ExpressionError(f"the value of {name}, {number.strip()}, is too large for a float; write inf for inf")
+        values[name] = value
     return values
 
 
@@ -91,20 +104,42 @@ def _parse(text: str) -> ast.Expression:
         raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if _parenthesis_depth(text) > MAX_DEPTH:
         raise ExpressionError(f"the expression nests parentheses more than {MAX_DEPTH} deep")
+    # A flat chain x+x+...+x is a syntax tree as deep as it is long, and CPython counts each
+    # level against the recursion limit while it turns the tree into Python objects: raise
+    # the limit for the parse. No Python code runs meanwhile.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, len(text) + 1000))
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, RecursionError, MemoryError) as e:
         reason = e.msg if isinstance(e, SyntaxError) else "it is too deeply nested"
         raise ExpressionError(f"cannot read the expression: {reason}") from None
+    finally:
+        sys.setrecursionlimit(limit)
     stack: list[tuple[ast.expr, int]] = [(tree.body, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+            raise ExpressionError(
+                f"the expression is nested more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH} "
+                "(a flat chain such as a+b-c or a*b/c is one level)"
+            )
         _check(node)
         children = node.args if isinstance(node, ast.Call) else ast.iter_child_nodes(node)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, ast.expr))
+        stack.extend(
+            (child, depth + (not _same_chain(node, child))) for child in children if isinstance(child, ast.expr)
+        )
     return tree
+
+
+_CHAINS = ((ast.Add, ast.Sub), (ast.Mult, ast.Div))
+
+
+def _same_chain(parent: ast.expr, child: ast.expr) -> bool:
+    """Whether `child` is the left operand of `parent` in one flat chain, as a+b in a+b-c: no deeper."""
+    if not (isinstance(parent, ast.BinOp) and isinstance(child, ast.BinOp) and child is parent.left):
+        return False
+    return any(isinstance(parent.op, ops) and isinstance(child.op, ops) for ops in _CHAINS)
 
 
 def _parenthesis_depth(text: str) -> int:
@@ -157,16 +192,31 @@ class _Builder:
     """
 
     def __init__(self, text: str, inputs: dict[str, Value]) -> None:
-        self.text = text
+        self.source = text.encode("utf-8")  # ast's column offsets count UTF-8 bytes
+        self.line_starts = [0] + [m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source)]
         self.inputs = inputs
 
     def build(self, node: ast.expr) -> Value | float:
+        if isinstance(node, ast.BinOp):
+            # Down the left operands first and back up: a chain x+x+...+x, as deep as it is
+            # long, is built in a loop; only real nesting recurses.
+            chain = []
+            while isinstance(node, ast.BinOp):
+                chain.append(node)
+                node = node.left
+            out = self.build(node)
+            for link in reversed(chain):
+                out = self._binary(link, out, self.build(link.right))
+            return out
         if isinstance(node, ast.Constant):
             assert isinstance(node.value, (int, float))
             try:
-                return float(node.value)
+                number = float(node.value)
             except OverflowError:
-                raise ExpressionError("a number in the expression is too large for a float") from None
+                number = math.inf
+            if math.isinf(number):
+                raise ExpressionError("a number in the expression is too large for a float")
+            return number
         if isinstance(node, ast.Name):
             return self.inputs[node.id]
         if isinstance(node, ast.UnaryOp):
@@ -182,8 +232,7 @@ class _Builder:
             if not isinstance(args[0], Value):  # max(3, x) is x.max(3): max is symmetric
                 args.reverse()
             return self._label(gate(*args), node)
-        assert isinstance(node, ast.BinOp)
-        return self._binary(node, self.build(node.left), self.build(node.right))
+        raise AssertionError(f"_check lets no {type(node).__name__} through")
 
     def _binary(self, node: ast.BinOp, a: Value | float, b: Value | float) -> Value | float:
         if not isinstance(a, Value) and not isinstance(b, Value):
@@ -214,8 +263,19 @@ class _Builder:
     def _label(self, v: Value | float, node: ast.expr, template: str = "{}") -> Value | float:
         """Label a new gate's output with the source text of `node`, put into `template`."""
         if isinstance(v, Value) and not v.label:
-            text = ast.get_source_segment(self.text, node) or ""
+            text = self._source_text(node)
             if template != "{}" and isinstance(node, (ast.BinOp, ast.UnaryOp)):
                 text = f"({text})"
             v.label = template.format(text)
         return v
+
+    def _source_text(self, node: ast.expr) -> str:
+        """The source text of `node`, its two ends only when longer than MAX_LABEL (a chain's labels stay short)."""
+        assert node.end_lineno is not None and node.end_col_offset is not None
+        start = self.line_starts[node.lineno - 1] + node.col_offset
+        end = self.line_starts[node.end_lineno - 1] + node.end_col_offset
+        if end - start <= MAX_LABEL:
+            return self.source[start:end].decode("utf-8")
+        half = (MAX_LABEL - 3) // 2
+        head = self.source[start : start + half].decode("utf-8", "ignore")
+        return f"{head}...{self.source[end - half : end].decode('utf-8', 'ignore')}"

@@ -4,11 +4,11 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 `cross_entropy`, `torch.optim`), so what you learn here carries over.
 """
 
-from gategrad.nn.files import FORMAT, FORMAT_VERSION, load
+from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
-from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron
+from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
-from gategrad.nn.train import fit
+from gategrad.nn.train import TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS",
@@ -18,10 +18,12 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "DataInfo",
     "Layer",
     "Module",
     "Neuron",
     "Optimizer",
+    "TrainingDiverged",
     "accuracy",
     "bce_with_logits",
     "cross_entropy",
@@ -30,4 +32,5 @@ __all__ = [
     "l2_penalty",
     "load",
     "mse_loss",
+    "predict",
 ]

@@ -1,82 +1,274 @@
-"""Model files: a module's architecture and parameters as JSON, written atomically and read back exactly."""
+"""Model files: a module's architecture and parameters as JSON, written atomically and read back exactly.
+
+Loading trusts nothing in the file: it reads at most `MAX_BYTES`, refuses duplicate and unknown
+keys, checks every size in "config" against the parameters the file holds (at most
+`MAX_PARAMETERS`) before it builds anything, and accepts finite weights only.
+
+Version 2 adds an optional "data" section (a DataInfo) for a model trained on a table;
+version 1 files, which have none, still load.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
-import tempfile
+from collections.abc import Sequence
+from typing import Any
 
+from gategrad.files import FileRefused, atomic_write, read_bytes
 from gategrad.nn.modules import MLP, Layer, Module, Neuron
 
 FORMAT = "gategrad-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the version save() writes
+VERSIONS = {1, 2}  # the versions load() reads
+KEYS = {"format", "version", "model", "config", "parameters", "data"}  # the top-level keys load() accepts
+LOSSES = ("hinge", "bce", "cross_entropy", "mse")
+MAX_BYTES = 128 * 2**20  # 128 MiB, room for MAX_PARAMETERS at about 55 bytes each
+MAX_PARAMETERS = 2_000_000  # MLP(2, [1000, 1000, 1]) has 1,005,001
+
+_MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+_CONFIG_KEYS = {
+    "Neuron": {"nin", "activation"},
+    "Layer": {"nin", "nout", "activation"},
+    "MLP": {"nin", "nouts", "activation"},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+    """How a model trained on a table reads one: the model file's "data" section.
+
+    `features` and `target` name the columns. Each row is standardised column by column as
+    (x - mean) / scale before the model sees it. `classes` names the classes, None for a
+    regression; `loss` is the loss trained with (mse for a regression, else hinge, bce or
+    cross_entropy), which says how to read the outputs.
+    """
+
+    features: Sequence[str]
+    target: str
+    mean: Sequence[float]
+    scale: Sequence[float]
+    classes: Sequence[str] | None
+    loss: str
+
+    def __post_init__(self) -> None:
+        features = _names("features", self.features, least=1)
+        if not isinstance(self.target, str) or not self.target:
+            raise TypeError(f"target must be a column name, got {self.target!r}")
+        if self.target in features:
+            raise ValueError(f"target {self.target!r} is also a feature")
+        mean = _numbers("mean", self.mean, len(features))
+        scale = _numbers("scale", self.scale, len(features))
+        if any(s <= 0 for s in scale):
+            raise ValueError(f"every scale must be positive, got {list(scale)}")
+        classes = None if self.classes is None else _names("classes", self.classes, least=2)
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
+        if (classes is None) != (self.loss == "mse"):
+            raise ValueError(
+                f"loss {self.loss} does not fit classes {self.classes!r}: mse is a regression, without classes"
+            )
+        if self.loss in ("hinge", "bce") and classes is not None and len(classes) != 2:
+            raise ValueError(f"loss {self.loss} needs two classes, got {len(classes)}")
+        for name, value in (("features", features), ("mean", mean), ("scale", scale), ("classes", classes)):
+            object.__setattr__(self, name, value)  # frozen: store the checked tuples
+
+    @property
+    def outputs(self) -> int:
+        """How many outputs a model reading this table has: one per class for cross_entropy, else one."""
+        return len(self.classes) if self.loss == "cross_entropy" and self.classes is not None else 1
+
+
+def _names(what: str, names: object, least: int) -> tuple[str, ...]:
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise TypeError(f"{what} must be a list of names, got {names!r}")
+    if len(names) < least or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"{what} must be at least {least} non-empty names, got {list(names)!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} names one twice: {list(names)!r}")
+    return tuple(names)
+
+
+def _numbers(what: str, numbers: object, length: int) -> tuple[float, ...]:
+    if isinstance(numbers, (str, bytes)) or not isinstance(numbers, Sequence):
+        raise TypeError(f"{what} must be a list of numbers, got {numbers!r}")
+    if len(numbers) != length:
+        raise ValueError(f"{what} has {len(numbers)} numbers for {length} features")
+    out = []
+    for x in numbers:
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise TypeError(f"{what} must hold numbers, got {type(x).__name__}: {x!r}")
+        try:
+            out.append(float(x))
+        except OverflowError:
+            raise ValueError(f"{what} holds a number too large for a float") from None
+        if not math.isfinite(out[-1]):
+            raise ValueError(f"{what} must hold finite numbers, got {x!r}")
+    return tuple(out)
+
+
+def _check_fits(info: object, model: Module) -> DataInfo:
+    """`info`, once it is a DataInfo for as many inputs and outputs as `model` has."""
+    if not isinstance(info, DataInfo):
+        raise TypeError(f"data_info must be a DataInfo or None, got {type(info).__name__}")
+    config = model.config()
+    nout = config["nouts"][-1] if "nouts" in config else config.get("nout", 1)
+    if len(info.features) != config["nin"]:
+        raise ValueError(f"data_info names {len(info.features)} features, the model takes {config['nin']} inputs")
+    if info.outputs != nout:
+        what = f"{len(info.classes)} classes and loss {info.loss}" if info.classes else "a regression"
+        raise ValueError(f"data_info ({what}) needs {info.outputs} outputs, the model has {nout}")
+    return info
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
-    """Write the architecture and every parameter to a JSON model file, atomically.
+    """Write the architecture, `model.data_info` if set, and every parameter to a JSON model file, atomically.
 
-    The file is written beside `path` under a temporary name and then renamed over it,
-    so a save that fails or is interrupted leaves any earlier file at `path` untouched.
-    Floats are written as repr, which reads back bit for bit.
+    A save that fails or is interrupted leaves any earlier file at `path` untouched (see
+    `gategrad.files.atomic_write`). Floats are written as repr, which reads back bit for bit.
+    A NaN or infinite parameter is refused with a ValueError naming it: no model file holds one.
     """
-    doc = {
+    state = model.state_dict()
+    for name, x in state.items():
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ValueError(
+                f"cannot save {os.fspath(path)}: parameter {name} is {x}; a model file holds finite weights"
+            )
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "model": type(model).__name__,
         "config": model.config(),
-        "parameters": model.state_dict(),
     }
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gategrad-", suffix=".tmp")
+    if model.data_info is not None:
+        doc["data"] = dataclasses.asdict(_check_fits(model.data_info, model))
+    doc["parameters"] = state
+    atomic_write(path, json.dumps(doc, indent=1, allow_nan=False))
+
+
+class _Broken(ValueError):
+    """Something in a model file that is not right; load() adds the file's name."""
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object that names each key once (json.loads would keep the last of two silently)."""
+    doc: dict = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _Broken(f"the key {key!r} appears twice")
+        doc[key] = value
+    return doc
+
+
+def _check_config(model: str, config: dict, held: int) -> None:
+    """Each size in `config` against the `held` parameters, then their total, before anything is built."""
+    unknown = sorted(set(config) - _CONFIG_KEYS[model])
+    if unknown:
+        raise _Broken(f'unknown key {unknown[0]!r} in "config"; a {model} has {", ".join(sorted(_CONFIG_KEYS[model]))}')
+    if model == "MLP":
+        nouts = config.get("nouts")
+        if not isinstance(nouts, list) or not nouts:
+            raise _Broken(f"config nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        fields = [("nin", config.get("nin")), *((f"nouts[{i}]", n) for i, n in enumerate(nouts))]
+    elif model == "Layer":
+        fields = [("nin", config.get("nin")), ("nout", config.get("nout"))]
+    else:
+        fields = [("nin", config.get("nin")), ("one neuron", 1)]
+    for field, n in fields:
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise _Broken(f"config {field} must be a whole number, got {n!r}")
+        if n < 1:
+            raise _Broken(f"config {field} must be at least 1, got {n}")
+        # Every neuron has a bias and at least one weight: no size can exceed the parameters held.
+        if n > held:
+            noun = "parameter" if held == 1 else "parameters"
+            raise _Broken(f"config {field} is {n:,}, more than the {held:,} {noun} the file holds")
+    sizes = [n for _, n in fields]
+    needed = sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
+    if needed != held:
+        raise _Broken(f'"config" describes {needed:,} parameters, "parameters" holds {held:,}')
+
+
+def _check_parameters(state: dict) -> None:
+    """The number of parameters against MAX_PARAMETERS, and each one finite; names the first that is not."""
+    if len(state) > MAX_PARAMETERS:
+        raise _Broken(f'"parameters" holds {len(state):,}, more than the limit of {MAX_PARAMETERS:,}')
+    for name, x in state.items():
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise _Broken(f"parameter {name} must be a number, got {type(x).__name__}: {x!r}")
+        if isinstance(x, float) and not math.isfinite(x):
+            raise _Broken(f"parameter {name} is {x}; every weight must be finite")
+
+
+def _check(doc: object) -> tuple[type[Module], dict, dict, dict | None]:
+    """The module class, config, parameters and data section (None if absent) of a parsed model file, checked."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise _Broken(f'no "format": "{FORMAT}" field')
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in VERSIONS:
+        known = ", ".join(map(str, sorted(VERSIONS)))
+        raise _Broken(f"version {version!r}; this gategrad reads version {known}")
+    unknown = sorted(set(doc) - KEYS)
+    if unknown:
+        raise _Broken(f"unknown key {unknown[0]!r}; a model file has {', '.join(sorted(KEYS))}")
+    if "data" in doc and version < 2:
+        raise _Broken(f'a "data" section in a version {version} file; it came with version 2')
+    if "data" in doc and not isinstance(doc["data"], dict):
+        raise _Broken(f'the "data" section must be a JSON object, got {type(doc["data"]).__name__}')
+    name = doc.get("model")
+    if not isinstance(name, str) or name not in _MODULES:
+        raise _Broken(f"unknown model {name!r}; expected one of {', '.join(_MODULES)}")
+    config, state = doc.get("config"), doc.get("parameters")
+    if not isinstance(config, dict) or not isinstance(state, dict):
+        raise _Broken('"config" and "parameters" must be JSON objects')
+    _check_parameters(state)
+    _check_config(name, config, len(state))
+    return _MODULES[name], config, state, doc.get("data")  # a dict, or None when absent
+
+
+def _parse(raw: bytes) -> object:
+    """The JSON document in `raw`, each object's keys unique."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a model file is ordinary data
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_object)
+    except UnicodeDecodeError:
+        raise _Broken("not UTF-8 text") from None
+    except _Broken:
         raise
-
-
-_MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
+        raise _Broken(f"invalid or truncated JSON: {e}") from None
+    except RecursionError:
+        raise _Broken("JSON nested too deeply") from None
 
 
 def load(path: str | os.PathLike) -> Module:
-    """Read a model file written by `save()` and rebuild the model.
+    """Read a model file written by `save()` and rebuild the model, its `data_info` included (None if absent).
 
-    Raises FileNotFoundError for a missing file and ValueError, naming the file, for
-    anything that is not a complete gategrad model file.
+    Raises FileNotFoundError for a missing file, and ValueError naming the file for anything
+    else: not a regular file or over MAX_BYTES (`gategrad.files.FileRefused`), or not a
+    complete, consistent gategrad model file with finite weights.
     """
-    with open(path, "rb") as f:
-        raw = f.read()
-
-    def broken(problem: str) -> ValueError:
-        return ValueError(f"{os.fspath(path)}: not a gategrad model file ({problem})")
-
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise broken("not UTF-8 text") from None
-    except ValueError as e:  # json's JSONDecodeError, or a number too long to read
-        raise broken(f"invalid or truncated JSON: {e}") from None
-    except RecursionError:
-        raise broken("JSON nested too deeply") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise broken(f'no "format": "{FORMAT}" field')
-    if doc.get("version") != FORMAT_VERSION:
-        raise broken(f"version {doc.get('version')!r}; this gategrad reads version {FORMAT_VERSION}")
-    name = doc.get("model")
-    cls = _MODULES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise broken(f"unknown model {name!r}; expected one of {', '.join(_MODULES)}")
-    config, state = doc.get("config"), doc.get("parameters")
-    if not isinstance(config, dict) or not isinstance(state, dict):
-        raise broken('"config" and "parameters" must be JSON objects')
-    try:
+        # The file's bytes and text are let go before the model is built, lowering the peak.
+        cls, config, state, data = _check(_parse(read_bytes(path, MAX_BYTES)))
         model = cls(**config)
         model.load_state_dict(state)
-    except (TypeError, ValueError) as e:
-        raise broken(str(e)) from None
+        if data is not None:
+            model.data_info = _data_info(data, model)
+    except FileRefused:
+        raise
+    except (TypeError, ValueError) as e:  # ours, or the constructor's and load_state_dict's checks
+        raise ValueError(f"{os.fspath(path)}: not a gategrad model file ({e})") from None
     return model
+
+
+def _data_info(section: dict, model: Module) -> DataInfo:
+    """The "data" section read strictly: exactly DataInfo's keys, its checks, and a fit with the model."""
+    keys = [field.name for field in dataclasses.fields(DataInfo)]
+    if sorted(section) != sorted(keys):
+        raise _Broken(f'the "data" section must have the keys {", ".join(keys)}; found {sorted(section)}')
+    try:
+        return _check_fits(DataInfo(**section), model)
+    except (TypeError, ValueError) as e:
+        raise _Broken(f'"data": {e}') from None

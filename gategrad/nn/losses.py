@@ -9,10 +9,10 @@ import numpy as np
 from gategrad.engine import Value
 
 
-def _check_pairs(what: str, outputs: Sequence | np.ndarray, labels: Sequence) -> int:
+def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
     if len(outputs) != len(labels):
         raise ValueError(f"{what}: {len(outputs)} outputs but {len(labels)} labels")
-    if not len(outputs):
+    if not outputs:
         raise ValueError(f"{what}: no samples")
     return len(outputs)
 
@@ -85,24 +85,34 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Sequence | np.ndarray, labels: Sequence[int]) -> float:
+def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
     """The fraction of samples classified right.
 
     A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
-    a list of scores picks the largest (labels are class indices). `outputs` may also be a
-    numpy array of numbers, a score per sample or a row of scores (replay's outputs).
+    a list of scores picks the largest (labels are class indices). Only each output's number
+    is read, one at a time: given a generator, such as `(model(x) for x in X)`, or the plain
+    numbers of `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array
+    of a score per sample or a row of scores, are read as one.
     """
-    n = _check_pairs("accuracy", outputs, labels)
     if isinstance(outputs, np.ndarray):
+        if len(outputs) != len(labels) or not len(outputs):
+            raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
         truth = np.asarray(labels)
         hits = (outputs > 0) == (truth > 0) if outputs.ndim == 1 else outputs.argmax(axis=1) == truth
-        return int(hits.sum()) / n
-    right = 0
-    for out, y in zip(outputs, labels):
-        if isinstance(out, (list, tuple)):
-            scores = [s.data if isinstance(s, Value) else s for s in out]
-            right += scores.index(max(scores)) == y
-        else:
-            score = out.data if isinstance(out, Value) else out
-            right += (score > 0) == (y > 0)
+        return int(hits.sum()) / len(outputs)
+    right = n = 0
+    for out in outputs:
+        if n < len(labels):
+            y = labels[n]
+            if isinstance(out, (list, tuple)):
+                scores = [s.data if isinstance(s, Value) else s for s in out]
+                right += scores.index(max(scores)) == y
+            else:
+                score = out.data if isinstance(out, Value) else out
+                right += (score > 0) == (y > 0)
+        n += 1
+    if n != len(labels):
+        raise ValueError(f"accuracy: {n} outputs but {len(labels)} labels")
+    if not n:
+        raise ValueError("accuracy: no samples")
     return right / n

@@ -1,4 +1,4 @@
-"""Modules on the engine: Neuron, Layer and MLP.
+"""Modules on the engine: Neuron, Layer, MLP, and predict (their outputs as plain numbers).
 
 Initialisation is micrograd's: every weight drawn from uniform(-1, 1), every bias 0. (A
 Kaiming/LeCun scale of 1/sqrt(nin) trains micrograd's moons demo less reliably at its lr of
@@ -12,9 +12,15 @@ from __future__ import annotations
 import os
 import random
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from gategrad.engine import Value
+
+if TYPE_CHECKING:
+    import torch
+
+    from gategrad.nn.files import DataInfo
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -26,6 +32,9 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 
 class Module:
     """Anything with parameters: a Neuron, a Layer or an MLP."""
+
+    # How the model reads a table (its columns, standardisation, classes): saved in its model file.
+    data_info: DataInfo | None = None
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         """The output for one sample `x`: a Value, or a list of Values for several outputs."""
@@ -42,7 +51,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (gradients accumulate, as in PyTorch)."""
         for p in self.parameters():
-            p.grad = 0.0
+            p.grad = -0.0  # as a fresh Value: adding the first gradient keeps its sign of zero
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value by name: what a model file stores."""
@@ -70,7 +79,7 @@ class Module:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the architecture and every parameter to a JSON model file, atomically (see `nn.files.save`)."""
+        """Write the architecture, `data_info` and every parameter to a JSON model file, atomically (`files.save`)."""
         from gategrad.nn import files  # model files rebuild every kind of module, so they import this file
 
         files.save(self, path)
@@ -201,3 +210,30 @@ class MLP(Module):
     def __repr__(self) -> str:
         c = self.config()
         return f"MLP({c['nin']}, {c['nouts']}, activation={c['activation']!r})"
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """This net as a `torch.nn.Sequential` of Linear and activation layers, in float64 (needs torch)."""
+        from gategrad.nn import torch as convert  # torch is optional: load it only when asked
+
+        return convert.to_torch(self)
+
+    @classmethod
+    def from_torch(cls, seq: torch.nn.Sequential) -> MLP:
+        """The MLP computing what a `torch.nn.Sequential` of Linear layers and ReLU/Tanh/Sigmoid computes."""
+        from gategrad.nn import torch as convert
+
+        return convert.from_torch(seq)
+
+
+def predict(model: Module, X: Iterable[Sequence[float]]) -> list:
+    """The model's outputs for each sample as plain numbers: a float, or a list of floats for several outputs.
+
+    Each sample's circuit is dropped as soon as its numbers are read, so evaluating many
+    samples needs the memory of one circuit, not one per sample.
+    """
+    outputs: list = []
+    for x in X:
+        out = model(x)
+        outputs.append([v.data for v in out] if isinstance(out, list) else out.data)
+        del out  # frees this circuit before the next one is built
+    return outputs

@@ -20,7 +20,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0."""
         for p in self.params:
-            p.grad = 0.0
+            p.grad = -0.0  # as a fresh Value: adding the first gradient keeps its sign of zero
 
     def step(self) -> None:
         """Move every parameter using its gradient."""

@@ -266,13 +266,13 @@ class Plan:
         if self._last is None:
             raise RuntimeError("backward needs a forward first")
         rows, theta = self._last
-        grads = np.zeros_like(rows)
+        grads = np.full_like(rows, -0.0)  # as Value.grad starts: adding a first gradient keeps its sign, even a zero's
         upstream = np.asarray(grad_outputs, dtype=float).T
         if self._outputs_repeat:
             np.add.at(grads, self._outputs, upstream)  # type: ignore[arg-type]
         else:
             grads[self._outputs] += upstream
-        theta_grad = np.zeros(len(theta))
+        theta_grad = np.full(len(theta), -0.0)
         with np.errstate(all="ignore"):
             for unit in reversed(self._units):
                 unit.backward(rows, grads, theta, theta_grad)

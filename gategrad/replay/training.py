@@ -140,8 +140,9 @@ class Replay:
         """
         loss, outputs, grads, theta = self._run(None if batch is None else np.asarray(batch, dtype=int))
         if l2:
-            loss += float(np.cumsum(theta * theta)[-1]) * l2  # l2_penalty: the squares summed in order, times l2
-            grads += 2.0 * (theta * l2)  # each p * p gate gives p its p × l2 twice
+            with np.errstate(all="ignore"):  # an overflow is an answer here too: fit reports it
+                loss += float(np.cumsum(theta * theta)[-1]) * l2  # l2_penalty: the squares summed in order, times l2
+                grads += 2.0 * (theta * l2)  # each p * p gate gives p its p × l2 twice
         for p, g in zip(self.params, grads.tolist()):
             p.grad += g
         return loss, outputs[:, 0] if self.program.single else outputs

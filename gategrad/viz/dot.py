@@ -9,6 +9,7 @@ the `graphviz` Python package; rendering it needs Graphviz's `dot` program.
 
 from __future__ import annotations
 
+import gettext
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import graphviz
 
 from gategrad.engine import GATES, Step, Value, fmt, topological_order
+from gategrad.explain.lang import ENGLISH, sentence, translator
 
 MAX_NODES = 200
 KIND_COLORS = {"input": "#dbeafe", "parameter": "#fde68a", "intermediate": "white"}
@@ -61,13 +63,15 @@ class Frame:
 
     The first frame is the forward pass (`step` is None); each later one is a backward
     step, with its gate and the edges carrying its gradients drawn in `ACTIVE`. `grads` is
-    the gradient each Value's record shows: "?", "2 so far" or the final "2".
+    the gradient each Value's record shows: "?", "2 so far" or the final "2". The caption
+    and "so far" are in the language `lang`.
     """
 
     graph: CircuitGraph
     caption: str
     step: Step | None
     grads: Mapping[Value, str]
+    lang: str = ENGLISH
 
     @cached_property
     def svg(self) -> str:
@@ -102,6 +106,7 @@ def walkthrough_frames(
     rankdir: str = "LR",
     max_nodes: int = MAX_NODES,
     params: Collection[Value] = (),
+    lang: str = ENGLISH,
 ) -> list[Frame]:
     """The forward pass, then one frame per Step of the walk (`root.backward_steps()`).
 
@@ -109,7 +114,9 @@ def walkthrough_frames(
     Value's `grad` is put back as it was, so drawing does not count as a backward pass.
     Each frame shows the running sum of what the steps so far sent each Value: final once
     every gate that uses it has run, "so far" before, and "?" before anything reached it.
+    Captions are in `lang`.
     """
+    t = translator(lang)
     nodes = _nodes(root, max_nodes)
     if steps is None:
         saved = [(v, v.grad) for v in nodes]
@@ -120,22 +127,22 @@ def walkthrough_frames(
     frames = [
         Frame(
             _draw(nodes, unknown, params, format, rankdir),
-            "The forward pass: each value is computed from its inputs; no gradient is known yet.",
+            t.gettext("The forward pass: each value is computed from its inputs; no gradient is known yet."),
             None,
             unknown,
+            lang,
         )
     ]
     users = Counter(child for v in nodes for child in set(v.children))  # gates still to pass a gradient back
     so_far = {root: 1.0}  # backward() seeds the output with d root / d root = 1
     for k, step in enumerate(steps, start=1):
         for given in step.inputs:
-            so_far[given.value] = so_far.get(given.value, 0.0) + given.contribution
+            so_far[given.value] = so_far.get(given.value, -0.0) + given.contribution
         for child in set(step.output.children):
             users[child] -= 1
-        grads = {v: _grad_so_far(so_far.get(v), users[v]) for v in nodes}
-        frames.append(
-            Frame(_draw(nodes, grads, params, format, rankdir, step), f"Step {k}: {step.explanation}", step, grads)
-        )
+        grads = {v: _grad_so_far(so_far.get(v), users[v], t) for v in nodes}
+        caption = t.gettext("Step {k}: {explanation}").format(k=k, explanation=sentence(step, lang))
+        frames.append(Frame(_draw(nodes, grads, params, format, rankdir, step), caption, step, grads, lang))
     return frames
 
 
@@ -147,14 +154,16 @@ def render_walkthrough(
     max_nodes: int = MAX_NODES,
     params: Collection[Value] = (),
     frames: Sequence[Frame] | None = None,
+    lang: str = ENGLISH,
 ) -> list[Path]:
     """Write the walkthrough's frames into `directory` as frame-000.svg, frame-001.svg, ...
 
     Frame 0 is the forward pass and frame k the k-th backward step; returns the paths.
-    Pass the `frames` you already have (from `walkthrough_frames`) to render each just once.
+    Pass the `frames` you already have (from `walkthrough_frames`) to render each just once;
+    without them they are made here, with the words of `lang`.
     """
     if frames is None:
-        frames = walkthrough_frames(root, None, format, rankdir, max_nodes, params)
+        frames = walkthrough_frames(root, None, format, rankdir, max_nodes, params, lang)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -176,11 +185,11 @@ def _nodes(root: Value, max_nodes: int) -> list[Value]:
     return nodes
 
 
-def _grad_so_far(grad: float | None, users_left: int) -> str:
+def _grad_so_far(grad: float | None, users_left: int, t: gettext.NullTranslations) -> str:
     if grad is None:
         return "?"
     if users_left:
-        return f"{fmt(grad)} so far"
+        return t.gettext("{grad} so far").format(grad=fmt(grad))
     return fmt(grad)
 
 

@@ -16,13 +16,33 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from html import escape
 from importlib import resources
 from string import Template
 
+from gategrad.explain.lang import ENGLISH, translator
+
 PACE_MS = 2500  # time per step while playing: enough to read a sentence and follow the picture
+
+# Every word the page shows besides the walk's sentences, by key: English here, the messages
+# of the catalogues (`ui_strings` translates them). The script reads them too, as JSON.
+UI_STRINGS = {
+    "page_title": "gategrad: backprop through {title}",
+    "title": "Backpropagation through {title}",
+    "untitled": "the circuit",
+    "prev": "prev",
+    "play": "play",
+    "pause": "pause",
+    "next": "next",
+    "step": "step",
+    "keys": "keys: ← → Home End",
+    "input": "input",
+    "grad": "grad",
+    "forward": "Forward pass",
+    "backward": "Backward pass, gate {k} of {n}: {gate}",
+}
 
 _SVG_NOISE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<title>.*?</title>", re.DOTALL)
 _SVG_ATTRS = re.compile(r'\s(?:id|xmlns(?::\w+)?)="[^"]*"')
@@ -50,14 +70,35 @@ def inline_svg(svg: str) -> str:
     return re.sub(r"<[^>]+>", lambda tag: _SVG_POINTS.sub(r'\1="\2px"', _SVG_ATTRS.sub("", tag[0])), svg).strip()
 
 
-def document(title: str, names: Sequence[str], slides: Sequence[Slide]) -> str:
-    """A whole HTML page with one stepper, its parts under the plain ids, keys working page-wide."""
-    body = fragment(title, names, slides, id_prefix="", page_keys=True)
-    return _template("page.html").substitute(title=escape(f"gategrad: backprop through {title}"), body=body)
+def ui_strings(lang: str = ENGLISH) -> dict[str, str]:
+    """`UI_STRINGS` in `lang`."""
+    t = translator(lang)
+    return {key: t.gettext(text) for key, text in UI_STRINGS.items()}
 
 
-def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefix: str, page_keys: bool) -> str:
-    """One stepper in a container of its own, its ids starting with `id_prefix`.
+def document(
+    title: str, names: Sequence[str], slides: Sequence[Slide], ui: Mapping[str, str] = UI_STRINGS, lang: str = ENGLISH
+) -> str:
+    """A whole HTML page with one stepper, its parts under the plain ids, keys working page-wide.
+
+    `ui` is `ui_strings(lang)`: the page's words in the language `lang`.
+    """
+    body = fragment(title, names, slides, id_prefix="", page_keys=True, ui=ui, lang=lang)
+    return _template("page.html").substitute(
+        lang=escape(lang), title=escape(ui["page_title"].format(title=title)), body=body
+    )
+
+
+def fragment(
+    title: str,
+    names: Sequence[str],
+    slides: Sequence[Slide],
+    id_prefix: str,
+    page_keys: bool,
+    ui: Mapping[str, str] = UI_STRINGS,
+    lang: str = ENGLISH,
+) -> str:
+    """One stepper in a container of its own, its ids starting with `id_prefix`, its words from `ui`.
 
     The first slide is in the markup itself, so the page shows step 1 even where scripts do not run.
     """
@@ -66,23 +107,32 @@ def fragment(title: str, names: Sequence[str], slides: Sequence[Slide], id_prefi
         f'<tr><td>{escape(name)}</td><td data-part="grad">{escape(grad)}</td></tr>'
         for name, grad in zip(names, first.grads)
     )
-    data = json.dumps([asdict(s) for s in slides], ensure_ascii=False)
-    # Inside <script>, "</script>" or "<!--" would end or confuse the data; JSON's \u escapes read back the same.
-    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     root = f"document.getElementById({json.dumps(id_prefix + 'stepper')})"
     start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS});"
     return _template("stepper.html").substitute(
+        {f"ui_{key}": escape(text) for key, text in ui.items()},
         p=escape(id_prefix),
-        title=escape(title),
+        lang=escape(lang),
+        title=escape(ui["title"]).format(title=f"<code>{escape(title)}</code>"),
         counter=f"1 / {len(slides)}",
         heading=escape(first.heading),
         explanation=escape(first.explanation),
         svg=first.svg,
         rows=rows,
         css=web_file("stepper.css"),
-        data=data,
+        data=_script_json([asdict(s) for s in slides]),
+        ui=_script_json(dict(ui)),
         script=web_file("stepper.js") + start,
     )
+
+
+def _script_json(value: object) -> str:
+    """`value` as JSON that is safe inside <script>: "</script>" or "<!--" would end or confuse it there.
+
+    JSON's \\u escapes read back the same.
+    """
+    data = json.dumps(value, ensure_ascii=False)
+    return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def web_file(name: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from gategrad.engine import Value, topological_order
+from gategrad.explain.lang import ENGLISH, gate_name, sentence
+from gategrad.files import atomic_write
 from gategrad.viz import page
 from gategrad.viz.dot import MAX_NODES, Frame, walkthrough_frames
 
@@ -19,6 +20,7 @@ class Stepper:
     pictures, or they are made here): `save(path)` writes them as one self-contained HTML
     page, and Jupyter shows the same page inline. Its first step is the forward pass, its
     last has the finished gradients, and a table follows each named input's gradient.
+    Its words are in `lang` ("en", "zh", "ru", ...), and so must its `frames` be.
     """
 
     def __init__(
@@ -28,37 +30,43 @@ class Stepper:
         max_nodes: int = MAX_NODES,
         params: Collection[Value] = (),
         frames: Sequence[Frame] | None = None,
+        lang: str = ENGLISH,
     ) -> None:
+        self.ui = page.ui_strings(lang)
         if frames is None:
-            frames = walkthrough_frames(root, None, "svg", rankdir, max_nodes, params)
+            frames = walkthrough_frames(root, None, "svg", rankdir, max_nodes, params, lang)
+        other = {frame.lang for frame in frames} - {lang}
+        if other:
+            raise ValueError(
+                f"the frames are in {', '.join(sorted(other))} and the stepper in {lang}: "
+                f"make them with walkthrough_frames(..., lang={lang!r})"
+            )
+        self.lang = lang
         self.frames = list(frames)
         self.inputs = [v for v in topological_order(root) if not v.children and v.label]
-        self.title = root.label or "the circuit"
-        gates = len(self.frames) - 1
-        self._slides = [
-            page.Slide(
-                page.inline_svg(frame.svg),
-                "Forward pass" if frame.step is None else f"Backward pass, gate {k} of {gates}: {frame.step.op}",
-                frame.caption if frame.step is None else frame.step.explanation,
-                tuple(frame.grads[v] for v in self.inputs),
-            )
-            for k, frame in enumerate(self.frames)
-        ]
+        self.title = root.label or self.ui["untitled"]
+        self._slides = [self._slide(k, frame) for k, frame in enumerate(self.frames)]
+
+    def _slide(self, k: int, frame: Frame) -> page.Slide:
+        if frame.step is None:
+            heading, explanation = self.ui["forward"], frame.caption
+        else:
+            gate = gate_name(frame.step.op, self.lang)
+            heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, gate=gate)
+            explanation = sentence(frame.step, self.lang)
+        return page.Slide(page.inline_svg(frame.svg), heading, explanation, tuple(frame.grads[v] for v in self.inputs))
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` as one HTML file and return the path; a reader never sees half a file."""
         path = Path(path)
         names = [v.label for v in self.inputs]
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(page.document(self.title, names, self._slides), encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(path, page.document(self.title, names, self._slides, self.ui, self.lang))
         return path
 
     def _repr_html_(self) -> str:
         """The page for Jupyter: ids of its own, keys only while it has focus."""
         names = [v.label for v in self.inputs]
         prefix = f"gategrad-{uuid.uuid4().hex[:12]}-"
-        return page.fragment(self.title, names, self._slides, id_prefix=prefix, page_keys=False)
+        return page.fragment(
+            self.title, names, self._slides, id_prefix=prefix, page_keys=False, ui=self.ui, lang=self.lang
+        )

@@ -1,3 +1,4 @@
+/* exported gategradStepper */
 /* The stepper: shows one slide of the walk at a time. `root` is its container, `pageKeys` whether
    the arrow keys work anywhere on the page (a saved page) or only while it has focus (a notebook),
    `pace` the milliseconds per step while playing. */
@@ -5,6 +6,7 @@ function gategradStepper(root, pageKeys, pace) {
   "use strict";
   const part = (name) => root.querySelector('[data-part="' + name + '"]');
   const slides = JSON.parse(part("data").textContent);
+  const ui = JSON.parse(part("ui").textContent);
   const grads = root.querySelectorAll('[data-part="grad"]');
   const last = slides.length - 1;
   let k = 0;
@@ -22,7 +24,7 @@ function gategradStepper(root, pageKeys, pace) {
   function pause() {
     clearInterval(timer);
     timer = null;
-    part("play").textContent = "\u25B6 play";
+    part("play").textContent = "\u25B6 " + ui.play;
   }
   function go(i) {
     pause();
@@ -31,7 +33,7 @@ function gategradStepper(root, pageKeys, pace) {
   part("play").addEventListener("click", () => {
     if (timer) return pause();
     if (k === last) show(0);
-    part("play").textContent = "\u275A\u275A pause";
+    part("play").textContent = "\u275A\u275A " + ui.pause;
     timer = setInterval(() => {
       show(k + 1);
       if (k === last) pause();

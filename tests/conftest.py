@@ -1,0 +1,76 @@
+"""The circuits many tests share, with their known numbers, and what a test needs installed.
+
+A test that needs Graphviz's `dot`, Chromium or torch says so (the markers `needs_dot` and
+`needs_chromium`, or `needs("torch")`). On a laptop without the tool it is skipped with the
+reason; under CI=true it fails instead, so CI always runs every test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from types import ModuleType
+
+import pytest
+
+from gategrad.explain.expr import Circuit, build
+
+IN_CI = os.environ.get("CI") == "true"
+
+# cs231n's circuits (https://cs231n.github.io/optimization-2/), as (expression, values).
+ADD_MUL = ("(x+y)*z", {"x": -2.0, "y": 5.0, "z": -4.0})  # f = -12; grads x -4, y -4, z 3
+MAX_CIRCUIT = ("2*(x*y+max(z,w))", {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0})  # f = -20; grads x -8, y 6, z 2, w 0
+NEURON = (  # a sigmoid neuron: f = 0.7311; grads w0 -0.1966, x0 0.3932, w1 -0.3932, x1 -0.5898, w2 0.1966
+    "sigmoid(w0*x0 + w1*x1 + w2)",
+    {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0},
+)
+
+REQUIREMENTS = {
+    "needs_dot": ("Graphviz's dot", lambda: shutil.which("dot") is not None),
+    "needs_chromium": (
+        "Chromium and ChromeDriver (/usr/bin/chromium, /usr/bin/chromedriver)",
+        lambda: os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"),
+    ),
+}
+
+
+def needs(module: str) -> ModuleType:
+    """Import `module`, or skip the whole test file without it (fail under CI)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if IN_CI:
+            raise
+        pytest.skip(f"needs {module}, which is not installed", allow_module_level=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, (what, _) in REQUIREMENTS.items():
+        config.addinivalue_line("markers", f"{name}: the test needs {what}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for name, (what, present) in REQUIREMENTS.items():
+        if item.get_closest_marker(name) and not present():
+            if IN_CI:
+                pytest.fail(f"{what} is missing, and CI runs every test")
+            pytest.skip(f"needs {what}")
+
+
+@pytest.fixture
+def add_mul() -> Circuit:
+    """cs231n's (x+y)*z at x=-2, y=5, z=-4."""
+    return build(*ADD_MUL)
+
+
+@pytest.fixture
+def max_circuit() -> Circuit:
+    """cs231n's 2*(x*y + max(z, w)) at x=3, y=-4, z=2, w=-1."""
+    return build(*MAX_CIRCUIT)
+
+
+@pytest.fixture
+def neuron() -> Circuit:
+    """cs231n's sigmoid neuron at w0=2, x0=-1, w1=-3, x1=-2, w2=-3."""
+    return build(*NEURON)
