@@ -20,7 +20,7 @@ from typing import Any
 
 from gategrad import check, data, files, nn, viz
 from gategrad.engine import Value, gc_paused
-from gategrad.explain import expr, lang, walkthrough
+from gategrad.explain import expr, lang, mistakes, walkthrough
 
 
 class CommandError(Exception):
@@ -78,19 +78,43 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
         metavar="LANG",
         help=f"the language of the walk and the page: {', '.join(lang.languages())}; default: en",
     )
+    explain.add_argument(
+        "--mistake",
+        choices=mistakes.MISTAKES,
+        help="the misconception lab: walk the circuit the right way and this wrong way side by side, up to the "
+        "first step where they part, and say why (a subexpression written twice is computed once, so its "
+        "gate's output is used twice; in English only)",
+    )
     explain.set_defaults(run=_explain)
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.mistake is not None and (args.html is not None or args.svg_dir is not None):
+        raise CommandError(
+            "explain: --mistake prints its walks as text or --json; it does not draw (--html, --svg-dir)"
+        )
+    if args.mistake is not None and args.lang != lang.ENGLISH:
+        raise CommandError(
+            f"explain: the misconception lab (--mistake) speaks English only so far, not --lang {args.lang}"
+        )
     try:
         t = lang.translator(args.lang)
     except ValueError as e:  # a catalogue that cannot be read
         raise CommandError(f"explain: {e}") from None
     try:
-        circuit = expr.build(args.expression, expr.parse_values(args.values))
+        circuit = expr.build(args.expression, expr.parse_values(args.values), share=args.mistake is not None)
     except expr.ExpressionError as e:
         raise CommandError(f"explain: {e}") from None
+    if args.mistake is not None and not circuit.output.children:
+        raise CommandError(f"explain: --mistake needs a circuit with a gate; {args.expression!r} is a lone input")
     steps = walkthrough.walk(circuit.output)  # the walk is taken once; every output below renders it
+    try:
+        lab = None if args.mistake is None else mistakes.compare(circuit.output, steps, args.mistake)
+    except RecursionError:
+        raise CommandError(
+            "explain: the recursive walk went deeper than Python's recursion limit (about 1,000 nested calls), "
+            "as micrograd's does on a deep circuit; the sorted walk has no such limit"
+        ) from None
     paths = []
     if args.svg_dir is not None or args.html is not None:
         try:
@@ -105,7 +129,11 @@ def _explain(args: argparse.Namespace) -> int:
             raise CommandError(f"explain: {e}") from None
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps, args.lang)
+        if lab is not None:
+            report["mistake"] = mistakes.lab_json(lab, circuit.inputs)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
+    elif lab is not None:
+        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs))
     else:
         print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps, args.lang))
         if paths:

@@ -43,6 +43,24 @@ def test_constant_subexpressions_fold_into_one_constant():
     assert c.output.local_grads == (5.0,)
 
 
+def test_a_repeated_subexpression_is_two_gates_unless_shared():
+    apart = build("x*y + x*y*z", {"x": 2, "y": 3, "z": 4}).output
+    assert apart.children[0] is not apart.children[1].children[0]
+    shared = build("x*y + x * y*z", {"x": 2, "y": 3, "z": 4}, share=True)
+    xy = shared.output.children[0]
+    assert shared.output.children[1].children == (xy, shared.inputs["z"])
+    assert (xy.label, xy.data) == ("x*y", 6.0)
+    shared.output.backward()
+    assert [v.grad for v in shared.inputs.values()] == [15.0, 10.0, 6.0]  # y + y*z, x + x*z, x*y
+
+
+def test_sharing_a_term_of_a_long_flat_chain_builds_it_once():
+    circuit = build("+".join(["x*y"] * 5000), {"x": 1, "y": 2}, share=True)
+    gates = [v.op for v in topological_order(circuit.output) if v.children]
+    assert (gates.count("mul"), gates.count("add")) == (1, 4999)
+    assert circuit.output.data == 10000.0
+
+
 def test_subtraction_is_add_of_a_labelled_negation():
     c = build("x - y", {"x": 5, "y": 3})
     negation = c.output.children[1]

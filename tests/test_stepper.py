@@ -10,6 +10,7 @@ from conftest import MAX_CIRCUIT
 from gategrad import Value
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
+from gategrad.viz.page import UI_STRINGS
 
 pytestmark = pytest.mark.needs_dot
 
@@ -82,7 +83,7 @@ def saved(stepper: Stepper, tmp_path) -> str:
 
 def test_the_saved_page_has_the_controls_under_their_plain_ids(html):
     ids = Page(html).ids()
-    assert {"prev", "next", "play", "step", "explanation"} <= ids
+    assert {"prev", "next", "play", "step", "explanation", "predict", "score", "check", "feedback"} <= ids
 
 
 def test_before_any_script_runs_the_page_shows_step_1_the_forward_pass(html):
@@ -119,6 +120,45 @@ def test_an_input_used_by_two_gates_is_so_far_until_both_have_run(tmp_path):
     circuit = build("x*y + x", {"x": 2.0, "y": 5.0})
     slides = Page(saved(Stepper(circuit.output), tmp_path)).slides()
     assert [s["grads"] for s in slides] == [["?", "?"], ["1 so far", "?"], ["6", "2"]]
+
+
+def test_each_backward_step_carries_what_predict_mode_asks_and_expects(slides, circuit):
+    steps = list(circuit.output.backward_steps())
+    assert slides[0]["inputs"] == []
+    for slide, step in zip(slides[1:], steps, strict=True):
+        assert (slide["gate"], slide["output"], slide["upstream"]) == (
+            step.op,
+            step.output.label,
+            f"{step.upstream:.4g}",
+        )
+        assert [float(i["exactly"]) for i in slide["inputs"]] == [i.contribution for i in step.inputs]
+        assert [(i["local"], i["gets"]) for i in slide["inputs"]] == [
+            (f"{i.local_grad:.4g}", f"{i.contribution:.4g}") for i in step.inputs
+        ]
+    assert [[i["exactly"] for i in s["inputs"]] for s in slides[1:]] == [
+        ["2.0"],
+        ["2.0", "2.0"],
+        ["2.0", "0.0"],
+        ["-8.0", "6.0"],
+    ]
+    assert [i["name"] for i in slides[4]["inputs"]] == ["x", "y"]
+
+
+def test_an_infinite_gradient_reaches_the_page_as_valid_json(tmp_path):
+    circuit = build("log(x) * y", {"x": 0.0, "y": 2.0})  # y gets log(0) = -inf
+    html = saved(Stepper(circuit.output), tmp_path)
+    (mul,) = [s for s in Page(html).slides() if s["gate"] == "mul"]
+    assert [i["exactly"] for i in mul["inputs"]] == ["2.0", "-inf"]
+    assert [i["gets"] for i in mul["inputs"]] == ["2", "-inf"]
+
+
+def test_predict_modes_words_are_the_pages_ui_strings(html):
+    assert "Type what each input gets (Tab between fields), then Enter. Within 1% counts as right." in html
+    assert '<input type="checkbox" id="predict" data-part="predict"> predict</label>' in html
+    ui = json.loads(re.search(r'<script type="application/json" data-part="ui">(.*?)</script>', html)[1])
+    assert {key: ui[key] for key in UI_STRINGS if key.startswith("predict")} == {
+        key: text for key, text in UI_STRINGS.items() if key.startswith("predict")
+    }
 
 
 def test_the_last_step_shows_the_gradients_backward_computes(slides, circuit):
@@ -165,9 +205,10 @@ def test_in_a_notebook_each_stepper_gets_ids_of_its_own(circuit):
     stepper = Stepper(circuit.output)
     first, second = Page(stepper._repr_html_()).ids(), Page(stepper._repr_html_()).ids()
     assert not first & second
-    assert not {"prev", "next", "play", "step", "explanation"} & first
+    assert not {"prev", "next", "play", "step", "explanation", "predict", "score"} & first
     (prefix,) = {i.removesuffix("stepper") for i in first if i.endswith("stepper")}
-    assert {f"{prefix}{part}" for part in ("prev", "next", "play", "step", "explanation")} <= first
+    parts = ("prev", "next", "play", "step", "explanation", "predict", "score")
+    assert {f"{prefix}{part}" for part in parts} <= first
 
 
 def test_saving_replaces_the_file_and_leaves_no_temporary_file(circuit, tmp_path):

@@ -4,6 +4,7 @@ Runs Debian's /usr/bin/chromium through /usr/bin/chromedriver (`make system-deps
 them); without them it skips on a laptop and fails under CI.
 """
 
+import math
 import re
 import time
 
@@ -175,3 +176,174 @@ def test_a_russian_stepper_plays_pauses_and_walks_in_russian(open_page, tmp_path
     assert text(page, "explanation") == lang.sentence(steps[3], "ru")
     assert text(page, "explanation").startswith("Вентиль умножения меняет входы местами: x получает")
     assert grads(page) == ["-8", "6", "2", "0"]
+
+
+# ---- predict mode: the learner says what each input gets before the step is shown ----
+
+
+@pytest.fixture(scope="module")
+def max_steps():
+    """The engine's steps of the max circuit: what predict mode must expect."""
+    return list(build(*MAX_CIRCUIT).output.backward_steps())
+
+
+def heading(driver):
+    return driver.find_element(By.CSS_SELECTOR, '#stepper [data-part="heading"]').text
+
+
+def answer_fields(driver):
+    return driver.find_elements(By.CSS_SELECTOR, '#stepper [data-part="answer"]')
+
+
+def feedback(driver):
+    return [(item.get_attribute("class"), item.text) for item in driver.find_elements(By.CSS_SELECTOR, "#feedback li")]
+
+
+def test_predict_mode_says_right_or_wrong_with_the_rule_and_keeps_score(open_page, sentences, max_steps, tmp_path):
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output).save(tmp_path / "stepper.html"))
+    assert text(page, "score") == ""
+    page.find_element(By.ID, "predict").click()
+    assert text(page, "score") == "score: 0 of 0"
+    page.find_element(By.ID, "next").click()
+
+    # Gate 1, the mul by the constant 2: before the answer, the question and the forward pass's picture.
+    mul = max_steps[0]
+    assert heading(page) == (
+        "Gate 1 of 4: the mul gate 2*(x*y+max(z,w)) passes on 1. What does each of its inputs get?"
+    )
+    assert text(page, "explanation") == ""
+    assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active") == []
+    (field,) = answer_fields(page)
+    assert field.find_element(By.XPATH, "..").text == "x*y+max(z,w) gets"
+    field.send_keys(str(mul.inputs[0].contribution), Keys.ENTER)  # 2
+    assert feedback(page) == [
+        ("gg-right", "x*y+max(z,w): right, you said 2.0. It gets its local gradient 2 × the upstream 1 = 2.")
+    ]
+    assert text(page, "score") == "score: 1 of 1"
+    assert text(page, "explanation") == sentences[0]
+    assert len(page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active")) == 1
+
+    # Gate 2, the add: each input gets the upstream 2; the second answer, 1, is wrong.
+    page.find_element(By.ID, "next").click()
+    add = max_steps[1]
+    assert [i.contribution for i in add.inputs] == [2.0, 2.0]
+    first, second = answer_fields(page)
+    first.send_keys("2")
+    second.send_keys("1")
+    page.find_element(By.ID, "check").click()
+    assert feedback(page) == [
+        ("gg-right", "x*y: right, you said 2. It gets its local gradient 1 × the upstream 2 = 2."),
+        ("gg-wrong", "max(z,w): wrong, you said 1. It gets its local gradient 1 × the upstream 2 = 2."),
+    ]
+    assert text(page, "score") == "score: 2 of 3"
+    assert grads(page) == ["?", "?", "?", "?"]
+
+    # Back to an answered step: it stays answered and is not scored again.
+    page.find_element(By.ID, "prev").click()
+    assert text(page, "explanation") == sentences[0]
+    assert [f.get_attribute("value") for f in answer_fields(page)] == ["2.0"]
+    assert not answer_fields(page)[0].is_enabled()
+    assert text(page, "score") == "score: 2 of 3"
+
+    # Predict off: the plain stepper again, every step shown.
+    page.find_element(By.ID, "predict").click()
+    page.find_element(By.ID, "next").click()
+    assert text(page, "explanation") == sentences[1]
+    assert answer_fields(page) == []
+    assert not page.find_element(By.ID, "score").is_displayed()
+
+
+def test_predict_mode_checks_to_within_one_percent_and_refuses_a_non_number(open_page, tmp_path):
+    circuit = build("sigmoid(w0*x0 + w1*x1 + w2)", {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0})
+    local = next(circuit.output.backward_steps()).inputs[0].local_grad  # s(1 - s) = 0.19661...
+    page = open_page(Stepper(circuit.output).save(tmp_path / "neuron.html"))
+    page.find_element(By.ID, "predict").click()
+    page.find_element(By.ID, "next").click()
+    (field,) = answer_fields(page)
+    field.send_keys("about a fifth", Keys.ENTER)
+    assert feedback(page) == [("gg-note", "Type a number in each field (inf and nan are numbers too).")]
+    assert text(page, "score") == "score: 0 of 0"
+    field.clear()
+    field.send_keys("0.197", Keys.ENTER)  # 0.2% off the engine's 0.19661
+    assert abs(0.197 - local) < 0.01 * local
+    assert feedback(page)[0][0] == "gg-right"
+    page.find_element(By.ID, "next").click()
+    for typed in answer_fields(page):  # the add: each of its 2 inputs gets 0.1966; 0.2 is 1.7% off
+        typed.send_keys("0.2")
+    answer_fields(page)[-1].send_keys(Keys.ENTER)
+    assert abs(0.2 - local) > 0.01 * local
+    assert [verdict for verdict, _ in feedback(page)] == ["gg-wrong", "gg-wrong"]
+    assert text(page, "score") == "score: 1 of 3"
+
+
+def test_predict_mode_works_from_the_keyboard_alone(open_page, max_steps, tmp_path):
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output).save(tmp_path / "stepper.html"))
+    active = page.switch_to.active_element
+    for _ in range(10):  # Tab through prev, play, next to the toggle
+        press(page, Keys.TAB)
+        active = page.switch_to.active_element
+        if active.get_attribute("id") == "predict":
+            break
+    assert active.get_attribute("id") == "predict"
+    press(page, Keys.SPACE)
+    assert text(page, "score") == "score: 0 of 0"
+    press(page, Keys.ARROW_RIGHT)
+    assert text(page, "step") == "2 / 5"
+    assert page.switch_to.active_element.get_attribute("id") == "answer-0"
+
+    press(page, "2")
+    press(page, Keys.ARROW_LEFT)  # inside the field the arrow moves the caret, not the stepper
+    assert text(page, "step") == "2 / 5"
+    press(page, Keys.ENTER)
+    assert text(page, "score") == "score: 1 of 1"
+    assert page.switch_to.active_element.get_attribute("id") == "next"
+
+    press(page, Keys.ENTER)  # next, then the add's two fields
+    assert text(page, "step") == "3 / 5"
+    assert page.switch_to.active_element.get_attribute("id") == "answer-0"
+    press(page, "2")
+    press(page, Keys.TAB)
+    press(page, "2")
+    press(page, Keys.ENTER)
+    assert text(page, "score") == "score: 3 of 3"
+
+    press(page, Keys.ENTER)  # the max gate: z (2) gets the upstream 2, w gets 0
+    assert [i.contribution for i in max_steps[2].inputs] == [2.0, 0.0]
+    press(page, "2")
+    press(page, Keys.TAB)
+    press(page, "2")
+    press(page, Keys.ENTER)
+    assert text(page, "score") == "score: 4 of 5"
+    assert feedback(page)[1] == ("gg-wrong", "w: wrong, you said 2. It gets its local gradient 0 × the upstream 2 = 0.")
+    page.save_screenshot(str(tmp_path / "predict.png"))
+
+
+def test_predict_mode_takes_inf_for_an_infinite_gradient(open_page, tmp_path):
+    circuit = build("log(x) * y", {"x": 0.0, "y": 2.0})  # log(0) = -inf, and 1/x = inf at x = 0
+    assert [[i.contribution for i in s.inputs] for s in circuit.output.backward_steps()] == [
+        [2.0, -math.inf],
+        [math.inf],
+    ]
+    page = open_page(Stepper(circuit.output).save(tmp_path / "log.html"))
+    page.find_element(By.ID, "predict").click()
+    page.find_element(By.ID, "next").click()
+    first, second = answer_fields(page)
+    first.send_keys("2")
+    second.send_keys("-inf", Keys.ENTER)
+    page.find_element(By.ID, "next").click()
+    answer_fields(page)[0].send_keys("\u221e", Keys.ENTER)
+    assert feedback(page) == [
+        ("gg-right", "x: right, you said ∞. It gets its local gradient inf × the upstream 2 = inf.")
+    ]
+    assert text(page, "score") == "score: 3 of 3"
+
+
+def test_predict_mode_asks_in_the_pages_language(open_page, tmp_path):
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output, lang="zh").save(tmp_path / "zh.html"))
+    page.find_element(By.ID, "predict").click()
+    assert text(page, "score") == "得分：0 / 0"
+    page.find_element(By.ID, "next").click()
+    assert heading(page) == "第 1 个门（共 4 个）：乘法门 2*(x*y+max(z,w)) 传回梯度 1。它的每个输入各得到多少？"
+    answer_fields(page)[0].send_keys("3", Keys.ENTER)
+    assert feedback(page) == [("gg-wrong", "x*y+max(z,w)：错，你填的是 3。它得到的是局部梯度 2 × 上游梯度 1 = 2。")]
+    assert text(page, "score") == "得分：0 / 1"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from gategrad.check.diagnose import RTOL, Diagnosis
 from gategrad.check.graph import Route
 from gategrad.engine import Step, fmt
+from gategrad.explain.walkthrough import json_number
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Report:
                     "kind": c.kind,
                     "shape": list(c.shape),
                     "agrees": c.agrees,
-                    "max_abs_error": None if c.max_abs_error is None else _json_number(c.max_abs_error),
+                    "max_abs_error": None if c.max_abs_error is None else json_number(c.max_abs_error),
                     "diagnosis": None
                     if c.diagnosis is None
                     else {"kind": c.diagnosis.kind, "factor": c.diagnosis.factor, "message": c.diagnosis.message},
@@ -189,12 +189,3 @@ def _repeatability(report: Report) -> str:
         "the gradient accumulates across calls. Reset it to zeros at the start of each call "
         "(each training iteration)."
     )
-
-
-def _json_number(x: float) -> float | str:
-    """`x` itself when finite; "Infinity", "-Infinity" or "NaN" otherwise, as `gategrad explain --json` writes them."""
-    if math.isfinite(x):
-        return x
-    if math.isnan(x):
-        return "NaN"
-    return "Infinity" if x > 0 else "-Infinity"

@@ -75,11 +75,13 @@ def parse_values(assignments: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def build(expression: str, values: Mapping[str, float]) -> Circuit:
+def build(expression: str, values: Mapping[str, float], share: bool = False) -> Circuit:
     """Check `expression`, then build its circuit with one leaf Value per name.
 
     Every name in the expression needs a value, and every value given must be used (an
-    unused one is most likely a typo). Raises ExpressionError for anything not allowed.
+    unused one is most likely a typo). With `share`, a subexpression written more than once
+    is built once and its gate feeds each place that uses it: ``x*y + x*y*z`` has one x*y
+    gate whose output is used twice. Raises ExpressionError for anything not allowed.
     """
     text = expression.strip()
     tree = _parse(text)
@@ -92,7 +94,7 @@ def build(expression: str, values: Mapping[str, float]) -> Circuit:
     if unused:
         raise ExpressionError(f"{', '.join(unused)} given but not used in the expression")
     inputs = {name: Value(values[name], label=name) for name in used}
-    output = _Builder(text, inputs).build(tree.body)
+    output = _Builder(text, inputs, share).build(tree.body)
     if not isinstance(output, Value):
         raise ExpressionError("the expression has no names, so there is nothing to differentiate")
     return Circuit(text, output, inputs)
@@ -191,10 +193,15 @@ class _Builder:
     gate that uses it (``2*x`` is one mul gate); its arithmetic is the engine's float math.
     """
 
-    def __init__(self, text: str, inputs: dict[str, Value]) -> None:
+    def __init__(self, text: str, inputs: dict[str, Value], share: bool = False) -> None:
         self.source = text.encode("utf-8")  # ast's column offsets count UTF-8 bytes
         self.line_starts = [0] + [m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source)]
         self.inputs = inputs
+        # With `share`, each subexpression gets the number of its shape (its kind, its operator or
+        # name, its parts' numbers), and the first Value built for a shape serves every later one.
+        self.shapes: dict[tuple, int] | None = {} if share else None
+        self.numbers: dict[int, int] = {}  # id(ast node) -> its shape's number
+        self.built: dict[int, Value | float] = {}  # a shape's number -> what was built for it
 
     def build(self, node: ast.expr) -> Value | float:
         if isinstance(node, ast.BinOp):
@@ -206,8 +213,11 @@ class _Builder:
                 node = node.left
             out = self.build(node)
             for link in reversed(chain):
-                out = self._binary(link, out, self.build(link.right))
+                out = self._shared(link, self._binary(link, out, self.build(link.right)))
             return out
+        return self._shared(node, self._build_one(node))
+
+    def _build_one(self, node: ast.expr) -> Value | float:
         if isinstance(node, ast.Constant):
             assert isinstance(node.value, (int, float))
             try:
@@ -233,6 +243,22 @@ class _Builder:
                 args.reverse()
             return self._label(gate(*args), node)
         raise AssertionError(f"_check lets no {type(node).__name__} through")
+
+    def _shared(self, node: ast.expr, built: Value | float) -> Value | float:
+        """`built`, or with sharing the Value already built for a subexpression of the same shape."""
+        if self.shapes is None:
+            return built
+        parts: list[object] = [type(node)]
+        for _, field in ast.iter_fields(node):
+            if isinstance(field, list):
+                parts.append(tuple(self.numbers[id(arg)] for arg in field))  # a call's arguments
+            elif isinstance(field, ast.AST):  # an operand's number, or an operator, or the name a call calls
+                number = self.numbers.get(id(field))
+                parts.append((type(field), getattr(field, "id", None)) if number is None else number)
+            else:
+                parts.append(field)  # a name, a constant
+        number = self.numbers[id(node)] = self.shapes.setdefault(tuple(parts), len(self.shapes))
+        return self.built.setdefault(number, built)
 
     def _binary(self, node: ast.BinOp, a: Value | float, b: Value | float) -> Value | float:
         if not isinstance(a, Value) and not isinstance(b, Value):

@@ -96,9 +96,9 @@ def to_json(
     """
     return {
         "expression": expression,
-        "forward": [{"label": v.label, "op": v.op, "data": _json_number(v.data)} for v in topological_order(root)],
+        "forward": [{"label": v.label, "op": v.op, "data": json_number(v.data)} for v in topological_order(root)],
         "steps": [_json_step(s, sentence(s, lang)) for s in steps],
-        "grads": {n: _json_number(v.grad) for n, v in inputs.items()},
+        "grads": {n: json_number(v.grad) for n, v in inputs.items()},
     }
 
 
@@ -106,14 +106,14 @@ def _json_step(s: Step, explanation: str) -> dict:
     out = s.output
     return {
         "gate": s.op,
-        "output": {"label": out.label, "data": _json_number(out.data), "grad": _json_number(s.upstream)},
-        "upstream": _json_number(s.upstream),
+        "output": {"label": out.label, "data": json_number(out.data), "grad": json_number(s.upstream)},
+        "upstream": json_number(s.upstream),
         "inputs": [
             {
                 "label": i.value.label,
-                "data": _json_number(i.value.data),
-                "local_grad": _json_number(i.local_grad),
-                "contribution": _json_number(i.contribution),
+                "data": json_number(i.value.data),
+                "local_grad": json_number(i.local_grad),
+                "contribution": json_number(i.contribution),
             }
             for i in s.inputs
         ],
@@ -121,7 +121,7 @@ def _json_step(s: Step, explanation: str) -> dict:
     }
 
 
-def _json_number(x: float) -> float | str:
+def json_number(x: float) -> float | str:
     """`x` itself when finite; "Infinity", "-Infinity" or "NaN" otherwise."""
     if math.isfinite(x):
         return x

@@ -6,10 +6,14 @@ is made: everything is inline (the SVG frames, the CSS, the script), so the page
 CSS `url()`. Text from labels only ever appears escaped, as text.
 
 The same markup serves a saved file and a notebook. A saved page is alone, so its parts
-carry the plain ids `prev`, `next`, `play`, `step` and `explanation`, and the arrow keys
-work anywhere on it. In a notebook each stepper's ids start with a prefix of its own, the
-script finds its parts inside its own container, and keys act only while that stepper has
-focus, so several steppers on a page, and the notebook's own keys, leave each other alone.
+carry the plain ids `prev`, `next`, `play`, `step`, `explanation`, `predict` and `score`,
+and the arrow keys work anywhere on it but in a text field. In a notebook each stepper's
+ids start with a prefix of its own, the script finds its parts inside its own container,
+and keys act only while that stepper has focus, so several steppers on a page, and the
+notebook's own keys, leave each other alone.
+
+Predict mode (the `predict` toggle) asks, before each backward step, what the gate sends
+each of its inputs, checks the answers against the engine's numbers and keeps a score.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from string import Template
 from gategrad.explain.lang import ENGLISH, translator
 
 PACE_MS = 2500  # time per step while playing: enough to read a sentence and follow the picture
+PREDICT_TOLERANCE = 0.01  # in predict mode an answer within 1% of the engine's number is right
 
 # Every word the page shows besides the walk's sentences, by key: English here, the messages
 # of the catalogues (`ui_strings` translates them). The script reads them too, as JSON.
@@ -42,6 +47,18 @@ UI_STRINGS = {
     "grad": "grad",
     "forward": "Forward pass",
     "backward": "Backward pass, gate {k} of {n}: {gate}",
+    "predict": "predict",
+    "predict_hint": "Type what each input gets (Tab between fields), then Enter. Within {percent} counts as right.",
+    "predict_question": "Gate {k} of {n}: the {gate} gate {out} passes on {g}. What does each of its inputs get?",
+    "predict_field": "{input} gets",
+    "predict_nth": "{input} (input {i})",
+    "predict_check": "check",
+    "predict_not_a_number": "Type a number in each field (inf and nan are numbers too).",
+    "predict_right": "right",
+    "predict_wrong": "wrong",
+    "predict_feedback": "{input}: {verdict}, you said {answer}. It gets its local gradient {local} × the upstream "
+    "{g} = {gets}.",
+    "predict_score": "score: {right} of {answered}",
 }
 
 _SVG_NOISE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<title>.*?</title>", re.DOTALL)
@@ -50,13 +67,31 @@ _SVG_POINTS = re.compile(r'\b(width|height)="([\d.]+)pt"')
 
 
 @dataclass(frozen=True)
+class SlideInput:
+    """One input of a step's gate, for predict mode: its name, its local gradient and what it gets."""
+
+    name: str
+    local: str
+    gets: str
+    exactly: str  # what it gets, unrounded, as Python's repr writes it ("-8.0", "inf", "nan")
+
+
+@dataclass(frozen=True)
 class Slide:
-    """What the page shows at one step: its picture, a heading, the sentence, each named input's gradient."""
+    """What the page shows at one step: its picture, a heading, the sentence, each named input's gradient.
+
+    A backward step also names its gate, its output and the upstream gradient, and carries
+    its inputs, so predict mode can ask what each gets and check the answer.
+    """
 
     svg: str
     heading: str
     explanation: str
     grads: tuple[str, ...]
+    gate: str = ""
+    output: str = ""
+    upstream: str = ""
+    inputs: tuple[SlideInput, ...] = ()
 
 
 def inline_svg(svg: str) -> str:
@@ -108,7 +143,7 @@ def fragment(
         for name, grad in zip(names, first.grads)
     )
     root = f"document.getElementById({json.dumps(id_prefix + 'stepper')})"
-    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS});"
+    start = f"gategradStepper({root}, {json.dumps(page_keys)}, {PACE_MS}, {PREDICT_TOLERANCE});"
     return _template("stepper.html").substitute(
         {f"ui_{key}": escape(text) for key, text in ui.items()},
         p=escape(id_prefix),
@@ -117,6 +152,7 @@ def fragment(
         counter=f"1 / {len(slides)}",
         heading=escape(first.heading),
         explanation=escape(first.explanation),
+        predict_hint=escape(ui["predict_hint"].format(percent=f"{PREDICT_TOLERANCE:.0%}")),
         svg=first.svg,
         rows=rows,
         css=web_file("stepper.css"),

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from gategrad.engine import Value, topological_order
+from gategrad.engine import Step, Value, fmt, topological_order
+from gategrad.engine.gates import name
 from gategrad.explain.lang import ENGLISH, gate_name, sentence
 from gategrad.files import atomic_write
 from gategrad.viz import page
@@ -48,13 +49,12 @@ class Stepper:
         self._slides = [self._slide(k, frame) for k, frame in enumerate(self.frames)]
 
     def _slide(self, k: int, frame: Frame) -> page.Slide:
+        svg, grads = page.inline_svg(frame.svg), tuple(frame.grads[v] for v in self.inputs)
         if frame.step is None:
-            heading, explanation = self.ui["forward"], frame.caption
-        else:
-            gate = gate_name(frame.step.op, self.lang)
-            heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, gate=gate)
-            explanation = sentence(frame.step, self.lang)
-        return page.Slide(page.inline_svg(frame.svg), heading, explanation, tuple(frame.grads[v] for v in self.inputs))
+            return page.Slide(svg, self.ui["forward"], frame.caption, grads)
+        gate = gate_name(frame.step.op, self.lang)
+        heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, gate=gate)
+        return page.Slide(svg, heading, sentence(frame.step, self.lang), grads, gate, **_predict(frame.step))
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` as one HTML file and return the path; a reader never sees half a file."""
@@ -70,3 +70,15 @@ class Stepper:
         return page.fragment(
             self.title, names, self._slides, id_prefix=prefix, page_keys=False, ui=self.ui, lang=self.lang
         )
+
+
+def _predict(step: Step) -> dict:
+    """What predict mode asks and checks at `step`: its output, the upstream, what each input gets."""
+    return {
+        "output": name(step.output),
+        "upstream": fmt(step.upstream),
+        "inputs": tuple(
+            page.SlideInput(name(i.value), fmt(i.local_grad), fmt(i.contribution), repr(i.contribution))
+            for i in step.inputs
+        ),
+    }
