@@ -1,11 +1,12 @@
-"""Run gategrad against micrograd 0.1.0, each workload in fresh processes, interleaved.
+"""Run gategrad against micrograd 0.1.0 and torch 2.13, each workload in fresh processes, interleaved.
 
     python benchmarks/run.py [--rounds 5] [--json results.json]
 
 Each round runs every (workload, engine) pair once, in a new Python process, alternating
-which engine goes first; the table gives the median over rounds and the ratio
-micrograd / gategrad. Times are CPU seconds of the measuring process
-(time.process_time), which a shared machine disturbs less than wall-clock time.
+which engine goes first; the tables give the median over rounds and the ratios. Times
+are CPU seconds of the measuring process (time.process_time), which a shared machine
+disturbs less than wall-clock time. Every process runs on one thread (torch and numpy's
+BLAS alike), so that replay and torch do the same work on the same core.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 ENGINES = ("micrograd", "gategrad")
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # (key, workload, arguments): each is run for both engines in every round
 PAIRED = [
     ("mlp_step", "mlp_step", {}),
@@ -30,11 +32,15 @@ PAIRED = [
     ("nn_step", "nn_step", {}),
     ("bytes_per_node", "bytes_per_node", {}),
 ]
+# micrograd's demo step by replay and by torch, on more points and wider layers: (points, width)
+SIZES = [(points, 16) for points in (100, 1_000, 10_000, 100_000)] + [
+    (points, width) for width in (64, 256) for points in (100, 1_000, 10_000, 100_000)
+]
 
 
 def measure(workload: str, engine: str, **kwargs: object) -> dict:
     cmd = [sys.executable, str(HERE / "workloads.py"), workload, engine, json.dumps(kwargs)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, **ONE_THREAD})
     return json.loads(out.stdout)
 
 
@@ -51,6 +57,13 @@ def main() -> None:
                 runs.setdefault(f"{key}/{engine}", []).append(measure(workload, engine, **kwargs))
         runs.setdefault("binary_adds/gategrad", []).append(measure("mlp_step", "gategrad", binary_adds=True))
         runs.setdefault("deep_chain/gategrad", []).append(measure("deep_chain", "gategrad"))
+        runs.setdefault("train_step/100/16/micrograd", []).append(measure("train_step", "micrograd"))
+        for points, width in SIZES:
+            steps = 3 if points * width > 1_000_000 else 5
+            for engine in ("gategrad", "torch") if r % 2 == 0 else ("torch", "gategrad"):
+                runs.setdefault(f"train_step/{points}/{width}/{engine}", []).append(
+                    measure("train_step", engine, points=points, width=width, steps=steps)
+                )
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     runs["deep_chain/micrograd"] = [measure("deep_chain", "micrograd")]
 
@@ -78,6 +91,38 @@ def main() -> None:
     print(
         f"| 1,000,000-node chain: forward / backward (s) | {micro['forward_seconds']:.2f} / {micro_bwd} "
         f"| {fwd:.2f} / {bwd:.2f} | backward = {bwd / fwd:.2f}x forward |"
+    )
+
+    def step(points: int, width: int, engine: str) -> float:
+        return median(f"train_step/{points}/{width}/{engine}", "seconds_per_step")
+
+    print("\nmicrograd's demo step (MLP(2,16,16,1), moons, hinge + L2, SGD), CPU seconds per step, one thread:\n")
+    print("| points | micrograd 0.1.0 | gategrad replay | torch 2.13 float64 | replay vs micrograd | replay vs torch |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    mg = median("train_step/100/16/micrograd", "seconds_per_step")
+    for points in (100, 10_000):
+        gg, th = step(points, 16, "gategrad"), step(points, 16, "torch")
+        micro = f"{mg:.3f}" if points == 100 else "-"
+        faster = f"{mg / gg:,.0f}x faster" if points == 100 else "-"
+        print(f"| {points:,} | {micro} | {gg:.5f} | {th:.5f} | {faster} | {gg / th:.2f}x torch's time |")
+
+    print("\nThe same step by replay and by torch as the batch and the layers grow (seconds per step):\n")
+    print("| points | width | replay | torch | replay / torch | replay's setup (once) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for points, width in SIZES:
+        gg, th = step(points, width, "gategrad"), step(points, width, "torch")
+        setup = median(f"train_step/{points}/{width}/gategrad", "setup_seconds")
+        print(f"| {points:,} | {width} | {gg:.4g} | {th:.4g} | {gg / th:.2f} | {setup:.3g} |")
+
+    worst = 0.0
+    for points, width in SIZES:
+        mine, theirs = (runs[f"train_step/{points}/{width}/{e}"][0]["losses"] for e in ("gategrad", "torch"))
+        worst = max([worst] + [abs(a - b) / abs(b) for a, b in zip(mine, theirs, strict=True)])
+    micro_losses = runs["train_step/100/16/micrograd"][0]["losses"]
+    replay_losses = runs["train_step/100/16/gategrad"][0]["losses"]
+    print(
+        f"\nreplay's losses against torch's, every size and step: largest relative difference {worst:.1e}; "
+        f"replay's first demo loss {'equals' if replay_losses[0] == micro_losses[0] else 'differs from'} micrograd's"
     )
 
     reference = runs["mlp_step/micrograd"][0]["losses"]

@@ -2,6 +2,8 @@
 
 Prints one JSON object with the measured figures. The same code drives both engines: it
 only uses the operations micrograd 0.1.0 has, plus `Value.sum` where gategrad has it.
+`train_step` is the same step three ways: micrograd, gategrad's replay, and torch float64
+on one thread (tensors), from the same starting weights.
 """
 
 from __future__ import annotations
@@ -113,6 +115,88 @@ def nn_step(name: str, steps: int = 5) -> dict:
     return {"seconds_per_step": sorted(times)[len(times) // 2], "losses": losses}
 
 
+def train_step(name: str, points: int = 100, width: int = 16, steps: int = 5) -> dict:
+    """micrograd's demo step (hinge loss + 1e-4 L2, SGD) for MLP(2, width, width, 1) on `points` moons.
+
+    gategrad runs it by replay (`Replay.backward`, then `nn.SGD`, as `fit(engine="replay")`
+    does), torch with float64 tensors on one thread, micrograd with its own MLP.
+    """
+    X, y = make_moons(points, noise=0.1, seed=0)
+    y = [2 * label - 1 for label in y]
+    rng = random.Random(1337)
+    sizes = [2, width, width, 1]
+    # Each layer's weights and biases, neuron by neuron: micrograd's and gategrad's parameter order.
+    layers = [[[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)] for nin, nout in zip(sizes, sizes[1:])]
+    start = [x for layer in layers for neuron in layer for x in (*neuron, 0.0)]
+    measured: dict = {}
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        tensors = [
+            (torch.tensor(layer, dtype=torch.float64), torch.zeros(len(layer), dtype=torch.float64)) for layer in layers
+        ]
+        params = [p.requires_grad_() for pair in tensors for p in pair]
+        inputs, labels = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+        optimizer = torch.optim.SGD(params, lr=1.0)
+
+        def step(k: int) -> float:
+            h = inputs
+            for i, (W, b) in enumerate(tensors):
+                h = h @ W.T + b
+                if i < len(tensors) - 1:
+                    h = torch.relu(h)
+            loss = torch.relu(1 - labels * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in params)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.param_groups[0]["lr"] = 1.0 - 0.9 * k / 100
+            optimizer.step()
+            return loss.item()
+
+    elif name == "micrograd":
+        from micrograd.nn import MLP
+
+        model = MLP(2, sizes[1:])
+        for p, x in zip(model.parameters(), start):
+            p.data = x
+
+        def step(k: int) -> float:
+            scores = [model(x) for x in X]
+            data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(y))
+            loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+            model.zero_grad()
+            loss.backward()
+            for p in model.parameters():
+                p.data -= (1.0 - 0.9 * k / 100) * p.grad
+            return loss.data
+
+    else:
+        from gategrad import nn
+        from gategrad.replay import Replay
+
+        model = nn.MLP(2, sizes[1:])
+        for p, x in zip(model.parameters(), start):
+            p.data = x
+        optimizer = nn.SGD(model.parameters(), lr=1.0)
+        setup = time.process_time()
+        replay = Replay(model, nn.hinge_loss, X, y)  # traces, checks and fuses once, before the first step
+        measured["setup_seconds"] = time.process_time() - setup
+
+        def step(k: int) -> float:
+            optimizer.zero_grad()
+            loss, _ = replay.backward(l2=1e-4)
+            optimizer.lr = 1.0 - 0.9 * k / 100
+            optimizer.step()
+            return loss
+
+    losses, times = [], []
+    for k in range(steps):
+        start_time = time.process_time()
+        losses.append(step(k))
+        times.append(time.process_time() - start_time)
+    return {"seconds_per_step": sorted(times)[len(times) // 2], "losses": losses, **measured}
+
+
 def bytes_per_node(name: str, steps: int = 100_000) -> dict:
     """Memory of a long `y = y * w + x` chain, measured with tracemalloc: two nodes per step."""
     Value = engine(name)
@@ -142,7 +226,13 @@ def deep_chain(name: str, nodes: int = 1_000_000) -> dict:
     return {"forward_seconds": forward, "backward_seconds": time.process_time() - start, "w_grad": w.grad}
 
 
-TASKS = {"mlp_step": mlp_step, "nn_step": nn_step, "bytes_per_node": bytes_per_node, "deep_chain": deep_chain}
+TASKS = {
+    "mlp_step": mlp_step,
+    "nn_step": nn_step,
+    "train_step": train_step,
+    "bytes_per_node": bytes_per_node,
+    "deep_chain": deep_chain,
+}
 
 if __name__ == "__main__":
     task, name = sys.argv[1], sys.argv[2]

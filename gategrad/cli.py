@@ -256,6 +256,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=_positive_int, default=100, help="default: 100")
     train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches; default: 0")
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="points per step; default: all")
+    train.add_argument(
+        "--engine",
+        choices=["replay", "scalar"],
+        default="replay",
+        help="replay (default): the net traced once and run on the whole batch with numpy; scalar: a circuit "
+        "of Values for every point. Both give the same numbers (to 1e-9)",
+    )
     train.add_argument("--save", type=_output_path, metavar="MODEL.json", help="write the trained model to this file")
     train.add_argument(
         "--plot",
@@ -334,6 +341,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         quiet=args.quiet,
         record=recorder,
+        engine=args.engine,
     )
 
     loss, accuracy = _evaluate(model, X, labels, loss_fn)

@@ -77,7 +77,9 @@ def test_a_string_labelled_csv_trains_saves_evaluates_and_predicts(capsys, tmp_p
     model = nn.MLP(3, [8, 3], seed=0)
     opt = nn.Adam(model.parameters(), lr=0.05)
     schedule = lambda k: 0.05 * (1.0 - 0.9 * k / 60)  # noqa: E731
-    nn.fit(model, X_train, y_train, nn.cross_entropy, opt, 60, l2=1e-4, lr_schedule=schedule, quiet=True)
+    nn.fit(
+        model, X_train, y_train, nn.cross_entropy, opt, 60, l2=1e-4, lr_schedule=schedule, quiet=True, engine="replay"
+    )
     loss, accuracy = cross_entropy_report(model, X_train, y_train)
     test_loss, test_accuracy = cross_entropy_report(model, X_test, y_test)
     assert printed(out) == {

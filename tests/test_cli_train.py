@@ -54,6 +54,25 @@ def test_train_learns_xor_with_a_tanh_net_bce_and_adam(capsys):
     assert float(printed(out)["loss"]) < 0.05  # measured: 0.0179
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        SMALL_MOONS,
+        [*SMALL_MOONS, "--loss", "mse", "--optimizer", "adam", "--batch-size", "16"],
+        [*SMALL_MOONS, "--loss", "bce", "--optimizer", "adamw", "--activation", "tanh"],
+        ["train", "--dataset", "spiral", "--hidden", "8", "--steps", "20", "--quiet", "--loss", "cross_entropy"],
+        ["train", "--dataset", "spiral", "--hidden", "8", "--steps", "20", "--quiet", "--loss", "mse"],
+    ],
+    ids=["hinge", "mse adam minibatches", "bce adamw", "cross_entropy", "one-hot mse"],
+)
+def test_train_prints_the_same_numbers_by_replay_and_by_the_scalar_engine(capsys, argv):
+    code, replayed, _ = run(capsys, *argv, "--engine", "replay")
+    assert code == 0
+    code, scalar, _ = run(capsys, *argv, "--engine", "scalar")
+    assert code == 0
+    assert printed(replayed) == printed(scalar)
+
+
 def test_a_saved_model_evaluates_to_the_accuracy_train_printed(capsys, tmp_path):
     path = tmp_path / "model.json"
     code, out, _ = run(capsys, *SMALL_MOONS, "--save", str(path))
@@ -126,6 +145,7 @@ def test_the_progress_bar_shows_on_a_terminal_unless_quiet(monkeypatch):
         (["train", "--steps", "0"], "argument --steps: must be at least 1, got 0"),
         (["train", "--lr", "nan"], "argument --lr: must be a finite number >= 0, got nan"),
         (["train", "--dataset", "iris"], "argument --dataset: invalid choice: 'iris'"),
+        (["train", "--engine", "gpu"], "argument --engine: invalid choice: 'gpu' (choose from 'replay', 'scalar')"),
         (
             ["train", "--dataset", "spiral", "--loss", "hinge"],
             "--loss hinge needs two classes, the dataset has 3; use cross_entropy",

@@ -88,6 +88,16 @@ def test_a_constant_needs_no_node_of_its_own():
     assert shifted.children == (x,) and shifted.local_grads == (1.0,) and shifted.data == 5.0
 
 
+def test_an_add_gate_keeps_its_constant_as_the_other_gates_do():
+    x, y = Value(4.0), Value(1.0)
+    assert (x + 3).constant == 3.0
+    assert (1 - x).constant == 1.0
+    assert Value.sum([2, x, 3.5]).constant == 5.5
+    assert Value.sum([x]).constant == 0.0
+    assert (x + y).constant is None
+    assert Value.sum([x, y, 2]).constant is None  # two Values: the 2 is in the sum, not kept apart
+
+
 def test_max_gate_routes_to_the_larger_input():
     a, b = Value(2.0), Value(-1.0)
     out = a.max(b)

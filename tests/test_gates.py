@@ -121,8 +121,8 @@ def test_an_op_missing_from_the_table_is_an_error_not_a_default():
 
 def test_the_constant_folded_into_a_gate():
     x = Value(3.0)
-    assert [g.constant for g in (x * 2, x / 4, x**2, 2**x, x.max(0.5), x * x, x.exp(), x + 1)] == [
-        2.0, 4.0, 2.0, 2.0, 0.5, None, None, None,
+    assert [g.constant for g in (x * 2, x / 4, x**2, 2**x, x.max(0.5), x + 1, x * x, x.exp(), x + x)] == [
+        2.0, 4.0, 2.0, 2.0, 0.5, 1.0, None, None, None,
     ]  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from gategrad import files, nn
 from gategrad.data import make_moons, make_spiral, make_xor
-from gategrad.engine import Value, fmt
+from gategrad.engine import Value, fmt, topological_order
 
 # ---- modules ----
 
@@ -184,6 +184,17 @@ def test_losses_refuse_labels_they_cannot_read(loss, labels, words):
 def test_cross_entropy_refuses_a_label_outside_the_classes():
     with pytest.raises(ValueError, match="label 3 is not a class index below 3"):
         nn.cross_entropy([[Value(0.0), Value(1.0), Value(2.0)]], [3])
+
+
+def test_cross_entropy_builds_the_same_circuit_whatever_the_logits():
+    """The shift by the largest logit is made of max gates, not read from the data."""
+
+    def gates(logits):
+        loss = nn.cross_entropy([[Value(z) for z in logits]], [1])
+        return [(v.op, v.constant) for v in topological_order(loss)]
+
+    assert gates([2.0, -1.0, 0.5]) == gates([-3.0, 7.0, 1000.0])
+    assert [op for op, _ in gates([2.0, -1.0, 0.5])].count("max") == 2
 
 
 def test_accuracy_reads_one_score_by_its_sign_and_several_by_the_largest():

@@ -34,6 +34,7 @@ def test_the_notebooks_are_there():
         "04_hand_backprop_vs_engine.ipynb",
         "05_softmax_classifier.ipynb",
         "06_check_your_backprop.ipynb",
+        "07_from_gates_to_matrices.ipynb",
         "08_four_equations.ipynb",
         "09_your_data_and_torch.ipynb",
         "10_training_pathologies.ipynb",

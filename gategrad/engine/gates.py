@@ -68,6 +68,7 @@ _ALL_GATES = [
             "unchanged.",
         },
         case=lambda step: "one" if len(step.inputs) == 1 else "many",
+        constant=True,
     ),
     Gate(
         op="mul",

@@ -90,7 +90,7 @@ class Value:
 
     @property
     def constant(self) -> float | None:
-        """The constant folded into this gate (the 2 of `2 * x` or `x ** 2`), or None."""
+        """The constant folded into this gate (the 2 of `2 * x`, `x ** 2` or `x + 2`), or None."""
         if self._in0 is not None and self._in1 is None and gates.GATES[self.op].constant:
             return self._local1
         return None
@@ -122,24 +122,28 @@ class Value:
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return _node(self.data + c, "add", self, 1.0)
+        return _node(self.data + c, "add", self, 1.0, None, c)  # the constant kept, as every gate keeps its own
 
     __radd__ = __add__
 
     @staticmethod
     def sum(values: Iterable[Value | float]) -> Value:
-        """One add gate over all of `values` (every local gradient is 1), summed left to right."""
+        """One add gate over all of `values` (every local gradient is 1), summed left to right.
+
+        With a single Value among them, the gate keeps the sum of the numbers as its constant.
+        """
         items = tuple(values)
-        total = 0.0  # left to right, as a chain of binary adds would
+        total = constant = 0.0  # left to right, as a chain of binary adds would
         for v in items:  # hot path: a neuron's sum, all Values
             if type(v) is not Value:
-                children, total = _values_and_total(items)
+                children, total, constant = _values_and_total(items)
                 break
             total += v.data
         else:
             children = items  # type: ignore[assignment]
         first, second, *more = (*children, None, None)[: max(len(children), 2)]
-        return _node(total, "add", first, 1.0, second, 1.0, tuple(more))  # type: ignore[arg-type]
+        local1 = 1.0 if second is not None else constant
+        return _node(total, "add", first, 1.0, second, local1, tuple(more))  # type: ignore[arg-type]
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is Value:
@@ -456,18 +460,19 @@ def _node(
     return out
 
 
-def _values_and_total(items: tuple[object, ...]) -> tuple[list[Value], float]:
-    """Value.sum's inputs that are Values, and the total of all of them, constants included."""
-    children, total = [], 0.0
+def _values_and_total(items: tuple[object, ...]) -> tuple[list[Value], float, float]:
+    """Value.sum's inputs that are Values, the total of all of them, and the total of the numbers alone."""
+    children, total, constant = [], 0.0, 0.0
     for v in items:
         if isinstance(v, Value):
             children.append(v)
             total += v.data
         elif (c := _constant(v)) is not None:
             total += c
+            constant += c
         else:
             raise TypeError(f"Value.sum needs Values or real numbers, got {type(v).__name__}: {v!r}")
-    return children, total
+    return children, total, constant
 
 
 def _constant(x: object) -> float | None:

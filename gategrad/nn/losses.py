@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from gategrad.engine import Value
 
 
@@ -57,15 +59,18 @@ def bce_with_logits(logits: Sequence[Value], labels: Sequence[int]) -> Value:
 def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence[int]) -> Value:
     """Softmax cross-entropy, as torch.nn.functional.cross_entropy: mean of -log softmax(logits)[label].
 
-    Each sample's largest logit is subtracted first (as a constant: softmax does not change),
-    so exp never overflows.
+    Each sample's largest logit, taken with max gates, is subtracted first, so exp never
+    overflows. Softmax does not change, and the gradient through the max is 0 (up to rounding):
+    every sample has the same circuit, whatever its numbers.
     """
     n = _check_pairs("cross_entropy", logits_per_sample, labels)
     losses = []
     for logits, y in zip(logits_per_sample, labels):
         if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(logits):
             raise ValueError(f"cross_entropy: label {y!r} is not a class index below {len(logits)}")
-        top = max(z.data for z in logits)
+        top = logits[0]
+        for z in logits[1:]:
+            top = top.max(z)
         shifted = [z - top for z in logits]
         log_sum_exp = Value.sum([s.exp() for s in shifted]).log()
         losses.append(log_sum_exp - shifted[y])
@@ -80,14 +85,21 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Iterable, labels: Sequence[int]) -> float:
+def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
     """The fraction of samples classified right.
 
     A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
     a list of scores picks the largest (labels are class indices). Only each output's number
     is read, one at a time: given a generator, such as `(model(x) for x in X)`, or the plain
-    numbers of `nn.predict`, no sample's circuit outlives its turn.
+    numbers of `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array
+    of a score per sample or a row of scores, are read as one.
     """
+    if isinstance(outputs, np.ndarray):
+        if len(outputs) != len(labels) or not len(outputs):
+            raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
+        truth = np.asarray(labels)
+        hits = (outputs > 0) == (truth > 0) if outputs.ndim == 1 else outputs.argmax(axis=1) == truth
+        return int(hits.sum()) / len(outputs)
     right = n = 0
     for out in outputs:
         if n < len(labels):

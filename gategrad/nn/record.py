@@ -16,13 +16,16 @@ import statistics
 from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value, topological_order
 from gategrad.engine.tags import neuron_calls
 from gategrad.nn.losses import l2_penalty
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron
 from gategrad.viz import viewer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly to this many steps
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
@@ -47,7 +50,7 @@ class Recorder:
     def start(
         self,
         model: Module,
-        X: Sequence[Sequence[float]],
+        X: Sequence[Sequence[float]] | np.ndarray,
         y: Sequence[Any],
         loss_fn: Callable[[list, Sequence[Any]], Value],
         steps: int,

@@ -8,14 +8,19 @@ import random
 import warnings
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from tqdm import tqdm
 
-from gategrad.engine import Value, gc_paused
+from gategrad.engine import Value, fmt, gc_paused
 from gategrad.explain.walkthrough import describe_nonfinite, first_nonfinite
 from gategrad.nn.losses import accuracy, l2_penalty
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
 from gategrad.nn.record import Recorder
+from gategrad.replay import Replay
+
+ENGINES = ("scalar", "replay")
+DIAGNOSE_LIMIT = 2_000  # replay rebuilds a diverged batch of up to this many points as Values, to say where
 
 
 class TrainingDiverged(RuntimeError):
@@ -32,7 +37,7 @@ class TrainingDiverged(RuntimeError):
 
 def fit(
     model: Module,
-    X: Sequence[Sequence[float]],
+    X: Sequence[Sequence[float]] | np.ndarray,
     y: Sequence[int],
     loss_fn: Callable[[list, Sequence[int]], Value],
     optimizer: Optimizer,
@@ -44,6 +49,7 @@ def fit(
     seed: int = 0,
     quiet: bool = False,
     record: str | os.PathLike | Recorder | None = None,
+    engine: str = "scalar",
     alpha: float | None = None,
 ) -> dict[str, list[float]]:
     """Train `model` for `steps` steps; returns {"loss": [...], "accuracy": [...]}, one entry per step.
@@ -60,6 +66,10 @@ def fit(
 
     `record`, a path or a `Recorder`, keeps every step's parameters and gradients too; with a
     path, the run is saved there as a page to open in a browser (see `nn.Recorder`).
+
+    `engine="replay"` computes each step's loss and gradients by batched replay
+    (`gategrad.replay.Replay`: the model traced once, run with numpy), equal to the scalar
+    engine's to 1e-9 and many times faster; it refuses a model whose circuit depends on the data.
     """
     if alpha is not None:
         warnings.warn("fit(alpha=...) is now fit(l2=...), the name --l2 uses", DeprecationWarning, stacklevel=2)
@@ -71,6 +81,9 @@ def fit(
     recorder = record if isinstance(record, Recorder) or record is None else Recorder()
     if recorder is not None:
         recorder.start(model, X, y, loss_fn, steps, l2)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    replay = Replay(model, loss_fn, X, y) if engine == "replay" else None
     rng = random.Random(seed)
     named = model.named_parameters()
     params = [p for _, p in named]
@@ -87,26 +100,28 @@ def fit(
             # garbage collector meanwhile saves it rescanning them (there are no cycles).
             # The circuit is let go inside the block, so the collector never sees it.
             with gc_paused():
-                outputs = [model(X[i]) for i in batch]
-                loss = loss_fn(outputs, labels)
-                if l2:
-                    loss = loss + l2_penalty(params, l2)
                 optimizer.zero_grad()
-                if math.isfinite(loss.data):
-                    loss.backward()
-                finite = math.isfinite(loss.data) and all(math.isfinite(p.grad) for p in params)
-                right = accuracy(outputs, labels)
+                if replay is not None:
+                    loss, acc = _replay_step(replay, batch, labels, l2)
+                else:
+                    total, outputs = _scalar_loss(model, X, batch, labels, loss_fn, params, l2)
+                    if math.isfinite(total.data):
+                        total.backward()
+                    loss, acc = total.data, accuracy(outputs, labels)
+                    del outputs
+                finite = math.isfinite(loss) and all(math.isfinite(p.grad) for p in params)
                 if finite:
-                    history["loss"].append(loss.data)
-                    history["accuracy"].append(right)
+                    history["loss"].append(loss)
+                    history["accuracy"].append(acc)
                 if recorder is not None:  # the diverging step too: the page shows where it went
-                    recorder.record(k, loss.data, right, None if batch_size is None else batch)
+                    recorder.record(k, loss, acc, None if batch_size is None else batch)
                 if not finite:
-                    where = first_nonfinite(loss)
-                    assert where is not None  # the loss or a parameter's gradient is not finite
-                    raise TrainingDiverged(k + 1, describe_nonfinite(where, names.get(id(where), "")), history)
+                    if replay is not None:
+                        where = _where_replay_diverged(model, X, batch, labels, loss_fn, params, l2, names, loss)
+                    else:
+                        where = _where(total, names)
+                    raise TrainingDiverged(k + 1, where, history)
                 optimizer.step()
-                del outputs, loss
             for name, p in named:
                 if not math.isfinite(p.data):
                     update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {p.grad:.6g})"
@@ -128,3 +143,60 @@ def _finish(recorder: Recorder, record: str | os.PathLike | Recorder | None) -> 
     recorder.finish()
     if recorder is not record:
         recorder.save(record)  # type: ignore[arg-type]
+
+
+def _scalar_loss(
+    model: Module,
+    X: Sequence[Sequence[float]] | np.ndarray,
+    batch: Sequence[int],
+    labels: Sequence[int],
+    loss_fn: Callable[[list, Sequence[int]], Value],
+    params: list[Value],
+    l2: float,
+) -> tuple[Value, list]:
+    """The batch's loss as a circuit of Values (plus the L2 penalty), and the model's outputs."""
+    outputs = [model(X[i]) for i in batch]
+    total = loss_fn(outputs, labels)
+    if l2:
+        total = total + l2_penalty(params, l2)
+    return total, outputs
+
+
+def _where(total: Value, names: dict[int, str]) -> str:
+    """The first gate of the circuit `total` that made a number not finite, in words."""
+    where = first_nonfinite(total)
+    assert where is not None  # the loss or a parameter's gradient is not finite
+    return describe_nonfinite(where, names.get(id(where), ""))
+
+
+def _replay_step(replay: Replay, batch: Sequence[int], labels: Sequence[int], l2: float) -> tuple[float, float]:
+    """The batch's loss and accuracy by replay, each parameter's gradient added to its .grad (as backward())."""
+    loss, outputs = replay.backward(batch, l2)
+    return loss, accuracy(outputs, labels)
+
+
+def _where_replay_diverged(
+    model: Module,
+    X: Sequence[Sequence[float]] | np.ndarray,
+    batch: Sequence[int],
+    labels: Sequence[int],
+    loss_fn: Callable[[list, Sequence[int]], Value],
+    params: list[Value],
+    l2: float,
+    names: dict[int, str],
+    loss: float,
+) -> str:
+    """Where a replayed step stopped being finite: the batch rebuilt as Values, for the scalar engine to say."""
+    if len(batch) > DIAGNOSE_LIMIT:
+        return (
+            f"replay's loss ({fmt(loss)}) or a gradient is not finite; {len(batch)} points are too many to rebuild "
+            f'as Values and name the gate: train a batch of at most {DIAGNOSE_LIMIT} with engine="scalar" to see it'
+        )
+    for p in params:
+        p.grad = -0.0
+    total, _ = _scalar_loss(model, X, batch, labels, loss_fn, params, l2)
+    if math.isfinite(total.data):
+        total.backward()
+    if first_nonfinite(total) is None:
+        return f"replay's loss ({fmt(loss)}) or a gradient is not finite, though the scalar engine's are all finite"
+    return _where(total, names)

@@ -1,0 +1,326 @@
+"""Running a program over a batch with numpy: every gate at once for all samples.
+
+A `Plan` keeps the values in a table with a row per slot and a column per sample, and the
+parameters in one vector shared by all. Unfused, each gate of the program is one numpy call,
+in the program's order: replay gate by gate. Fused, each layer's neurons (an add gate over a
+bias and weight × input products) become one matrix product `W @ x + b`, and the other gates
+of one kind at one depth of the circuit run as one numpy call. Backward runs the same units
+in reverse, each adding local gradient × upstream gradient to its inputs, as `Value.backward`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gategrad.engine import fmt
+from gategrad.replay.kernels import KERNELS
+from gategrad.replay.trace import Instruction, Program, ReplayError
+
+Index = slice | np.ndarray
+
+
+@dataclass(frozen=True)
+class _Neuron:
+    """An add gate found to be b + sum of w_i * x_i, with parameters b (optional) and w_i."""
+
+    add: Instruction
+    bias: int | None
+    weights: tuple[int, ...]
+    x: tuple[int, ...]
+    products: tuple[int, ...]  # the slots of its mul gates
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """Neurons reading the same inputs: together, one matrix product."""
+
+    neurons: tuple[_Neuron, ...]
+
+    @property
+    def outputs(self) -> list[int]:
+        return [n.add.output for n in self.neurons]
+
+
+Unit = Instruction | _Layer
+Block = list[Instruction] | _Layer  # what one numpy call (or one matrix product) runs
+
+
+def _outputs(unit: Unit) -> list[int]:
+    return unit.outputs if isinstance(unit, _Layer) else [unit.output]
+
+
+def _reads(unit: Unit) -> tuple[int, ...]:
+    return unit.neurons[0].x if isinstance(unit, _Layer) else unit.inputs
+
+
+def _index(positions: list[int]) -> Index:
+    """A slice when the positions run on one by one (numpy then works on a view), else an index array."""
+    if positions == list(range(positions[0], positions[0] + len(positions))):
+        return slice(positions[0], positions[0] + len(positions))
+    return np.array(positions)
+
+
+def _has_repeats(index: Index) -> bool:
+    return isinstance(index, np.ndarray) and len(np.unique(index)) < len(index)
+
+
+@dataclass
+class _Operand:
+    """Where one input of a block of gates comes from: parameters (one per gate) or rows (one per gate and sample)."""
+
+    params: bool
+    index: Index
+    repeats: bool  # a slot read by several gates of the block: its gradient contributions are added one by one
+    grad: bool  # whether its gradient is needed
+
+    def read(self, rows: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return theta[self.index][:, None] if self.params else rows[self.index]
+
+    def add_grad(self, grads: np.ndarray, theta_grad: np.ndarray, contribution: np.ndarray) -> None:
+        target = grads
+        if self.params:
+            target, contribution = theta_grad, contribution.sum(axis=1)  # a parameter's gradient sums the batch
+        if self.repeats:
+            np.add.at(target, self.index, contribution)  # type: ignore[arg-type]
+        else:
+            target[self.index] += contribution
+
+
+@dataclass
+class _Gates:
+    """One numpy call: k gates of one op, a row each, every sample a column."""
+
+    gates: list[Instruction]
+    inputs: list[_Operand]  # one per input position
+    out: Index
+    constant: np.ndarray | None  # each gate's constant, as a column
+
+    def forward(self, rows: np.ndarray, theta: np.ndarray) -> None:
+        ins = [operand.read(rows, theta) for operand in self.inputs]
+        rows[self.out] = KERNELS[self.gates[0].op].forward(ins, self.constant)
+
+    def backward(self, rows: np.ndarray, grads: np.ndarray, theta: np.ndarray, theta_grad: np.ndarray) -> None:
+        if not any(operand.grad for operand in self.inputs):
+            return
+        ins = [operand.read(rows, theta) for operand in self.inputs]
+        upstream = grads[self.out]
+        local = KERNELS[self.gates[0].op].local_grads(ins, rows[self.out], self.constant)
+        for operand, d in zip(self.inputs, local):
+            if operand.grad:
+                operand.add_grad(grads, theta_grad, d * upstream)
+
+
+@dataclass
+class _MatMul:
+    """A layer: rows `out` = W @ rows `x` + b, W and b holding parameter indices (k neurons of n weights)."""
+
+    layer: _Layer
+    weights: np.ndarray  # (k, n)
+    bias: np.ndarray | None  # (k,)
+    x: Index
+    out: Index
+    x_grad: bool
+
+    def forward(self, rows: np.ndarray, theta: np.ndarray) -> None:
+        h = theta[self.weights] @ rows[self.x]
+        if self.bias is not None:
+            h += theta[self.bias][:, None]
+        rows[self.out] = h
+
+    def backward(self, rows: np.ndarray, grads: np.ndarray, theta: np.ndarray, theta_grad: np.ndarray) -> None:
+        upstream = grads[self.out]
+        theta_grad[self.weights] += upstream @ rows[self.x].T  # each weight's products, summed over the batch
+        if self.bias is not None:
+            theta_grad[self.bias] += upstream.sum(axis=1)
+        if self.x_grad:
+            grads[self.x] += theta[self.weights].T @ upstream
+
+
+class Plan:
+    """A Program made ready to run on a batch: `forward(X)`, then `backward(grad_outputs)`.
+
+    `fuse=False` replays the program one gate at a time, in its order; `fuse=True` makes each
+    layer a matrix product and runs the other gates of one kind at one depth together.
+    `input_grads` asks backward for the inputs' gradients too.
+    """
+
+    def __init__(self, program: Program, fuse: bool = True, input_grads: bool = False) -> None:
+        self.program = program
+        self.input_grads = input_grads
+        p, d, c = len(program.params), program.n_inputs, len(program.constants)
+        if any(s < p for s in program.outputs):
+            raise ReplayError("replay needs outputs computed from each sample, but an output is a parameter itself")
+        self._grad = [True] * p + [input_grads] * d + [False] * c  # whether a slot's gradient is needed
+        for ins in program.instructions:
+            self._grad.append(any(self._grad[s] for s in ins.inputs))
+
+        if fuse:
+            layers = self._find_layers()
+            fused = {s for layer in layers for n in layer.neurons for s in (n.add.output, *n.products)}
+            units: list[Unit] = [ins for ins in program.instructions if ins.output not in fused]
+            blocks = self._schedule([*units, *layers])
+        else:
+            blocks = [[ins] for ins in program.instructions]
+
+        # Rows of the value table: the inputs, the constants, then each block's outputs one after another.
+        self._row = {s: s - p for s in range(p, p + d + c)}
+        for block in blocks:
+            for s in block.outputs if isinstance(block, _Layer) else [ins.output for ins in block]:
+                self._row[s] = len(self._row)
+        self._units = [self._compile(block) for block in blocks]
+        self._outputs = _index([self._row[s] for s in program.outputs])
+        self._outputs_repeat = _has_repeats(self._outputs)  # a function may return one Value twice
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _find_layers(self) -> list[_Layer]:
+        """The neurons (add gates over a bias and weight × input products), grouped by the inputs they read."""
+        program, p = self.program, len(self.program.params)
+        made_by = {ins.output: ins for ins in program.instructions}
+        readers: dict[int, int] = defaultdict(int)
+        for s in [s for ins in program.instructions for s in ins.inputs] + list(program.outputs):
+            readers[s] += 1
+
+        groups: dict[tuple, list[_Neuron]] = defaultdict(list)
+        for add in program.instructions:
+            if add.op == "add" and add.constant is None and (neuron := _neuron(add, made_by, readers, p)):
+                groups[(neuron.x, neuron.bias is None)].append(neuron)
+        layers = []
+        for neurons in groups.values():
+            used = [w for n in neurons for w in n.weights] + [n.bias for n in neurons if n.bias is not None]
+            if len(set(used)) == len(used):  # a parameter used twice is no plain matrix: the gates do it
+                layers.append(_Layer(tuple(neurons)))
+        return layers
+
+    def _schedule(self, units: list[Unit]) -> list[Block]:
+        """The units by depth in the circuit; at each depth, the gates of one kind together, each layer apart."""
+        p = len(self.program.params)
+        depth = dict.fromkeys(range(self.program.first_gate), 0)
+        by_depth: dict[int, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
+        for unit in sorted(units, key=lambda u: min(_outputs(u))):  # the program's order: inputs come first
+            level = 1 + max(depth[s] for s in _reads(unit))
+            for s in _outputs(unit):
+                depth[s] = level
+            if isinstance(unit, _Layer):
+                by_depth[level][("layer", unit.outputs[0])].append(unit)
+            else:
+                kind = (unit.op, len(unit.inputs), unit.constant is None, tuple(s < p for s in unit.inputs))
+                by_depth[level][kind].append(unit)
+        return [
+            group[0] if key[0] == "layer" else group
+            for level in sorted(by_depth)
+            for key, group in by_depth[level].items()
+        ]
+
+    def _compile(self, block: Block) -> _Gates | _MatMul:
+        p = len(self.program.params)
+        if isinstance(block, _Layer):
+            first = block.neurons[0]
+            return _MatMul(
+                layer=block,
+                weights=np.array([n.weights for n in block.neurons]),
+                bias=None if first.bias is None else np.array([n.bias for n in block.neurons]),
+                x=_index([self._row[s] for s in first.x]),
+                out=_index([self._row[s] for s in block.outputs]),
+                x_grad=any(self._grad[s] for s in first.x),
+            )
+        inputs = []
+        for position in range(len(block[0].inputs)):
+            slots = [ins.inputs[position] for ins in block]
+            params = slots[0] < p
+            index = _index(slots if params else [self._row[s] for s in slots])
+            inputs.append(_Operand(params, index, _has_repeats(index), any(self._grad[s] for s in slots)))
+        constant = None if block[0].constant is None else np.array([[ins.constant] for ins in block])
+        return _Gates(block, inputs, _index([self._row[ins.output] for ins in block]), constant)
+
+    def forward(self, X: np.ndarray | Sequence[Sequence[float]], theta: np.ndarray | None = None) -> np.ndarray:
+        """The outputs for a batch `X` (samples × inputs), as an array of samples × outputs.
+
+        `theta` holds the parameters' values; by default they are read from the program's Values.
+        """
+        X = np.asarray(X, dtype=float)
+        program = self.program
+        if X.ndim != 2 or X.shape[1] != program.n_inputs:
+            raise ValueError(f"forward needs a batch of shape (samples, {program.n_inputs}), got {X.shape}")
+        if theta is None:
+            theta = np.fromiter((v.data for v in program.params), float, len(program.params))
+        d, c = program.n_inputs, len(program.constants)
+        rows = np.empty((len(self._row), len(X)))
+        rows[:d] = X.T
+        rows[d : d + c] = np.array(program.constants).reshape(c, 1)
+        with np.errstate(all="ignore"):
+            for unit in self._units:
+                unit.forward(rows, theta)
+        self._last = rows, theta
+        return rows[self._outputs].T
+
+    def backward(self, grad_outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Backpropagate `grad_outputs` (samples × outputs) through the last forward.
+
+        Returns each parameter's gradient summed over the batch, and the inputs' gradients
+        (samples × inputs) when the plan was made with `input_grads`, else None.
+        """
+        if self._last is None:
+            raise RuntimeError("backward needs a forward first")
+        rows, theta = self._last
+        grads = np.full_like(rows, -0.0)  # as Value.grad starts: adding a first gradient keeps its sign, even a zero's
+        upstream = np.asarray(grad_outputs, dtype=float).T
+        if self._outputs_repeat:
+            np.add.at(grads, self._outputs, upstream)  # type: ignore[arg-type]
+        else:
+            grads[self._outputs] += upstream
+        theta_grad = np.full(len(theta), -0.0)
+        with np.errstate(all="ignore"):
+            for unit in reversed(self._units):
+                unit.backward(rows, grads, theta, theta_grad)
+        return theta_grad, grads[: self.program.n_inputs].T if self.input_grads else None
+
+    def __str__(self) -> str:
+        """One line per numpy call (or matrix product), in the order forward runs them."""
+        return "\n".join(self._describe(unit) for unit in self._units)
+
+    def _describe(self, unit: _Gates | _MatMul) -> str:
+        name = self.program.slot_name
+        if isinstance(unit, _MatMul):
+            neurons = unit.layer.neurons
+            k, n = unit.weights.shape
+            bias = " + b" if unit.bias is not None else ""
+            product = f"{_names(name, unit.layer.outputs)} = W @ {_names(name, neurons[0].x)}{bias}"
+            return f"{product}    (W is {k}×{n}: {k * n} mul and {k} add gates)"
+        if len(unit.gates) == 1:
+            return self.program.line(unit.gates[0])
+        args = [_names(name, [ins.inputs[i] for ins in unit.gates]) for i in range(len(unit.gates[0].inputs))]
+        if unit.constant is not None:
+            args.append(_names(fmt, [ins.constant for ins in unit.gates]))  # type: ignore[misc]
+        op, k = unit.gates[0].op, len(unit.gates)
+        return f"{_names(name, [ins.output for ins in unit.gates])} = {op}({', '.join(args)})    ({k} gates)"
+
+
+def _neuron(add: Instruction, made_by: dict[int, Instruction], readers: dict[int, int], p: int) -> _Neuron | None:
+    """`add` as a neuron: at most one parameter (the bias), then products of a parameter and a value, read only here."""
+    bias, weights, xs, products = None, [], [], []
+    for s in add.inputs:
+        mul = made_by.get(s)
+        if s < p and bias is None:
+            bias = s
+        elif mul is not None and mul.op == "mul" and mul.constant is None and readers[s] == 1:
+            a, b = mul.inputs
+            if (a < p) == (b < p):
+                return None
+            weights.append(a if a < p else b)
+            xs.append(b if a < p else a)
+            products.append(s)
+        else:
+            return None
+    if not products or len(set(xs)) < len(xs):
+        return None
+    return _Neuron(add, bias, tuple(weights), tuple(xs), tuple(products))
+
+
+def _names(name: Callable[[int], str], slots: Sequence[int]) -> str:
+    """A list of slot names, the middle left out when it is long: [v4, v7, …, v49]."""
+    shown = [name(s) for s in slots] if len(slots) <= 4 else [name(slots[0]), name(slots[1]), "…", name(slots[-1])]
+    return f"[{', '.join(shown)}]"
