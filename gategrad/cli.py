@@ -21,6 +21,7 @@ from typing import Any
 from gategrad import check, data, files, nn, viz
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import expr, lang, mistakes, walkthrough
+from gategrad.replay import Replay
 
 
 class CommandError(Exception):
@@ -344,12 +345,12 @@ def _train(args: argparse.Namespace) -> int:
         engine=args.engine,
     )
 
-    loss, accuracy = _evaluate(model, X, labels, loss_fn)
+    loss, accuracy = _evaluate(model, X, labels, loss_fn, args.engine)
     print(f"loss: {loss + nn.l2_penalty(model.parameters(), args.l2).data:.6g}")
     if not points.regression:
         print(f"accuracy: {accuracy:.2f}")
     if X_test:
-        test_loss, test_accuracy = _evaluate(model, X_test, [label(c) for c in y_test], loss_fn)
+        test_loss, test_accuracy = _evaluate(model, X_test, [label(c) for c in y_test], loss_fn, args.engine)
         print(f"test loss: {test_loss:.6g}")
         if not points.regression:
             print(f"test accuracy: {test_accuracy:.2f}")
@@ -473,8 +474,11 @@ def _data_info(args: argparse.Namespace, points: _Points, loss: str, X: list[lis
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
 
 
-def _evaluate(model: nn.Module, X: list, labels: list, loss_fn: Callable) -> tuple[float, float]:
-    """The mean loss and the accuracy of `model` over all of X, a chunk at a time."""
+def _evaluate(model: nn.Module, X: list, labels: list, loss_fn: Callable, engine: str) -> tuple[float, float]:
+    """The mean loss and the accuracy of `model` over all of X: replayed at once, or a chunk at a time as Values."""
+    if engine == "replay":
+        loss, scores = Replay(model, loss_fn, X, labels).evaluate()
+        return loss, nn.accuracy(scores, labels)
     loss = right = 0.0
     for start in range(0, len(X), EVAL_CHUNK):
         xs, ys = X[start : start + EVAL_CHUNK], labels[start : start + EVAL_CHUNK]
@@ -597,7 +601,7 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     )
     _, loss_fn, label = _objective(info.loss, len(info.classes or []))
     labels = [label(c) for c in table.y or []]
-    loss, accuracy = _evaluate(model, data.standardize(table.X, info.mean, info.scale), labels, loss_fn)
+    loss, accuracy = _evaluate(model, data.standardize(table.X, info.mean, info.scale), labels, loss_fn, "replay")
     print(f"loss: {loss:.6g}")
     if not regression:
         print(f"accuracy: {accuracy:.2f}")

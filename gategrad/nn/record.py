@@ -122,7 +122,12 @@ class Recorder:
         parameters| / |its parameters| in the step's update; and `nonfinite`: the first gate
         that produced nan or inf, or None.
         """
-        return self._derive(kept)["health"]
+        if kept not in self._derived:
+            self._derived[kept] = self._replay(self._kept[kept])
+        replayed = self._derived[kept]
+        ratios = self._ratios.get(kept, [None] * len(self.layers))
+        layers = [{**stuck, "update_ratio": ratio} for stuck, ratio in zip(replayed["stuck"], ratios)]
+        return {"layers": layers, "nonfinite": replayed["nonfinite"]}
 
     def warnings(self) -> list[str]:
         """What looks wrong with the run: layers mostly dead at the end, update ratios far from 1e-3."""
@@ -168,30 +173,27 @@ class Recorder:
         return viewer.save(self.to_json(), path)
 
     def _derive(self, kept: int) -> dict[str, Any]:
-        """The numbers recomputed from kept step `kept`: the health, each sample's loss and output gradients."""
-        if kept not in self._derived:
-            self._derived[kept] = self._replay(self._kept[kept])
-        replayed = self._derived[kept]
-        ratios = self._ratios.get(kept, [None] * len(self.layers))
-        layers = [{**stuck, "update_ratio": ratio} for stuck, ratio in zip(replayed["stuck"], ratios)]
-        return {
-            "health": {"layers": layers, "nonfinite": replayed["nonfinite"]},
-            "sample_losses": replayed["sample_losses"],
-            "output_gradients": replayed["output_gradients"],
-        }
+        """What the page shows of kept step `kept` beyond the record: its health, each sample's loss and gradients."""
+        losses, gradients = self._samples(self._kept[kept])
+        return {"health": self.health(kept), "sample_losses": losses, "output_gradients": gradients}
 
-    def _replay(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Run a kept step's parameters on every sample again: activations, sample losses, stuck units."""
+    def _samples(self, entry: dict[str, Any]) -> tuple[list[float], list[list[float]]]:
+        """Each sample's loss at a kept step's parameters, and its gradient with respect to the net's outputs."""
         params = list(entry["parameters"])
-        batch = entry.get("batch", range(len(self.X)))
-        activations = [_forward(self.layers, params, x) for x in self.X]
         sample_losses, output_gradients = [], []
-        for outs, label in zip(activations, self.y):
-            out = [Value(o) for o in outs[-1]]
+        for x, label in zip(self.X, self.y):
+            out = [Value(o) for o in _forward(self.layers, params, x)[-1]]
             loss = self.loss_fn([out if len(out) > 1 else out[0]], [label])
             loss.backward()
             sample_losses.append(loss.data)
             output_gradients.append([o.grad for o in out])
+        return sample_losses, output_gradients
+
+    def _replay(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Run a kept step's parameters on its batch again: which units were stuck, and the first nan or inf."""
+        params = list(entry["parameters"])
+        batch = entry.get("batch", range(len(self.X)))
+        activations = {s: _forward(self.layers, params, self.X[s]) for s in batch}
         stuck = []
         for i, shape in enumerate(self.layers):
             rows = [activations[s][i] for s in batch]
@@ -207,12 +209,7 @@ class Recorder:
         finite = all(map(math.isfinite, [entry["loss"], *params, *entry["gradients"]])) and all(
             math.isfinite(a) for s in batch for row in activations[s] for a in row
         )
-        return {
-            "stuck": stuck,
-            "nonfinite": None if finite else self._first_nonfinite(params, batch),
-            "sample_losses": sample_losses,
-            "output_gradients": output_gradients,
-        }
+        return {"stuck": stuck, "nonfinite": None if finite else self._first_nonfinite(params, batch)}
 
     def _first_nonfinite(self, params: list[float], batch: Sequence[int]) -> dict[str, Any] | None:
         """The first gate of the step's circuit, rebuilt with the engine, whose output (or, failing that,

@@ -147,6 +147,11 @@ class Replay:
             p.grad += g
         return loss, outputs[:, 0] if self.program.single else outputs
 
+    def evaluate(self) -> tuple[float, np.ndarray]:
+        """The loss over all of X and the model's outputs, leaving every `.grad` as it was."""
+        loss, outputs, _, _ = self._run(None)
+        return loss, outputs[:, 0] if self.program.single else outputs
+
     def forward(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
         """The model's outputs for the samples `X`: one score per sample, or samples × outputs."""
         outputs = self.plan.forward(X)
