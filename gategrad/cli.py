@@ -269,6 +269,14 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         metavar="RUN.html",
         help="write the run as one page to open in a browser: every step's loss, weights and gradients",
     )
+    train.add_argument(
+        "--lang",
+        choices=lang.languages(),
+        default=lang.ENGLISH,
+        metavar="LANG",
+        help=f"the language of the --record page: {', '.join(lang.languages())}; default: en (what train prints "
+        "stays English)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -310,6 +318,12 @@ def _train(args: argparse.Namespace) -> int:
     _check_writable("--save", args.save)
     _check_writable("--plot", plot)
     _check_writable("--record", args.record)
+    if args.lang != lang.ENGLISH and args.record is None:
+        raise CommandError(f"train: --lang {args.lang} is the language of the --record page; give --record RUN.html")
+    try:
+        lang.translator(args.lang)
+    except ValueError as e:  # a catalogue that cannot be read
+        raise CommandError(f"train: {e}") from None
     info = _data_info(args, points, loss_name, X)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
@@ -356,7 +370,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"saved the decision boundary to {plot}")
     if args.record is not None:
         try:
-            recorder.save(args.record)
+            recorder.save(args.record, args.lang)
+        except files.FileRefused as e:  # made a folder or a device since it was checked
+            raise CommandError(f"train: cannot write the run: {e}") from None
         except OSError as e:
             raise CommandError(f"train: cannot write the run to {args.record}: {e.strerror or e}") from None
         print(f"saved the run to {args.record}: open it in a browser")

@@ -1,9 +1,9 @@
 """Keep the translation catalogues in step with the code: `make messages` runs this.
 
 Writes `gategrad/explain/locale/gategrad.pot`, the template of every message gategrad
-translates: the gate table's sentences and gate names, the stepper page's UI_STRINGS, and
-each string literal passed to gettext, ngettext or pgettext in gategrad/. Then merges it
-into every shipped `.po` file, as gettext's msgmerge does: a new message shows up there
+translates: the gate table's sentences and gate names, the stepper page's UI_STRINGS, the
+training viewer's STRINGS, and each string literal passed to gettext, ngettext or pgettext
+in gategrad/. Then merges it into every shipped `.po` file, as gettext's msgmerge does: a new message shows up there
 untranslated (and the tests fail until it is translated), a message no longer used becomes
 obsolete. `--check` only says whether the template is up to date.
 """
@@ -20,6 +20,7 @@ import polib
 from gategrad.engine.gates import GATES
 from gategrad.explain.lang import DOMAIN, SHIPPED, placeholders
 from gategrad.viz.page import UI_STRINGS
+from gategrad.viz.viewer import STRINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 POT = SHIPPED / f"{DOMAIN}.pot"
@@ -49,6 +50,8 @@ def messages() -> list[polib.POEntry]:
     add(gates, "a Value no gate made (one you created), in the forward table's gate column", "gate", "input")
     for key, text in UI_STRINGS.items():
         add(("gategrad/viz/page.py", ""), f"the stepper page: {key}", msgid=text)
+    for key, text in STRINGS.items():
+        add(("gategrad/viz/viewer.py", ""), f"the training viewer: {key}", msgid=text)
     for path in sorted((ROOT / "gategrad").rglob("*.py")):
         calls = sorted(ast.walk(ast.parse(path.read_text(encoding="utf-8"))), key=lambda n: getattr(n, "lineno", 0))
         for node in calls:
