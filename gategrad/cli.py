@@ -76,14 +76,14 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
         choices=lang.languages(),
         default=lang.ENGLISH,
         metavar="LANG",
-        help=f"the language of the walk and the page: {', '.join(lang.languages())}; default: en",
+        help=f"the language of the walk, the lab and the page: {', '.join(lang.languages())}; default: en",
     )
     explain.add_argument(
         "--mistake",
         choices=mistakes.MISTAKES,
         help="the misconception lab: walk the circuit the right way and this wrong way side by side, up to the "
         "first step where they part, and say why (a subexpression written twice is computed once, so its "
-        "gate's output is used twice; in English only)",
+        "gate's output is used twice)",
     )
     explain.set_defaults(run=_explain)
 
@@ -92,10 +92,6 @@ def _explain(args: argparse.Namespace) -> int:
     if args.mistake is not None and (args.html is not None or args.svg_dir is not None):
         raise CommandError(
             "explain: --mistake prints its walks as text or --json; it does not draw (--html, --svg-dir)"
-        )
-    if args.mistake is not None and args.lang != lang.ENGLISH:
-        raise CommandError(
-            f"explain: the misconception lab (--mistake) speaks English only so far, not --lang {args.lang}"
         )
     try:
         t = lang.translator(args.lang)
@@ -130,10 +126,10 @@ def _explain(args: argparse.Namespace) -> int:
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps, args.lang)
         if lab is not None:
-            report["mistake"] = mistakes.lab_json(lab, circuit.inputs)
+            report["mistake"] = mistakes.lab_json(lab, circuit.inputs, args.lang)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     elif lab is not None:
-        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs))
+        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs, args.lang))
     else:
         print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps, args.lang))
         if paths:
