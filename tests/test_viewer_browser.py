@@ -362,7 +362,7 @@ def test_the_russian_page_says_everything_in_russian_with_the_same_numbers(open_
         dead = "–" if layer["dead_relu"] is None else f"{round(layer['dead_relu'] * shape['nout'])} / {shape['nout']}"
         activation = {"relu": "ReLU", "linear": "линейная"}[shape["activation"]]
         assert cells == [cells[0], activation, dead, "–", fmt(layer["update_ratio"])]
-    assert "первое nan или inf: нет" in text(page, "health")
+    assert "первое появление nan или inf: нет" in text(page, "health")
 
     sample = unhidden(doc)[3]
     click_sample(page, sample)
@@ -390,7 +390,7 @@ def test_the_russian_page_names_the_gate_that_made_inf(open_page, tmp_path):
     with pytest.raises(nn.TrainingDiverged):
         nn.fit(model, [[10.0]], [1], nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, record=recorder)
     page = open_page(recorder.save(tmp_path / "run.html", lang="ru"))
-    assert "первое nan или inf: вентиль «умножение» (нейрон 0:0, прямой проход)" in text(page, "health")
+    assert "первое появление nan или inf: вентиль «умножение» (нейрон 0:0, прямой проход)" in text(page, "health")
 
 
 def test_the_chinese_page_walks_a_neuron_in_the_chinese_sentences(open_page, moons_run, tmp_path):
