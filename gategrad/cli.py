@@ -77,14 +77,14 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
         choices=lang.languages(),
         default=lang.ENGLISH,
         metavar="LANG",
-        help=f"the language of the walk and the page: {', '.join(lang.languages())}; default: en",
+        help=f"the language of the walk, the lab and the page: {', '.join(lang.languages())}; default: en",
     )
     explain.add_argument(
         "--mistake",
         choices=mistakes.MISTAKES,
         help="the misconception lab: walk the circuit the right way and this wrong way side by side, up to the "
         "first step where they part, and say why (a subexpression written twice is computed once, so its "
-        "gate's output is used twice; in English only)",
+        "gate's output is used twice)",
     )
     explain.set_defaults(run=_explain)
 
@@ -93,10 +93,6 @@ def _explain(args: argparse.Namespace) -> int:
     if args.mistake is not None and (args.html is not None or args.svg_dir is not None):
         raise CommandError(
             "explain: --mistake prints its walks as text or --json; it does not draw (--html, --svg-dir)"
-        )
-    if args.mistake is not None and args.lang != lang.ENGLISH:
-        raise CommandError(
-            f"explain: the misconception lab (--mistake) speaks English only so far, not --lang {args.lang}"
         )
     try:
         t = lang.translator(args.lang)
@@ -131,10 +127,10 @@ def _explain(args: argparse.Namespace) -> int:
     if args.json:
         report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps, args.lang)
         if lab is not None:
-            report["mistake"] = mistakes.lab_json(lab, circuit.inputs)
+            report["mistake"] = mistakes.lab_json(lab, circuit.inputs, args.lang)
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     elif lab is not None:
-        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs))
+        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs, args.lang))
     else:
         print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps, args.lang))
         if paths:
@@ -277,6 +273,14 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         metavar="RUN.html",
         help="write the run as one page to open in a browser: every step's loss, weights and gradients",
     )
+    train.add_argument(
+        "--lang",
+        choices=lang.languages(),
+        default=lang.ENGLISH,
+        metavar="LANG",
+        help=f"the language of the --record page: {', '.join(lang.languages())}; default: en (what train prints "
+        "stays English)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -318,6 +322,12 @@ def _train(args: argparse.Namespace) -> int:
     _check_writable("--save", args.save)
     _check_writable("--plot", plot)
     _check_writable("--record", args.record)
+    if args.lang != lang.ENGLISH and args.record is None:
+        raise CommandError(f"train: --lang {args.lang} is the language of the --record page; give --record RUN.html")
+    try:
+        lang.translator(args.lang)
+    except ValueError as e:  # a catalogue that cannot be read
+        raise CommandError(f"train: {e}") from None
     info = _data_info(args, points, loss_name, X)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
@@ -365,7 +375,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"saved the decision boundary to {plot}")
     if args.record is not None:
         try:
-            recorder.save(args.record)
+            recorder.save(args.record, args.lang)
+        except files.FileRefused as e:  # made a folder or a device since it was checked
+            raise CommandError(f"train: cannot write the run: {e}") from None
         except OSError as e:
             raise CommandError(f"train: cannot write the run to {args.record}: {e.strerror or e}") from None
         print(f"saved the run to {args.record}: open it in a browser")

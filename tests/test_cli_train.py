@@ -159,6 +159,11 @@ def test_the_progress_bar_shows_on_a_terminal_unless_quiet(monkeypatch):
             ["train", "--record", "no/such/folder/run.html"],
             "--record no/such/folder/run.html: the folder no/such/folder does not exist",
         ),
+        (
+            ["train", "--record", "run.html", "--lang", "fr"],
+            "argument --lang: invalid choice: 'fr' (choose from 'en', 'ru', 'zh')",
+        ),
+        (["train", "--lang", "ru"], "train: --lang ru is the language of the --record page; give --record RUN.html"),
         (["eval", "--dataset", "moons"], "the following arguments are required: --model"),
         (
             ["eval", "--model", "no/such/model.json", "--dataset", "moons"],
@@ -382,6 +387,17 @@ def test_train_record_writes_the_runs_page(capsys, tmp_path):
     assert [s["step"] for s in doc["steps"]] == list(range(30))
     X, y = make_moons(100, noise=0.1, seed=0)
     assert (doc["X"], doc["y"]) == (X, [2 * c - 1 for c in y])
+
+
+def test_train_record_lang_writes_the_page_in_that_language_with_the_same_run(capsys, tmp_path):
+    english, russian = tmp_path / "run.html", tmp_path / "run-ru.html"
+    assert run(capsys, *SMALL_MOONS, "--record", str(english))[0] == 0
+    code, out, err = run(capsys, *SMALL_MOONS, "--record", str(russian), "--lang", "ru")
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == f"saved the run to {russian}: open it in a browser"  # what train prints: English
+    html = russian.read_text(encoding="utf-8")
+    assert '<html lang="ru">' in html and "<title>gategrad: запись обучения</title>" in html
+    assert viewer.read_record(russian) == viewer.read_record(english)
 
 
 def test_a_run_with_dead_layers_and_big_updates_ends_with_a_one_line_warning(capsys):

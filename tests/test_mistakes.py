@@ -1,6 +1,8 @@
 """The misconception lab: each mistaken walk's numbers, recomputed by hand, and `explain --mistake`."""
 
 import json
+import re
+from collections import Counter
 
 import pytest
 
@@ -200,7 +202,10 @@ def test_recursive_text_has_the_step_counts(capsys):
         (["x*x", "x=3", "--mistake", "grad-equals"], "(choose from 'overwrite', 'no-sort', 'no-zero', 'recursive')"),
         (["x", "x=3", "--mistake", "overwrite"], "--mistake needs a circuit with a gate; 'x' is a lone input"),
         (["x*x", "x=3", "--mistake", "overwrite", "--html", "page.html"], "it does not draw (--html, --svg-dir)"),
-        (["x*x", "x=3", "--mistake", "overwrite", "--lang", "zh"], "speaks English only so far, not --lang zh"),
+        (
+            ["x*x", "x=3", "--mistake", "overwrite", "--lang", "fr"],
+            "invalid choice: 'fr' (choose from 'en', 'ru', 'zh')",
+        ),
         (["x" + "*1.5" * 1500, "x=1", "--mistake", "recursive"], "deeper than Python's recursion limit"),
     ],
 )
@@ -212,3 +217,104 @@ def test_refusals_are_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, m
     assert message in err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- the lab in Chinese and Russian ----
+
+OVERWRITE = ["x*x + x", "x=3", "--mistake", "overwrite"]
+
+
+def numbers(text):
+    return Counter(re.findall(r"-?\d+(?:\.\d+)?", text))
+
+
+def words_besides_names(text, names=("x*x + x", "x*x", "x")):
+    for label in names:  # the longest first, as each contains the next
+        text = text.replace(label, "")
+    return re.findall(r"[A-Za-z]+", text)
+
+
+@pytest.mark.parametrize("code", ["zh", "ru"])
+def test_the_overwrite_lab_has_no_english_word_left_and_the_same_numbers(capsys, code):
+    _, english, _ = explain(capsys, *OVERWRITE)
+    status, out, err = explain(capsys, *OVERWRITE, "--lang", code)
+    assert (status, err) == (0, "")
+    assert words_besides_names(out) == []
+    assert numbers(out) == numbers(english)
+    assert out.splitlines()[-1].split() == ["x", "7", "3"]
+    (parting,) = [line for line in out.splitlines() if "<-" in line]
+    assert parting.split()[0] == "2"
+
+
+def test_the_chinese_lab_says_why_x_holds_3(capsys):
+    _, out, _ = explain(capsys, *OVERWRITE, "--lang", "zh")
+    assert out.startswith("误区实验：在 x*x + x 上演示“覆盖”\n  错误：每个门用 = 而不是 += 把")
+    assert "  2     乘法门 x*x 传回 1：x 的梯度为 7                      乘法门 x*x 传回 1：x 的梯度为 3" in out
+    assert (
+        "\n第 2 步：乘法门 x*x 用 = 而不是 += 写入 x 的梯度：x 的梯度现在是 3，只是最后一条路径带来的部分，"
+        "这个门之前已经累积的 1 丢失了；用 += 应得 7。\n" in out
+    )
+    assert out.endswith("两种遍历都走完后的梯度：\n  输入  正确  覆盖\n  x     7     3\n")
+
+
+def test_the_russian_lab_says_why_x_holds_3(capsys):
+    _, out, _ = explain(capsys, *OVERWRITE, "--lang", "ru")
+    assert out.startswith("Лаборатория ошибок: «перезапись» на примере x*x + x\n  Ошибка: каждый вентиль")
+    assert "  1    сложение x*x + x передаёт назад 1: градиент x*x — 1, градиент x — 1  " in out
+    assert (
+        "\nШаг 2: Вентиль x*x (умножение) записывает градиент x через = вместо +=: теперь градиент x равен 3, то "
+        "есть только вкладу последнего пути, а значение 1, накопленное до этого вентиля, потеряно; с += было бы 7.\n"
+        in out
+    )
+    assert out.endswith("  вход  верный  перезапись\n  x     7       3\n")
+
+
+def test_the_json_keeps_its_keys_and_numbers_and_says_why_in_the_language(capsys):
+    _, english, _ = explain(capsys, *OVERWRITE, "--json")
+    _, russian, _ = explain(capsys, *OVERWRITE, "--json", "--lang", "ru")
+    en, ru = json.loads(english)["mistake"], json.loads(russian)["mistake"]
+    assert set(ru) == set(en)
+    same = ("name", "grads", "first_divergent_step", "steps")
+    assert {k: ru[k] for k in same} == {k: en[k] for k in same}
+    assert (ru["name"], ru["grads"], ru["first_divergent_step"]) == ("overwrite", {"x": 3.0}, 2)
+    assert ru["explanation"].startswith("Вентиль x*x (умножение) записывает градиент x через = вместо +=")
+    assert ru["summary"].startswith("каждый вентиль присваивает градиенту входа")
+
+
+def test_the_python_lab_takes_lang_and_keeps_english_by_default():
+    circuit, result = lab("x*x", {"x": 3.0}, "overwrite")
+    assert result.divergence.explain() == result.divergence.explanation == result.divergence.explain("en")
+    assert result.divergence.explain("zh") == (
+        "x 在乘法门 x*x 的输入中出现了 2 次，而这个门用 = 而不是 += 写入梯度：最后一次写入覆盖了之前的，"
+        "所以 x 的梯度是 3，用 += 应得 6。"
+    )
+    assert "(всего 2)" in result.divergence.explain("ru")
+    text = mistakes.format_lab(result, "x*x", circuit.inputs, "ru")
+    assert text.splitlines()[0] == "Лаборатория ошибок: «перезапись» на примере x*x"
+    with pytest.raises(ValueError, match="unknown language 'fr'; known: en, ru, zh"):
+        mistakes.format_lab(result, "x*x", circuit.inputs, "fr")
+
+
+def test_gates_not_yet_reported_are_listed_with_the_languages_and(capsys):
+    circuit, result = lab("x*y*2 + x*y*3 + x*y", {"x": 2.0, "y": 3.0}, "no-sort")
+    assert "before x*y*3 and x*y*2 had reported" in result.divergence.explanation
+    assert "вклад от x*y*3 и x*y*2" in result.divergence.explain("ru")
+    assert "在 x*y*3 和 x*y*2 传来梯度之前" in result.divergence.explain("zh")
+
+
+@pytest.mark.parametrize("code", ["zh", "ru"])
+def test_the_recursive_lab_counts_the_same_steps_in_every_language(capsys, code):
+    argv = ["x*y*2 + x*y", "x=2", "y=3", "--mistake", "recursive"]
+    _, english, _ = explain(capsys, *argv)
+    _, out, _ = explain(capsys, *argv, "--lang", code)
+    assert numbers(out) == numbers(english)
+    names = ("x*y*2 + x*y", "x*y*2", "x*y", "x", "y", "v*2 + v*3", "v")
+    assert set(words_besides_names(out, names)) == {"micrograd", "backward", "n"}  # code's names and the math's n
+    assert out.splitlines()[-1].split() == ["12", "36", "12285"]
+
+
+@pytest.mark.parametrize("code", ["zh", "ru"])
+def test_walks_that_agree_say_so_and_give_the_command_to_try(capsys, code):
+    _, out, _ = explain(capsys, "x*x + x", "x=3", "--mistake", "no-sort", "--lang", code)
+    assert "gategrad explain 'x*y + x*y*z' x=2 y=3 z=4 --mistake no-sort\n" in out
+    assert "Try" not in out and "agree" not in out

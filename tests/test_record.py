@@ -10,6 +10,7 @@ import pytest
 from gategrad import Value, nn
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES
+from gategrad.explain import lang
 from gategrad.nn import record
 from gategrad.viz import viewer
 from gategrad.viz.page import web_file
@@ -268,7 +269,7 @@ def test_the_page_has_its_parts_under_their_ids_and_loads_nothing(page):
             "max": "11",
             "value": "0",
             "step": "1",
-            "aria-label": "step {step}",
+            "aria-label": "step",
         },
     ) in parsed.elements
     assert [name for _, a in parsed.elements for name in a if name in ("src", "href")] == []
@@ -314,7 +315,7 @@ def test_a_page_that_cannot_be_written_leaves_the_old_file_and_no_temporary(tmp_
     path = tmp_path / "run.html"
     path.write_text("old")
 
-    def broken(record, strings=viewer.STRINGS):
+    def broken(record, lang="en"):
         raise OSError("disk full")
 
     monkeypatch.setattr(viewer, "document", broken)
@@ -364,4 +365,75 @@ def test_every_word_of_the_page_comes_from_its_strings_and_every_string_is_used(
     script, markup = web_file("viewer.js"), web_file("viewer.html")
     asked = set(re.findall(r"\bS\.(\w+)", script)) | set(re.findall(r'say\("(\w+)"', script))
     filled = set(re.findall(r"\$(\w+)", markup)) - {"css", "heading", "note", "last", "record", "view", "script"}
-    assert asked | filled | {"title", "heading", "thinned"} == set(viewer.STRINGS)
+    assert asked | filled | {"title"} == set(viewer.STRINGS)
+
+
+# ---- the page in other languages ----
+
+
+def test_a_russian_page_carries_its_words_gate_names_and_translated_templates(run, page, tmp_path):
+    recorder = run[0]
+    path = recorder.save(tmp_path / "run-ru.html", lang="ru")
+    html = path.read_text(encoding="utf-8")
+    view = json.loads(Page(html).scripts["gategrad-view"])
+    ru = lang.translator("ru")
+    assert '<html lang="ru">' in html and "<title>gategrad: запись обучения</title>" in html
+    assert view["strings"] == viewer.strings("ru") and view["strings"]["step_of"] == "запись {index} из {count}"
+    assert view["gates"] == {
+        op: {case: ru.gettext(text) for case, text in GATES[op].sentences.items()}
+        for op in ("mul", "add", "relu", "tanh", "sigmoid")
+    }
+    assert view["gates"]["relu"]["pass"].startswith("Вентиль ReLU (максимум с нулём) направляет градиент")
+    assert (view["gate_names"]["mul"], view["gate_names"]["relu"]) == ("умножение", "ReLU")
+    assert set(view["gate_names"]) == set(GATES)
+    assert viewer.read_record(path) == viewer.read_record(page[0])  # the same numbers as the English page
+    assert '<h1 id="heading">MLP(2, [6, 5, 1], activation=&#x27;relu&#x27;): обучение с функцией потерь ' in html
+
+
+def test_the_english_page_is_english_and_says_so():
+    recorder, _ = train(nn.MLP(2, [3, 1], seed=0), *moons(10), nn.hinge_loss, 2)
+    html = viewer.document(recorder.to_json())
+    view = json.loads(Page(html).scripts["gategrad-view"])
+    assert '<html lang="en">' in html
+    assert view["strings"] == viewer.STRINGS
+    assert view["gate_names"]["mul"] == "mul"
+    assert ">MLP(2, [3, 1], activation=&#x27;relu&#x27;) trained with hinge_loss on 10 samples</h1>" in html
+
+
+@pytest.mark.parametrize(
+    ("n", "english", "russian", "chinese"),
+    [
+        (1, "on 1 sample", "на 1 примере", "在 1 个样本上用 hinge_loss 训练"),
+        (21, "on 21 samples", "на 21 примере", "在 21 个样本上用 hinge_loss 训练"),
+        (22, "on 22 samples", "на 22 примерах", "在 22 个样本上用 hinge_loss 训练"),
+    ],
+)
+def test_the_heading_counts_the_samples_in_each_languages_plural(n, english, russian, chinese):
+    X, y = moons(max(n, 2))
+    recorder, _ = train(nn.MLP(2, [2, 1], seed=0), X[:n], y[:n], nn.hinge_loss, 2)
+    doc = recorder.to_json()
+    for code, said in (("en", english), ("ru", russian), ("zh", chinese)):
+        heading = re.search(r'<h1 id="heading">(.*?)</h1>', viewer.document(doc, code))[1]
+        assert heading.endswith(said), (code, heading)
+
+
+@pytest.mark.parametrize(
+    ("steps", "english", "russian"),
+    [
+        (21, "21 steps were run; the page keeps 3 of them", "Выполнен 21 шаг; страница показывает 3 из них"),
+        (23, "23 steps were run; the page keeps 3 of them", "Выполнено 23 шага; страница показывает 3 из них"),
+        (25, "25 steps were run; the page keeps 3 of them", "Выполнено 25 шагов; страница показывает 3 из них"),
+    ],
+)
+def test_a_thinned_run_says_how_many_steps_ran_in_each_languages_plural(steps, english, russian):
+    recorder, _ = train(nn.MLP(2, [2, 1], seed=0), *moons(6), nn.hinge_loss, steps, recorder={"max_steps": 3})
+    doc = recorder.to_json()
+    notes = {code: re.search(r'id="note">(.*?)</p>', viewer.document(doc, code))[1] for code in ("en", "ru", "zh")}
+    assert notes["en"].startswith(english) and notes["ru"].startswith(russian)
+    assert notes["zh"] == f"共运行了 {steps} 步；页面只保留其中等间隔选取的 3 步。"
+
+
+def test_an_unknown_language_is_refused_listing_the_known_ones_and_nothing_is_written(run, tmp_path):
+    with pytest.raises(ValueError, match=r"^unknown language 'fr'; known: en, ru, zh$"):
+        run[0].save(tmp_path / "run.html", lang="fr")
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ the stepper's browser test does. Each test fails on any console error the page l
 
 import json
 import random
+import re
 import struct
 import time
 
@@ -16,6 +17,7 @@ from gategrad import nn
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import fmt, topological_order
 from gategrad.engine.tags import neuron_calls
+from gategrad.explain import lang
 from gategrad.viz import viewer
 
 webdriver = needs("selenium.webdriver")
@@ -39,11 +41,11 @@ def open_page(browser):
     assert console_errors(browser) == []
 
 
-def recorded(tmp_path_factory, name, model, X, y, loss_fn, steps, lr):
-    """Train `model` with a Recorder and save its page; returns the page's path and the record."""
+def recorded(tmp_path_factory, name, model, X, y, loss_fn, steps, lr, language="en"):
+    """Train `model` with a Recorder and save its page in `language`; returns the page's path and the record."""
     recorder = nn.Recorder()
     nn.fit(model, X, y, loss_fn, nn.SGD(model.parameters(), lr=lr), steps, l2=1e-4, quiet=True, record=recorder)
-    path = recorder.save(tmp_path_factory.mktemp(name) / "run.html")
+    path = recorder.save(tmp_path_factory.mktemp(name) / "run.html", lang=language)
     return path, viewer.read_record(path)
 
 
@@ -53,6 +55,14 @@ def moons_run(tmp_path_factory):
     X, y = make_moons(40, noise=0.1, seed=0)
     model = nn.MLP(2, [8, 6, 1], seed=1)
     return recorded(tmp_path_factory, "moons", model, X, [2 * c - 1 for c in y], nn.hinge_loss, 15, 0.5)
+
+
+@pytest.fixture(scope="module")
+def russian_run(tmp_path_factory):
+    """The moons run of `moons_run`, its page in Russian."""
+    X, y = make_moons(40, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 6, 1], seed=1)
+    return recorded(tmp_path_factory, "moons-ru", model, X, [2 * c - 1 for c in y], nn.hinge_loss, 15, 0.5, "ru")
 
 
 @pytest.fixture(scope="module")
@@ -306,3 +316,73 @@ def test_samples_of_more_than_two_features_are_listed_to_pick(open_page, tmp_pat
     for p, x in zip(out.parameters(), doc["steps"][0]["parameters"]):
         p.data = x
     assert float(page.find_element(By.ID, "sample-view").get_attribute("data-output")) == out(X[2]).data
+
+
+# ---- the page in Russian and Chinese ----
+
+
+def test_the_russian_page_says_everything_in_russian_with_the_same_numbers(open_page, russian_run, moons_run):
+    path, doc = russian_run
+    assert doc == moons_run[1]  # the same run, recorded the same
+    page = open_page(path)
+    assert page.execute_script("return document.documentElement.lang") == "ru"
+    assert page.title == "gategrad: запись обучения"
+    assert (text(page, "step-counter"), text(page, "step-of")) == ("шаг 0", "запись 1 из 15")
+    go_to(page, 5)
+    step = doc["steps"][5]
+    assert text(page, "readout") == f"потери {fmt(step['loss'])} · точность {fmt(step['accuracy'])}"
+    heads = [th.text for th in page.find_elements(By.CSS_SELECTOR, "#health th")]
+    assert heads[:5] == ["слой", "активация", "мёртвые ReLU", "насыщенные", "обновление / вес"]
+    rows = page.find_elements(By.CSS_SELECTOR, "#health tbody tr")
+    for row, layer, shape in zip(rows, step["health"]["layers"], doc["layers"]):
+        cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")][:5]
+        dead = "–" if layer["dead_relu"] is None else f"{round(layer['dead_relu'] * shape['nout'])} / {shape['nout']}"
+        activation = {"relu": "ReLU", "linear": "линейная"}[shape["activation"]]
+        assert cells == [cells[0], activation, dead, "–", fmt(layer["update_ratio"])]
+    assert "первое появление nan или inf: нет" in text(page, "health")
+
+    sample = unhidden(doc)[3]
+    click_sample(page, sample)
+    out, calls, walk = engine_sample(doc, 5, sample)
+    loss = fmt(step["sample_losses"][sample])
+    assert f"выход {fmt(out.data)}, потери на этом примере L = {loss}; dL/d(выход) = " in text(page, "sample-view")
+    for key in ("0:3", "1:2", "2:0"):
+        click_neuron(page, key)
+        gates = set(calls[key].gates)
+        assert sentences(page) == [lang.sentence(s, "ru") for s in walk if s.output in gates]
+    assert text(page, "gate-view").startswith(f"нейрон 2:0 (линейная), пример {sample}, шаг 5: обратный проход")
+
+    # Besides the heading's Python (the model and the loss function), no English word is left.
+    heading = text(page, "heading")
+    assert heading.startswith("MLP(2, [8, 6, 1], activation='relu'): обучение с функцией потерь hinge_loss на 40")
+    rest = page.find_element(By.TAG_NAME, "body").text.replace(heading, "")
+    math = {"x", "z", "a", "b", "w", "L", "d", "dL", "da", "dz", "e", "nan", "inf"}
+    assert set(re.findall(r"[A-Za-z]+", rest)) <= math | {"ReLU", "Home", "End"}
+
+
+def test_the_russian_page_names_the_gate_that_made_inf(open_page, tmp_path):
+    model = nn.Neuron(1, "linear")
+    model.w[0].data = 1e308
+    recorder = nn.Recorder()
+    with pytest.raises(nn.TrainingDiverged):
+        nn.fit(model, [[10.0]], [1], nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, record=recorder)
+    page = open_page(recorder.save(tmp_path / "run.html", lang="ru"))
+    assert "первое появление nan или inf: вентиль «умножение» (нейрон 0:0, прямой проход)" in text(page, "health")
+
+
+def test_the_chinese_page_walks_a_neuron_in_the_chinese_sentences(open_page, moons_run, tmp_path):
+    _, doc = moons_run
+    recorder = nn.Recorder()
+    X, y = make_moons(40, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 6, 1], seed=1)
+    nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.5), 15, l2=1e-4,
+           quiet=True, record=recorder)  # fmt: skip
+    page = open_page(recorder.save(tmp_path / "run.html", lang="zh"))
+    assert page.execute_script("return document.documentElement.lang") == "zh"
+    assert (text(page, "step-counter"), text(page, "step-of")) == ("第 0 步", "第 1 条记录（共 15 条）")
+    sample = unhidden(doc)[2]
+    click_sample(page, sample)
+    _, calls, walk = engine_sample(doc, 0, sample)
+    click_neuron(page, "1:4")
+    assert sentences(page) == [lang.sentence(s, "zh") for s in walk if s.output in set(calls["1:4"].gates)]
+    assert text(page, "gate-view").startswith(f"神经元 1:4（ReLU），样本 {sample}，第 0 步：反向传播")

@@ -1,8 +1,9 @@
 """Keep the translation catalogues in step with the code: `make messages` runs this.
 
 Writes `gategrad/explain/locale/gategrad.pot`, the template of every message gategrad
-translates: the gate table's sentences and gate names, the stepper page's UI_STRINGS, and
-each string literal passed to gettext, ngettext or pgettext in gategrad/. Then merges it
+translates: the gate table's sentences and gate names, the misconception lab's table of
+mistakes, the stepper page's UI_STRINGS, the training viewer's STRINGS, and each string
+literal passed to gettext, ngettext or pgettext in gategrad/. Then merges it
 into every shipped `.po` file, as gettext's msgmerge does: a new message shows up there
 untranslated (and the tests fail until it is translated), a message no longer used becomes
 obsolete. `--check` only says whether the template is up to date.
@@ -19,7 +20,9 @@ import polib
 
 from gategrad.engine.gates import GATES
 from gategrad.explain.lang import DOMAIN, SHIPPED, placeholders
+from gategrad.explain.mistakes import MISTAKES
 from gategrad.viz.page import UI_STRINGS
+from gategrad.viz.viewer import STRINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 POT = SHIPPED / f"{DOMAIN}.pot"
@@ -47,8 +50,22 @@ def messages() -> list[polib.POEntry]:
             add(gates, f"the {op} gate, case {case!r}; see gates.py for what each {{number}} is", msgid=template)
         add(gates, f"the {op} gate's short name, in tables", msgctxt="gate", msgid=op)
     add(gates, "a Value no gate made (one you created), in the forward table's gate column", "gate", "input")
+    lab = ("gategrad/explain/mistakes.py", "")
+    for m in MISTAKES.values():
+        add(lab, f"the {m.name} mistake's name (--mistake {m.name}), in the lab's headings", "mistake", m.name)
+        add(lab, f"the {m.name} mistake in a sentence, after 'The mistake: '", msgid=m.summary)
+        for case, template in m.sentences.items():
+            note = f"why the {m.name} walk goes wrong, case {case!r}; _Context.divergence says what each {{number}} is"
+            add(lab, note, msgid=template)
+        add(
+            lab,
+            f"what a circuit needs for the {m.name} mistake to show: the {{needs}} of 'The two walks agree'",
+            msgid=m.needs,
+        )
     for key, text in UI_STRINGS.items():
         add(("gategrad/viz/page.py", ""), f"the stepper page: {key}", msgid=text)
+    for key, text in STRINGS.items():
+        add(("gategrad/viz/viewer.py", ""), f"the training viewer: {key}", msgid=text)
     for path in sorted((ROOT / "gategrad").rglob("*.py")):
         calls = sorted(ast.walk(ast.parse(path.read_text(encoding="utf-8"))), key=lambda n: getattr(n, "lineno", 0))
         for node in calls:

@@ -1,4 +1,4 @@
-"""The walk in other languages: one gettext catalogue (a `.po` file) per language.
+"""The walk, the lab and the pages in other languages: one gettext catalogue (a `.po` file) per language.
 
 A language is a file `<lang>/LC_MESSAGES/gategrad.po`, in the folder `locale/` beside this
 module or in a folder listed in the environment variable GATEGRAD_LOCALE_PATH (searched

@@ -3,7 +3,9 @@
 Each mistaken walk is teaching code: a short loop over the gates, as a learner writes it,
 that reads what the engine recorded (`children`, `local_grads`) and keeps its gradients in a
 dict of its own, so the circuit's `.grad`s are never touched. `compare` puts one beside the
-engine's walk and finds the first step where the mistake shows in the numbers.
+engine's walk and finds the first step where the mistake shows in the numbers. The lab's
+sentences are templates with named numbers, as the gate table's are, so they are translated
+whole (`lang`) through the same catalogues.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from gategrad.engine import Step, StepInput, Value, fmt, topological_order
 from gategrad.engine.gates import name
+from gategrad.explain.lang import ENGLISH, gate_name, translator
 from gategrad.explain.walkthrough import _indent, _table, json_number
 
 
@@ -231,13 +234,31 @@ MISTAKES: dict[str, Mistake] = {
 
 @dataclass(frozen=True)
 class Divergence:
-    """Where a mistaken walk first holds a number the right walk would not: its step (from 1), and why."""
+    """Where a mistaken walk first holds a number the right walk would not: its step (from 1), and why.
+
+    Why is the mistake's sentence `template` with the `numbers` it names; `explain(lang)` says
+    it in a language, naming the gate `op` and the gates still `waiting` to report in that
+    language too, and `explanation` is the English.
+    """
 
     step: int
     input: Value
     now: float  # what the input holds after the step, in the mistaken walk
     right: float  # what the right walk sends it along the same edges
-    explanation: str
+    template: str
+    numbers: Mapping[str, str]
+    op: str
+    waiting: tuple[str, ...]
+
+    @property
+    def explanation(self) -> str:
+        return self.explain()
+
+    def explain(self, lang: str = ENGLISH) -> str:
+        """Why the mistaken walk holds its number here, in `lang`."""
+        t = translator(lang)
+        waiting = _listed(self.waiting, t.gettext("{earlier} and {last}"))
+        return t.gettext(self.template).format(**self.numbers, op=gate_name(self.op, lang), waiting=waiting)
 
 
 @dataclass(frozen=True)
@@ -289,8 +310,7 @@ def compare(root: Value, steps: Sequence[Step], mistake: str) -> Lab:
         for i, now in zip(step.inputs, holds):
             if not _same(now, expected[i.value]):
                 context = _Context(row, wrong, step, k, visits[step.output], before, true_upstream)
-                why = context.explanation(i.value, now, expected[i.value])
-                return Lab(row, right, wrong, Divergence(k, i.value, now, expected[i.value], why))
+                return Lab(row, right, wrong, context.divergence(i.value, now, expected[i.value]))
     return Lab(row, right, wrong, None)
 
 
@@ -306,10 +326,17 @@ class _Context:
     before: dict[Value, float]
     true_upstream: dict[Value, float]
 
-    def explanation(self, v: Value, now: float, right: float) -> str:
+    def divergence(self, v: Value, now: float, right: float) -> Divergence:
+        """The divergence at input `v`, holding `now` where the right walk has `right`.
+
+        A sentence's numbers: {op} the gate's short name, {out} its output, {v} the input that
+        went wrong, {g} the gradient the gate passed on and {right_g} its true gradient, {now}
+        what {v} holds and {right} what the right walk gives it, {before} what {v} held before
+        this step, {gets} what this step gave it, {count} how often {v} is an input of the gate,
+        {visit} which visit of the gate this is, {waiting} the gates that had not reported.
+        """
         step = self.step
         numbers = {
-            "op": step.op,
             "out": name(step.output),
             "v": name(v),
             "g": fmt(step.upstream),
@@ -320,16 +347,15 @@ class _Context:
             "gets": fmt(sum(i.contribution for i in step.inputs if i.value is v)),
             "count": str(sum(i.value is v for i in step.inputs)),
             "visit": str(self.visit),
-            "waiting": self.waiting(),
         }
-        return self.row.sentences[self.row.case(self, v)].format(**numbers)
+        template = self.row.sentences[self.row.case(self, v)]
+        return Divergence(self.index, v, now, right, template, numbers, step.op, self.waiting())
 
-    def waiting(self) -> str:
+    def waiting(self) -> tuple[str, ...]:
         """The gates that use this step's output and had not passed their gradient on by this step."""
         out = self.step.output
         walked = {s.output for s in self.wrong.steps[: self.index - 1]}
-        users = [v for v in self.true_upstream if out in v.children and v not in walked]
-        return " and ".join(name(v) for v in users)
+        return tuple(name(v) for v in self.true_upstream if out in v.children and v not in walked)
 
 
 def step_counts(
@@ -343,54 +369,66 @@ def _same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
-def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value]) -> str:
-    """What `gategrad explain --mistake` prints: both walks side by side up to where they part, why, and the ends."""
+def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value], lang: str = ENGLISH) -> str:
+    """What `explain --mistake` prints, in `lang`: both walks side by side up to where they part, why, the ends."""
+    t = translator(lang)
     row, end = lab.mistake, lab.divergence.step if lab.divergence else None
+    mistake = t.pgettext("mistake", row.name)
     shown = max(len(lab.right.steps), len(lab.wrong.steps)) if end is None else end
     rows = [
         (
             str(k),
-            _cell(lab.right, k),
-            _cell(lab.wrong, k),
-            "<- here they part" if k == end else "",
+            _cell(lab.right, k, lang),
+            _cell(lab.wrong, k, lang),
+            t.gettext("<- here they part") if k == end else "",
         )
         for k in range(1, shown + 1)
     ]
-    table = "\n".join(
-        line.rstrip() for line in _table(("step", "right walk (sorted, +=)", row.name, ""), rows).splitlines()
-    )
-    where = f"Step {end}: {lab.divergence.explanation}" if lab.divergence else _agreement(row)
+    header = (t.gettext("step"), t.gettext("right walk (sorted, +=)"), mistake, "")
+    table = "\n".join(line.rstrip() for line in _table(header, rows).splitlines())
+    if lab.divergence:
+        where = t.gettext("Step {k}: {explanation}").format(k=end, explanation=lab.divergence.explain(lang))
+    else:
+        where = _agreement(row, lang)
     grads = _table(
-        ("input", "right", row.name),
+        (t.gettext("input"), t.pgettext("lab", "right"), mistake),
         [(n, fmt(lab.right.grads.get(v, 0.0)), fmt(lab.wrong.grads.get(v, 0.0))) for n, v in inputs.items()],
     )
     parts = [
-        f"The misconception lab: {row.name} on {expression}\n  The mistake: {row.summary}",
+        t.gettext("The misconception lab: {mistake} on {expression}").format(mistake=mistake, expression=expression)
+        + "\n  "
+        + t.gettext("The mistake: {summary}").format(summary=t.gettext(row.summary)),
         _indent(table),
         where,
-        f"Gradients when both walks run to the end:\n{_indent(grads)}",
+        t.gettext("Gradients when both walks run to the end:") + f"\n{_indent(grads)}",
     ]
     if row.counts_steps:
+        walk_name = t.gettext("{mistake} walk").format(mistake=mistake)
         counts = _table(
-            ("diamonds", "sorted walk", f"{row.name} walk"), [tuple(map(str, c)) for c in step_counts(row.walk)]
+            (t.gettext("diamonds"), t.gettext("sorted walk"), walk_name),
+            [tuple(map(str, c)) for c in step_counts(row.walk)],
         )
-        parts.append(
-            f"Steps: the sorted walk takes {len(lab.right.steps)}, the {row.name} walk {len(lab.wrong.steps)}. On a "
-            "chain of n diamonds (v = x, then n times v = v*2 + v*3) its steps double with each diamond:\n"
-            + _indent(counts)
-        )
+        steps = t.gettext(
+            "Steps: the sorted walk takes {right}, the {mistake} walk {wrong}. On a chain of n diamonds "
+            "(v = x, then n times v = v*2 + v*3) its steps double with each diamond:"
+        ).format(right=len(lab.right.steps), wrong=len(lab.wrong.steps), mistake=mistake)
+        parts.append(f"{steps}\n{_indent(counts)}")
     return "\n\n".join(parts)
 
 
-def lab_json(lab: Lab, inputs: Mapping[str, Value]) -> dict:
-    """The mistaken walk, as `explain --mistake --json` gives it: its gradients, where it parts from the right, why."""
+def lab_json(lab: Lab, inputs: Mapping[str, Value], lang: str = ENGLISH) -> dict:
+    """The mistaken walk, as `explain --mistake --json` gives it: its gradients, where it parts from the right, why.
+
+    The keys, the mistake's name and the gates' `op`s are the same in every language; the
+    explanation and the summary are in `lang`.
+    """
     row, wrong = lab.mistake, lab.wrong
     report = {
         "name": row.name,
         "grads": {n: json_number(wrong.grads.get(v, 0.0)) for n, v in inputs.items()},
         "first_divergent_step": lab.divergence.step if lab.divergence else None,
-        "explanation": lab.divergence.explanation if lab.divergence else _agreement(row),
-        "summary": row.summary,
+        "explanation": lab.divergence.explain(lang) if lab.divergence else _agreement(row, lang),
+        "summary": translator(lang).gettext(row.summary),
         "steps": [
             {
                 "gate": step.op,
@@ -411,20 +449,35 @@ def lab_json(lab: Lab, inputs: Mapping[str, Value]) -> dict:
     return report
 
 
-def _cell(walk: Walk, k: int) -> str:
+def _cell(walk: Walk, k: int, lang: str) -> str:
     """Step `k` of `walk` in a few words: the gate, what it passes on, what its inputs hold after it."""
     if k > len(walk.steps):
         return ""
+    t = translator(lang)
     step = walk.steps[k - 1]
     holds = dict(zip((i.value for i in step.inputs), walk.holds[k - 1]))
-    held = ", ".join(f"{name(v)} holds {fmt(h)}" for v, h in holds.items())
-    return f"{step.op} {name(step.output)} passes on {fmt(step.upstream)}: {held}"
+    held = _listed(
+        [t.gettext("{v} holds {grad}").format(v=name(v), grad=fmt(h)) for v, h in holds.items()],
+        t.gettext("{earlier}, {last}"),
+    )
+    return t.gettext("{gate} {out} passes on {g}: {held}").format(
+        gate=gate_name(step.op, lang), out=name(step.output), g=fmt(step.upstream), held=held
+    )
 
 
-def _agreement(row: Mistake) -> str:
+def _listed(items: Sequence[str], template: str) -> str:
+    """`items` joined two at a time by `template`: "a", then "a and b", then "a and b and c"."""
+    joined = items[0] if items else ""
+    for item in items[1:]:
+        joined = template.format(earlier=joined, last=item)
+    return joined
+
+
+def _agreement(row: Mistake, lang: str) -> str:
+    t = translator(lang)
     expression, values = row.example
     assignments = " ".join(f"{n}={fmt(x)}" for n, x in values.items())
-    return (
-        f"The two walks agree at every step of this circuit: the mistake shows only on {row.needs}. "
-        f"Try: gategrad explain '{expression}' {assignments} --mistake {row.name}"
-    )
+    command = f"gategrad explain '{expression}' {assignments} --mistake {row.name}"
+    return t.gettext(
+        "The two walks agree at every step of this circuit: the mistake shows only on {needs}. Try: {command}"
+    ).format(needs=t.gettext(row.needs), command=command)

@@ -4,8 +4,8 @@
 optimizer moves anything, so a step keeps the parameters its loss was computed with and that
 loss's gradients. From these every other number is recomputed afterwards with the engine:
 each layer's activations, each sample's loss, and the health figures (dead ReLUs, saturated
-units, update-to-weight ratios, the first gate that produced nan or inf). `save(path)` writes
-the run as one page to open in a browser (`gategrad.viz.viewer`).
+units, update-to-weight ratios, the first gate that produced nan or inf). `save(path, lang)` writes
+the run as one page to open in a browser (`gategrad.viz.viewer`), in English or another language.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value, topological_order
 from gategrad.engine.tags import neuron_calls
+from gategrad.explain.lang import ENGLISH
 from gategrad.nn.losses import l2_penalty
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron
 from gategrad.viz import viewer
@@ -168,9 +169,9 @@ class Recorder:
             "steps": steps,
         }
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the run as one self-contained HTML page, atomically; returns its path."""
-        return viewer.save(self.to_json(), path)
+    def save(self, path: str | os.PathLike, lang: str = ENGLISH) -> Path:
+        """Write the run as one self-contained HTML page, atomically, its words in `lang`; returns its path."""
+        return viewer.save(self.to_json(), path, lang)
 
     def _derive(self, kept: int) -> dict[str, Any]:
         """What the page shows of kept step `kept` beyond the record: its health, each sample's loss and gradients."""

@@ -5,7 +5,10 @@ the script (`web/viewer.js`) draws the loss curves, the decision regions, the ne
 neuron and one sample's passes from it, and says a neuron's gates in the engine's sentences:
 the gate table's templates travel in the page, and the script fills them in with numbers
 written as `fmt` writes them. Like the stepper's page, everything is inline, so it works from
-`file://` and loads nothing from the network. Every word of its interface is in `STRINGS`.
+`file://` and loads nothing from the network. Every word of its interface is in `STRINGS`,
+but for the heading and the thinning note, which count things and so are ngettext messages.
+The page speaks the language it is made in (`lang`): the words, the gate names and the gate
+table's templates travel translated, so the script itself knows no language.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 
 from gategrad.engine import GATES
 from gategrad.engine.tags import neuron_labels
+from gategrad.explain.lang import ENGLISH, gate_name, translator
+from gategrad.files import atomic_write
 from gategrad.viz import page
 
 FORMAT = "gategrad-record"
@@ -31,8 +36,6 @@ NEURON_OPS = ("mul", "add", "relu", "tanh", "sigmoid")  # the gates a neuron is 
 # Every word the page shows; "{name}" marks a number or name filled in where it is shown.
 STRINGS: dict[str, str] = {
     "title": "gategrad: a recorded training run",
-    "heading": "{model} trained with {loss} on {samples} samples",
-    "thinned": "{total} steps were run; the page keeps {kept} of them, evenly spaced.",
     "play": "\u25b6 play",
     "pause": "\u275a\u275a pause",
     "step": "step {step}",
@@ -62,8 +65,10 @@ STRINGS: dict[str, str] = {
     "nonfinite_line": "first nan or inf: {where}",
     "none": "none",
     "not_applicable": "\u2013",
-    "nonfinite_gate": "the {op} gate of {where} ({pass} pass)",
+    "nonfinite_forward": "the {op} gate of {where} (forward pass)",
+    "nonfinite_backward": "the {op} gate of {where} (backward pass)",
     "neuron_name": "neuron {key}",
+    "linear": "linear",
     "the_loss": "the loss",
     "health_note": "dead: output 0 on every sample of the batch; saturated: beyond {saturated} on every sample; "
     "update / weight: |change| / |parameters| of the layer in this step's update, healthy near 1e-3.",
@@ -82,21 +87,36 @@ STRINGS: dict[str, str] = {
 }
 
 
-def document(record: dict[str, Any], strings: dict[str, str] = STRINGS) -> str:
-    """The whole page for `record` (as `Recorder.to_json` makes it)."""
+def strings(lang: str = ENGLISH) -> dict[str, str]:
+    """`STRINGS` in `lang`."""
+    t = translator(lang)
+    return {key: t.gettext(text) for key, text in STRINGS.items()}
+
+
+def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
+    """The whole page for `record` (as `Recorder.to_json` makes it), its words in `lang`."""
+    t, words = translator(lang), strings(lang)
     steps, layers = record["steps"], record["layers"]
     view = {
-        "gates": {op: dict(GATES[op].sentences) for op in NEURON_OPS},
+        "gates": {op: {case: t.gettext(text) for case, text in GATES[op].sentences.items()} for op in NEURON_OPS},
+        "gate_names": {op: gate_name(op, lang) for op in GATES},
         "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
-        "strings": strings,
+        "strings": words,
         "pace": PACE_MS,
     }
-    note = ""
-    if len(steps) < record["total_steps"]:
-        note = strings["thinned"].format(total=record["total_steps"], kept=len(steps))
-    heading = strings["heading"].format(model=_architecture(record), loss=record["loss"], samples=len(record["X"]))
+    note, total = "", record["total_steps"]
+    if len(steps) < total:
+        note = t.ngettext(
+            "{total} step was run; the page keeps {kept} of them, evenly spaced.",
+            "{total} steps were run; the page keeps {kept} of them, evenly spaced.",
+            total,
+        ).format(total=total, kept=len(steps))
+    samples = len(record["X"])
+    heading = t.ngettext(
+        "{model} trained with {loss} on {samples} sample", "{model} trained with {loss} on {samples} samples", samples
+    ).format(model=_architecture(record), loss=record["loss"], samples=samples)
     body = Template(page.web_file("viewer.html")).substitute(
-        {key: escape(text) for key, text in strings.items()},
+        {key: escape(text) for key, text in words.items()},
         heading=escape(heading),
         note=escape(note),
         last=len(steps) - 1,
@@ -105,19 +125,13 @@ def document(record: dict[str, Any], strings: dict[str, str] = STRINGS) -> str:
         view=page.script_json(view),
         script=page.web_file("viewer.js") + 'gategradViewer(document.getElementById("viewer"));',
     )
-    return Template(page.web_file("page.html")).substitute(title=escape(strings["title"]), body=body, lang="en")
+    return Template(page.web_file("page.html")).substitute(title=escape(words["title"]), body=body, lang=escape(lang))
 
 
-def save(record: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write the page to `path` atomically (a temporary file beside it, then renamed) and return the path."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(document(record), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def save(record: dict[str, Any], path: str | os.PathLike, lang: str = ENGLISH) -> Path:
+    """Write the page, in `lang`, to `path` atomically (a reader never sees half a file) and return the path."""
+    atomic_write(path, document(record, lang))
+    return Path(path)
 
 
 _RECORD = re.compile(r'<script type="application/json" id="gategrad-record">(.*?)</script>', re.S)

@@ -67,6 +67,8 @@ function gategradViewer(root) {
     });
   }
   const say = (key, numbers) => fill(S[key], numbers || {});
+  // A layer's activation as the page's language names it: a gate's name, or the word for "linear".
+  const activationName = (activation) => (activation === "linear" ? S.linear : view.gate_names[activation]);
 
   const fmt = gategradFmt;
 
@@ -275,7 +277,7 @@ function gategradViewer(root) {
     el("text", { x: colX(0), y: 14, class: "gg-column", "text-anchor": "middle" }, network, "x");
     layers.forEach((layer, l) => {
       el("text", { x: colX(l + 1), y: 14, class: "gg-column", "text-anchor": "middle" }, network, say("layer_name", { layer: l }));
-      el("text", { x: colX(l + 1), y: 29, class: "gg-tick", "text-anchor": "middle" }, network, layer.activation);
+      el("text", { x: colX(l + 1), y: 29, class: "gg-tick", "text-anchor": "middle" }, network, activationName(layer.activation));
       for (let i = 0; i < layer.nout; i++) {
         for (let j = 0; j < layer.nin; j++) {
           lines.push(el("line", { x1: colX(l), y1: rowY(l, j), x2: colX(l + 1), y2: rowY(l + 1, i), class: "gg-weight", "data-param": offsets[l][i] + j }, network));
@@ -344,7 +346,7 @@ function gategradViewer(root) {
     layers.forEach((layer, l) => {
       const h = s.health.layers[l], row = html("tr", { "data-layer": l }, body);
       html("td", {}, row, String(l));
-      html("td", {}, row, layer.activation);
+      html("td", {}, row, activationName(layer.activation));
       const share = (value) => value === null ? S.not_applicable : `${Math.round(value * layer.nout)} / ${layer.nout}`;
       html("td", { class: h.dead_relu !== null && h.dead_relu > limits.mostly_dead ? "gg-warn" : "" }, row, share(h.dead_relu));
       html("td", {}, row, share(h.saturated));
@@ -353,8 +355,8 @@ function gategradViewer(root) {
       sparkline(html("td", {}, row), l);
     });
     const found = s.health.nonfinite;
-    const where = found === null ? S.none : say("nonfinite_gate", {
-      op: found.op, pass: found.pass, where: found.neuron === null ? S.the_loss : say("neuron_name", { key: found.neuron }),
+    const where = found === null ? S.none : fill(found.pass === "forward" ? S.nonfinite_forward : S.nonfinite_backward, {
+      op: view.gate_names[found.op], where: found.neuron === null ? S.the_loss : say("neuron_name", { key: found.neuron }),
     });
     html("p", { class: found === null ? "" : "gg-warn" }, healthBox, say("nonfinite_line", { where: where }));
     html("p", { class: "gg-small" }, healthBox, say("health_note", { saturated: String(limits.saturated) }));
@@ -393,7 +395,7 @@ function gategradViewer(root) {
     const tables = html("div", { class: "gg-tables" }, sampleView);
     layers.forEach((layer, l) => {
       const table = html("table", { class: "gg-table gg-numbers" }, tables);
-      html("caption", {}, table, say("layer_caption", { layer: l, activation: layer.activation }));
+      html("caption", {}, table, say("layer_caption", { layer: l, activation: activationName(layer.activation) }));
       const head = html("tr", {}, html("thead", {}, table));
       [S.neuron, "z", "a", S.grad_a, S.grad_z].forEach((t) => html("th", {}, head, t));
       const body = html("tbody", {}, table);
@@ -441,10 +443,11 @@ function gategradViewer(root) {
     gateView.setAttribute("data-sample", sample);
     gateView.setAttribute("data-step", s.step);
     gateView.textContent = "";
-    html("div", { class: "gg-heading" }, gateView, say("gate_heading", { key: neuron, activation: layer.activation, sample: sample, step: s.step }));
+    const activation = activationName(layer.activation);
+    html("div", { class: "gg-heading" }, gateView, say("gate_heading", { key: neuron, activation: activation, sample: sample, step: s.step }));
     html("p", { class: "gg-forward" }, gateView, linear
       ? say("gate_forward_linear", { a: aLabel, a_value: fmt(a) })
-      : say("gate_forward", { z: zLabel, a: aLabel, z_value: fmt(z), a_value: fmt(a), activation: layer.activation }));
+      : say("gate_forward", { z: zLabel, a: aLabel, z_value: fmt(z), a_value: fmt(a), activation: activation }));
     const list = html("ol", { class: "gg-walk" }, gateView);
     walk.forEach((text) => html("li", { class: "gg-explanation", "data-part": "sentence" }, list, text));
   }
