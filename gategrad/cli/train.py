@@ -1,156 +1,22 @@
-"""The `gategrad` command line: one subcommand per task, errors as one line and exit code 2."""
+"""`gategrad train`, `eval` and `predict`: small nets on toy datasets or your own CSV file."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import importlib.util
 import io
-import json
 import math
-import os
-import shlex
 import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gategrad import check, data, files, nn, viz
+from gategrad import data, files, nn
+from gategrad.cli.common import CommandError, output_path
 from gategrad.engine import Value, gc_paused
-from gategrad.explain import expr, lang, mistakes, walkthrough
+from gategrad.explain import lang
 from gategrad.replay import Replay
-
-
-class CommandError(Exception):
-    """A user's mistake on the command line: printed as one line, exit code 2."""
-
-
-def _output_path(text: str) -> Path:
-    """A path to write to; an empty one would mean the current folder."""
-    if not text:
-        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
-    return Path(text)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise CommandError(f"{self.prog}: {message}")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gategrad", description="See backpropagation gate by gate.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    # Each subcommand adds its parser here; its `run` default handles the parsed arguments.
-    _add_explain(commands)
-    _add_train(commands)
-    _add_eval(commands)
-    _add_predict(commands)
-    _add_demo(commands)
-    _add_check(commands)
-    return parser
-
-
-def _add_explain(commands: argparse._SubParsersAction) -> None:
-    explain = commands.add_parser(
-        "explain",
-        help="walk backpropagation through an expression, gate by gate",
-        description=(
-            "Build the circuit of EXPR at the given values, then print its forward pass, its backward pass "
-            "one gate at a time, and each input's gradient. Put -- before an EXPR that starts with a minus: "
-            "gategrad explain -- '-x*y' x=2 y=3"
-        ),
-    )
-    explain.add_argument("expression", metavar="EXPR", help="e.g. '2*(x*y + max(z, w))'")
-    explain.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each name, e.g. x=3 y=-4")
-    explain.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    explain.add_argument(
-        "--svg-dir", type=_output_path, metavar="DIR", help="also write one SVG frame per step into DIR"
-    )
-    explain.add_argument(
-        "--html", type=_output_path, metavar="FILE", help="also write a page that steps through the walk in a browser"
-    )
-    explain.add_argument(
-        "--lang",
-        choices=lang.languages(),
-        default=lang.ENGLISH,
-        metavar="LANG",
-        help=f"the language of the walk, the lab and the page: {', '.join(lang.languages())}; default: en",
-    )
-    explain.add_argument(
-        "--mistake",
-        choices=mistakes.MISTAKES,
-        help="the misconception lab: walk the circuit the right way and this wrong way side by side, up to the "
-        "first step where they part, and say why (a subexpression written twice is computed once, so its "
-        "gate's output is used twice)",
-    )
-    explain.set_defaults(run=_explain)
-
-
-def _explain(args: argparse.Namespace) -> int:
-    if args.mistake is not None and (args.html is not None or args.svg_dir is not None):
-        raise CommandError(
-            "explain: --mistake prints its walks as text or --json; it does not draw (--html, --svg-dir)"
-        )
-    try:
-        t = lang.translator(args.lang)
-    except ValueError as e:  # a catalogue that cannot be read
-        raise CommandError(f"explain: {e}") from None
-    try:
-        circuit = expr.build(args.expression, expr.parse_values(args.values), share=args.mistake is not None)
-    except expr.ExpressionError as e:
-        raise CommandError(f"explain: {e}") from None
-    if args.mistake is not None and not circuit.output.children:
-        raise CommandError(f"explain: --mistake needs a circuit with a gate; {args.expression!r} is a lone input")
-    steps = walkthrough.walk(circuit.output)  # the walk is taken once; every output below renders it
-    try:
-        lab = None if args.mistake is None else mistakes.compare(circuit.output, steps, args.mistake)
-    except RecursionError:
-        raise CommandError(
-            "explain: the recursive walk went deeper than Python's recursion limit (about 1,000 nested calls), "
-            "as micrograd's does on a deep circuit; the sorted walk has no such limit"
-        ) from None
-    paths = []
-    if args.svg_dir is not None or args.html is not None:
-        try:
-            frames = viz.walkthrough_frames(circuit.output, steps, lang=args.lang)
-            if args.svg_dir is not None:
-                paths = viz.render_walkthrough(circuit.output, args.svg_dir, frames=frames)
-            if args.html is not None:
-                viz.Stepper(circuit.output, frames=frames, lang=args.lang).save(args.html)
-        except OSError as e:
-            raise CommandError(f"explain: cannot write {e.filename or 'the files'}: {e.strerror or e}") from None
-        except (viz.GraphvizNotInstalled, ValueError) as e:
-            raise CommandError(f"explain: {e}") from None
-    if args.json:
-        report = walkthrough.to_json(circuit.expression, circuit.output, circuit.inputs, steps, args.lang)
-        if lab is not None:
-            report["mistake"] = mistakes.lab_json(lab, circuit.inputs, args.lang)
-        print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
-    elif lab is not None:
-        print(mistakes.format_lab(lab, circuit.expression, circuit.inputs, args.lang))
-    else:
-        print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps, args.lang))
-        if paths:
-            where = {"n": len(paths), "dir": args.svg_dir, "first": paths[0].name, "last": paths[-1].name}
-            wrote = (
-                t.gettext("Wrote 1 frame to {dir}: {first}, the forward pass")
-                if len(paths) == 1
-                else t.ngettext(
-                    "Wrote {n} frame to {dir}: {first} (the forward pass) to {last}",
-                    "Wrote {n} frames to {dir}: {first} (the forward pass) to {last}",
-                    len(paths),
-                )
-            )
-            print("\n" + wrote.format(**where))
-        if args.html is not None:
-            print("\n" + t.gettext("Wrote the stepper to {path}: open it in a browser").format(path=args.html))
-    return 0
-
-
-# ---- train, eval and predict: small nets on toy datasets or your own CSV file ----
 
 Dataset = tuple[list[list[float]], list[int]]
 DATASETS: dict[str, Callable[[int], Dataset]] = {
@@ -204,7 +70,7 @@ def _rate(text: str) -> float:
     return x
 
 
-def _add_train(commands: argparse._SubParsersAction) -> None:
+def add_train(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser(
         "train",
         help="train a small MLP on a toy dataset or your own CSV file",
@@ -260,16 +126,16 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         help="replay (default): the net traced once and run on the whole batch with numpy; scalar: a circuit "
         "of Values for every point. Both give the same numbers (to 1e-9)",
     )
-    train.add_argument("--save", type=_output_path, metavar="MODEL.json", help="write the trained model to this file")
+    train.add_argument("--save", type=output_path, metavar="MODEL.json", help="write the trained model to this file")
     train.add_argument(
         "--plot",
-        type=_output_path,
+        type=output_path,
         metavar="IMAGE.png",
         help="draw the decision boundary (needs matplotlib); the format follows the extension, .png when there is none",
     )
     train.add_argument(
         "--record",
-        type=_output_path,
+        type=output_path,
         metavar="RUN.html",
         help="write the run as one page to open in a browser: every step's loss, weights and gradients",
     )
@@ -282,7 +148,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "stays English)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.set_defaults(run=_train)
+    train.set_defaults(run=run_train)
 
 
 def _objective(loss: str, classes: int) -> tuple[int, Callable, Callable[[Any], Any]]:
@@ -304,7 +170,7 @@ def _objective(loss: str, classes: int) -> tuple[int, Callable, Callable[[Any], 
     return 1, nn.hinge_loss if loss == "hinge" else nn.mse_loss, lambda c: 2 * c - 1
 
 
-def _train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
     points = _dataset(args)
     X, y, X_test, y_test = _split(args, points)
     loss_name = args.loss or ("cross_entropy" if points.features or points.classes > 2 else "hinge")
@@ -543,7 +409,7 @@ def _plot(pyplot: Any, model: nn.Module, X: list[list[float]], y: list[int], pat
         pyplot.close(fig)
 
 
-def _add_eval(commands: argparse._SubParsersAction) -> None:
+def add_eval(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser(
         "eval",
         help="the accuracy of a saved model on a toy dataset or a CSV file",
@@ -560,10 +426,10 @@ def _add_eval(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--seed", type=int, help="the dataset's seed; default 0, train's default (another draws new points)"
     )
-    evaluate.set_defaults(run=_eval)
+    evaluate.set_defaults(run=run_eval)
 
 
-def _eval(args: argparse.Namespace) -> int:
+def run_eval(args: argparse.Namespace) -> int:
     model = _load_model("eval", args.model)
     if args.csv is not None:
         if args.seed is not None:
@@ -620,7 +486,7 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     return 0
 
 
-def _add_predict(commands: argparse._SubParsersAction) -> None:
+def add_predict(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser(
         "predict",
         help="a saved model's prediction for each row of a CSV file, as CSV",
@@ -632,10 +498,10 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
     predict.add_argument("--csv", type=Path, required=True, metavar="FILE", help="a CSV file with the model's columns")
-    predict.set_defaults(run=_predict)
+    predict.set_defaults(run=run_predict)
 
 
-def _predict(args: argparse.Namespace) -> int:
+def run_predict(args: argparse.Namespace) -> int:
     model = _load_model("predict", args.model)
     info = _table_info("predict", args.model, model)
     table = _read_csv("predict", args.csv, classes=info.classes, features=info.features, keep_rows=True)
@@ -669,149 +535,3 @@ def _softmax(z: list[float]) -> list[float]:
 def _sigmoid(z: float) -> float:
     # the form that never takes exp of a large positive number
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
-
-
-# ---- demo: a tour of the above in one command ----
-
-DEMO_EXPRESSION = "2*(x*y + max(z, w))"
-DEMO_VALUES = ["x=3", "y=-4", "z=2", "w=-1"]
-
-
-def _add_demo(commands: argparse._SubParsersAction) -> None:
-    demo = commands.add_parser(
-        "demo",
-        help="a tour: one circuit walked gate by gate, drawn, then a small net trained on moons",
-        description=(
-            "Walk backpropagation through cs231n's circuit 2*(x*y + max(z, w)) gate by gate, draw it, "
-            "then train micrograd's moons net, and write the pictures, a stepper page, the model and the recorded "
-            "run into DIR."
-        ),
-    )
-    demo.add_argument("--out", type=Path, default=Path("gategrad-demo"), metavar="DIR", help="default: ./gategrad-demo")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
-    demo.set_defaults(run=_demo)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    out: Path = args.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise CommandError(f"demo: cannot make the folder {out}: {e.strerror or e}") from None
-    written = []
-
-    print(f"1. Backpropagation, gate by gate\n$ gategrad {shlex.join(['explain', DEMO_EXPRESSION, *DEMO_VALUES])}\n")
-    circuit = expr.build(DEMO_EXPRESSION, expr.parse_values(DEMO_VALUES))
-    steps = walkthrough.walk(circuit.output)  # leaves the gradients backward() would, for the picture
-    print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
-    try:
-        (out / "circuit.svg").write_bytes(viz.draw_dot(circuit.output, color_grads=True).pipe())
-        viz.Stepper(circuit.output, frames=viz.walkthrough_frames(circuit.output, steps)).save(out / "walkthrough.html")
-        written += [
-            ("circuit.svg", "the circuit and its gradients"),
-            ("walkthrough.html", "the stepper: open it in a browser"),
-        ]
-    except viz.GraphvizNotInstalled as e:
-        print(f"\nskipped the pictures: {e}", file=sys.stderr)
-    except OSError as e:
-        raise CommandError(f"demo: cannot write {e.filename or out}: {e.strerror or e}") from None
-
-    train = ["train", "--save", str(out / "model.json"), "--record", str(out / "run.html")]
-    train += ["--plot", str(out / "boundary.png")]
-    if importlib.util.find_spec("matplotlib") is None:
-        del train[5:]
-        print("\nskipped the decision boundary: it needs matplotlib (pip install 'gategrad[plot]')", file=sys.stderr)
-    print(f"\n2. micrograd's moons demo, trained on gategrad\n$ gategrad {shlex.join(train)}\n")
-    _train(build_parser().parse_args([*train, *(["--quiet"] if args.quiet else [])]))
-    written.append(
-        ("model.json", f"the model: gategrad eval --model {shlex.quote(str(out / 'model.json'))} --dataset moons")
-    )
-    written.append(("run.html", "the training run, step by step: open it in a browser"))
-    if len(train) > 5:
-        written.append(("boundary.png", "its decision boundary"))
-
-    print(f"\nThe files are in {out.resolve()}:")
-    for name, what in written:
-        print(f"  {name:<17} {what}")
-    return 0
-
-
-# ---- check: referee a backprop written by hand ----
-
-
-def _add_check(commands: argparse._SubParsersAction) -> None:
-    checker = commands.add_parser(
-        "check",
-        help="check a numpy backprop written by hand against the engine",
-        description=(
-            "Import FILE.py, your own code, which defines params() (a dict of name -> float array), loss(p) "
-            "(the forward pass in numpy) and grads(p) (your backprop: a dict of name -> gradient). Run loss(p) "
-            "on arrays of Values, backpropagate through it, and compare each of your gradients with the true "
-            "one, walking back from the loss. Name intermediate arrays inside loss(p) with "
-            "`from gategrad.check import tap` and `z1 = tap('z1', X @ p['W1'] + p['b1'])` to check their "
-            "gradients too. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
-        ),
-    )
-    checker.add_argument("file", type=Path, metavar="FILE.py", help="your file with params(), loss(p), grads(p)")
-    checker.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
-    checker.set_defaults(run=_check)
-
-
-def _check(args: argparse.Namespace) -> int:
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # what the file prints must not mix with the report
-            report = check.check_file(args.file)
-    except check.CheckError as e:
-        raise CommandError(f"check: {e}") from None
-    except Exception as e:
-        trace = _traceback_in(e, args.file)
-        if trace is None:
-            raise
-        print(f"error: check: {args.file} raised an exception:\n{trace}", file=sys.stderr, end="")
-        return 2
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, allow_nan=False))
-    else:
-        print(report)
-    return 0 if report.ok else 1
-
-
-def _traceback_in(error: BaseException, path: Path) -> str | None:
-    """`error`'s traceback with only the frames in the file at `path`, or None when none is there."""
-    where = str(path.resolve())
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == where]
-    if isinstance(error, SyntaxError) and error.filename == where:
-        return "".join(traceback.format_exception_only(error))
-    if not frames:
-        return None
-    return "".join(
-        [
-            "Traceback (most recent call last):\n",
-            *traceback.format_list(frames),
-            *traceback.format_exception_only(error),
-        ]
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    try:
-        args = build_parser().parse_args(argv)
-        return int(args.run(args))
-    except CommandError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except nn.TrainingDiverged as e:
-        print(f"error: train: {e}; nothing was saved", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader left early (as `gategrad explain ... | head` does): stop without a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The `gategrad` command line: one subcommand per task, errors as one line and exit code 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from gategrad import nn
+from gategrad.cli import check, demo, explain, train
+from gategrad.cli.common import CommandError, Parser
+
+
+def build_parser() -> Parser:
+    """The parser of every subcommand; each parsed command's `run` handles it."""
+    parser = Parser(prog="gategrad", description="See backpropagation gate by gate.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    explain.add(commands)
+    train.add_train(commands)
+    train.add_eval(commands)
+    train.add_predict(commands)
+    demo.add(commands)
+    check.add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args))
+    except CommandError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except nn.TrainingDiverged as e:
+        print(f"error: train: {e}; nothing was saved", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader left early (as `gategrad explain ... | head` does): stop without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
