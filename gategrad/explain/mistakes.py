@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from gategrad.engine import Step, StepInput, Value, fmt, topological_order
 from gategrad.engine.gates import name
 from gategrad.explain.lang import ENGLISH, gate_name, translator
-from gategrad.explain.walkthrough import _indent, _table, json_number
+from gategrad.explain.walkthrough import indent, json_number, table
 
 
 @dataclass(frozen=True)
@@ -385,12 +385,12 @@ def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value], lang: str
         for k in range(1, shown + 1)
     ]
     header = (t.gettext("step"), t.gettext("right walk (sorted, +=)"), mistake, "")
-    table = "\n".join(line.rstrip() for line in _table(header, rows).splitlines())
+    walks = "\n".join(line.rstrip() for line in table(header, rows).splitlines())
     if lab.divergence:
         where = t.gettext("Step {k}: {explanation}").format(k=end, explanation=lab.divergence.explain(lang))
     else:
         where = _agreement(row, lang)
-    grads = _table(
+    grads = table(
         (t.gettext("input"), t.pgettext("lab", "right"), mistake),
         [(n, fmt(lab.right.grads.get(v, 0.0)), fmt(lab.wrong.grads.get(v, 0.0))) for n, v in inputs.items()],
     )
@@ -398,13 +398,13 @@ def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value], lang: str
         t.gettext("The misconception lab: {mistake} on {expression}").format(mistake=mistake, expression=expression)
         + "\n  "
         + t.gettext("The mistake: {summary}").format(summary=t.gettext(row.summary)),
-        _indent(table),
+        indent(walks),
         where,
-        t.gettext("Gradients when both walks run to the end:") + f"\n{_indent(grads)}",
+        t.gettext("Gradients when both walks run to the end:") + f"\n{indent(grads)}",
     ]
     if row.counts_steps:
         walk_name = t.gettext("{mistake} walk").format(mistake=mistake)
-        counts = _table(
+        counts = table(
             (t.gettext("diamonds"), t.gettext("sorted walk"), walk_name),
             [tuple(map(str, c)) for c in step_counts(row.walk)],
         )
@@ -412,7 +412,7 @@ def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value], lang: str
             "Steps: the sorted walk takes {right}, the {mistake} walk {wrong}. On a chain of n diamonds "
             "(v = x, then n times v = v*2 + v*3) its steps double with each diamond:"
         ).format(right=len(lab.right.steps), wrong=len(lab.wrong.steps), mistake=mistake)
-        parts.append(f"{steps}\n{_indent(counts)}")
+        parts.append(f"{steps}\n{indent(counts)}")
     return "\n\n".join(parts)
 
 

@@ -25,7 +25,7 @@ def format_forward(root: Value, lang: str = ENGLISH) -> str:
     """A table of every Value in the forward pass: its gate and its value."""
     t = translator(lang)
     rows = [(name(v), gate_name(v.op or "input", lang), fmt(v.data)) for v in topological_order(root)]
-    return _table((t.gettext("value of"), t.gettext("gate"), t.gettext("data")), rows)
+    return table((t.gettext("value of"), t.gettext("gate"), t.gettext("data")), rows)
 
 
 def format_step(step: Step, index: int | None = None, lang: str = ENGLISH) -> str:
@@ -44,7 +44,7 @@ def format_step(step: Step, index: int | None = None, lang: str = ENGLISH) -> st
         head = t.gettext("step {k}: {gate} gate, output {output} = {data}, upstream gradient {g}")
     rows = [(name(i.value), fmt(i.value.data), fmt(i.local_grad), fmt(i.contribution)) for i in step.inputs]
     header = (t.gettext("input"), t.gettext("data"), t.gettext("local grad"), t.gettext("gets"))
-    return f"{head.format(**numbers)}\n{_indent(_table(header, rows))}\n  {sentence(step, lang)}"
+    return f"{head.format(**numbers)}\n{indent(table(header, rows))}\n  {sentence(step, lang)}"
 
 
 def format_walk(steps: Sequence[Step], lang: str = ENGLISH) -> str:
@@ -61,13 +61,13 @@ def format_walk(steps: Sequence[Step], lang: str = ENGLISH) -> str:
         t.gettext("upstream"),
         t.gettext("what happens"),
     )
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def format_grads(inputs: Mapping[str, Value], lang: str = ENGLISH) -> str:
     """Each named input's gradient, one line each."""
     t = translator(lang)
-    return _table((t.gettext("input"), t.gettext("grad")), [(n, fmt(v.grad)) for n, v in inputs.items()])
+    return table((t.gettext("input"), t.gettext("grad")), [(n, fmt(v.grad)) for n, v in inputs.items()])
 
 
 def format_report(
@@ -78,10 +78,10 @@ def format_report(
     return "\n\n".join(
         [
             t.gettext("Forward pass of {expression}:").format(expression=expression)
-            + f"\n{_indent(format_forward(root, lang))}",
-            t.gettext("Backward pass, one gate at a time:") + f"\n{_indent(format_walk(steps, lang))}",
+            + f"\n{indent(format_forward(root, lang))}",
+            t.gettext("Backward pass, one gate at a time:") + f"\n{indent(format_walk(steps, lang))}",
             t.gettext("Gradients of {expression}:").format(expression=expression)
-            + f"\n{_indent(format_grads(inputs, lang))}",
+            + f"\n{indent(format_grads(inputs, lang))}",
         ]
     )
 
@@ -130,7 +130,7 @@ def json_number(x: float) -> float | str:
     return "Infinity" if x > 0 else "-Infinity"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Left-aligned columns; the last column is not padded, so long sentences do not make trailing spaces."""
     lines = [list(header), *map(list, rows)]
     widths = [max(_width(line[c]) for line in lines) for c in range(len(header) - 1)]
@@ -144,7 +144,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _indent(text: str) -> str:
+def indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from gategrad.engine import GATES
 from gategrad.engine.tags import neuron_labels
 from gategrad.explain.lang import ENGLISH, gate_name, translator
+from gategrad.explain.walkthrough import json_number
 from gategrad.files import atomic_write
 from gategrad.viz import page
 
@@ -157,8 +158,8 @@ def _finite_or_named(x: Any) -> Any:
 
     Both JavaScript's Number() and Python's float() read those strings back as the numbers.
     """
-    if isinstance(x, float) and not math.isfinite(x):
-        return "NaN" if x != x else "Infinity" if x > 0 else "-Infinity"
+    if isinstance(x, float):
+        return json_number(x)
     if isinstance(x, dict):
         return {k: _finite_or_named(v) for k, v in x.items()}
     if isinstance(x, list):
