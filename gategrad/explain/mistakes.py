@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gategrad.engine import Step, StepInput, Value, fmt, topological_order
+from gategrad.engine import Step, StepInput, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import name
 from gategrad.explain.lang import ENGLISH, gate_name, translator
-from gategrad.explain.walkthrough import indent, json_number, table
+from gategrad.explain.walkthrough import indent, table
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from gategrad.engine import Value, fmt, gc_paused
-from gategrad.explain.walkthrough import describe_nonfinite, first_nonfinite
+from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer

@@ -22,10 +22,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from gategrad.engine import GATES
+from gategrad.engine import GATES, json_number
 from gategrad.engine.tags import neuron_labels
 from gategrad.explain.lang import ENGLISH, gate_name, translator
-from gategrad.explain.walkthrough import json_number
 from gategrad.files import atomic_write
 from gategrad.viz import page
 
