@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from gategrad.engine import Value
-from gategrad.engine.tags import neuron_labels
+from gategrad.nn.tags import neuron_labels
 
 if TYPE_CHECKING:
     import torch
@@ -118,7 +118,7 @@ class Neuron(Module):
     """act(b + sum of w_i * x_i): one add gate for the whole sum, then the activation.
 
     It labels the sum z and the output a it makes ("z1:3", "a1:3": neuron 3 of layer 1, a tag
-    its Layer or MLP gives it; see `gategrad.engine.tags`), so pictures can find it again.
+    its Layer or MLP gives it; see `gategrad.nn.tags`), so pictures can find it again.
     """
 
     def __init__(

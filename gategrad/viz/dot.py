@@ -20,8 +20,8 @@ from typing import Any
 import graphviz
 
 from gategrad.engine import GATES, Step, Value, fmt, topological_order
-from gategrad.engine.tags import neuron_calls
 from gategrad.explain.lang import ENGLISH, sentence, translator
+from gategrad.nn.tags import neuron_calls
 from gategrad.viz import levels
 
 MAX_NODES = 200
