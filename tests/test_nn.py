@@ -669,7 +669,7 @@ def _claiming(tmp_path, config, parameters=9, pad_to=16 * 1024):
 )
 def test_a_file_claiming_more_than_it_holds_is_refused_before_anything_is_built(tmp_path, monkeypatch, config, field):
     built = []
-    monkeypatch.setitem(nn.files._MODULES, "MLP", lambda **kwargs: built.append(kwargs))
+    monkeypatch.setitem(nn.serialization._MODULES, "MLP", lambda **kwargs: built.append(kwargs))
     path = _claiming(tmp_path, config)
     assert path.stat().st_size == 16 * 1024
     with pytest.raises(ValueError) as error:
@@ -680,7 +680,7 @@ def test_a_file_claiming_more_than_it_holds_is_refused_before_anything_is_built(
 
 def test_a_file_with_more_parameters_than_the_documented_cap_is_refused(tmp_path, monkeypatch):
     nn.MLP(2, [2, 1], seed=1).save(tmp_path / "m.json")  # 9 parameters
-    monkeypatch.setattr(nn.files, "MAX_PARAMETERS", 8)
+    monkeypatch.setattr(nn.serialization, "MAX_PARAMETERS", 8)
     with pytest.raises(ValueError, match=r'\("parameters" holds 9, more than the limit of 8\)$'):
         nn.load(tmp_path / "m.json")
 
@@ -688,16 +688,16 @@ def test_a_file_with_more_parameters_than_the_documented_cap_is_refused(tmp_path
 def test_a_file_over_the_byte_cap_is_refused_unread(tmp_path, monkeypatch):
     nn.MLP(2, [2, 1], seed=1).save(tmp_path / "m.json")
     size = (tmp_path / "m.json").stat().st_size
-    monkeypatch.setattr(nn.files, "MAX_BYTES", size - 1)
+    monkeypatch.setattr(nn.serialization, "MAX_BYTES", size - 1)
     with pytest.raises(ValueError, match=f"m.json: {size:,} bytes, more than the limit of {size - 1:,}$"):
         nn.load(tmp_path / "m.json")
 
 
 def test_the_documented_caps_fit_the_largest_model_the_issue_names():
     held = 1000 * (2 + 1) + 1000 * (1000 + 1) + 1 * (1000 + 1)  # MLP(2, [1000, 1000, 1])
-    assert held == 1_005_001 <= nn.files.MAX_PARAMETERS
+    assert held == 1_005_001 <= nn.serialization.MAX_PARAMETERS
     name = "layers.1.neurons.999.w.999"  # its longest name, with a 17-digit weight and indent=1
-    assert nn.files.MAX_PARAMETERS * len(f' "{name}": -0.12345678901234567,\n') <= nn.files.MAX_BYTES
+    assert nn.serialization.MAX_PARAMETERS * len(f' "{name}": -0.12345678901234567,\n') <= nn.serialization.MAX_BYTES
 
 
 @pytest.mark.parametrize("version", ['"2"', "2.0", "true", "3", "null"])

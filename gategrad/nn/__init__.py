@@ -4,11 +4,11 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 `cross_entropy`, `torch.optim`), so what you learn here carries over.
 """
 
-from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
+from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.train import TrainingDiverged, fit
 
 __all__ = [
