@@ -203,6 +203,19 @@ def test_accuracy_reads_one_score_by_its_sign_and_several_by_the_largest():
     assert nn.accuracy([[Value(0.1), Value(0.9)], [Value(3.0), Value(-1.0)]], [1, 1]) == 0.5
 
 
+def test_predicted_class_is_one_scores_sign_or_the_first_largest_of_several():
+    assert [nn.predicted_class(s) for s in (Value(0.5), 0.0, -2.0, 3)] == [1, 0, 0, 1]
+    assert nn.predicted_class([0.1, 0.9, 0.9]) == 1  # a tie goes to the first
+    assert nn.predicted_class([Value(3.0), Value(-1.0)]) == 0
+
+
+def test_accuracy_reads_replays_arrays_by_the_same_rule():
+    import numpy as np
+
+    assert nn.accuracy(np.array([0.5, -0.1, 2.0]), [1, -1, -1]) == 2 / 3
+    assert nn.accuracy(np.array([[0.1, 0.9, 0.9], [3.0, -1.0, 0.0]]), [2, 0]) == 0.5
+
+
 def test_accuracy_counts_outputs_and_labels_whatever_the_outputs_are():
     assert nn.accuracy((s for s in [0.5, -0.1, 2.0]), [1, -1, -1]) == 2 / 3
     with pytest.raises(ValueError, match="^accuracy: 3 outputs but 2 labels$"):

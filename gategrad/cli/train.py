@@ -380,20 +380,13 @@ def _pyplot() -> Any:
     return matplotlib.pyplot
 
 
-def _predicted_class(out: Value | list[Value]) -> int:
-    if isinstance(out, list):
-        scores = [v.data for v in out]
-        return scores.index(max(scores))
-    return int(out.data > 0)
-
-
 def _plot(pyplot: Any, model: nn.Module, X: list[list[float]], y: list[int], path: Path) -> None:
     """Colour the plane by the class the model predicts, 60 x 60 points, and draw the data on top."""
     xs, ys = [p[0] for p in X], [p[1] for p in X]
     (left, right), (bottom, top) = (min(xs) - 0.5, max(xs) + 0.5), (min(ys) - 0.5, max(ys) + 0.5)
     grid_x = [left + (right - left) * i / 59 for i in range(60)]
     grid_y = [bottom + (top - bottom) * i / 59 for i in range(60)]
-    predicted = [[_predicted_class(model([gx, gy])) for gx in grid_x] for gy in grid_y]
+    predicted = [[nn.predicted_class(model([gx, gy])) for gx in grid_x] for gy in grid_y]
     classes = max(y) + 1
     fig, ax = pyplot.subplots(figsize=(5, 5))
     ax.contourf(grid_x, grid_y, predicted, levels=[c - 0.5 for c in range(classes + 1)], cmap="Spectral", alpha=0.4)
@@ -516,8 +509,7 @@ def run_predict(args: argparse.Namespace) -> int:
         if info.classes is None:
             out.writerow([*row, z])
             continue
-        # One output reads as class 1 when positive (hinge, bce), several by the largest (cross_entropy).
-        predicted = info.classes[z.index(max(z)) if isinstance(z, list) else int(z > 0)]
+        predicted = info.classes[nn.predicted_class(z)]
         if not probabilities:
             out.writerow([*row, predicted])
         else:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gategrad.engine import Step, StepInput, Value, fmt, json_number, topological_order
+from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import name
 from gategrad.explain.lang import ENGLISH, gate_name, translator
 from gategrad.explain.walkthrough import indent, table
@@ -46,8 +46,7 @@ class _StepLog:
 
     def visited(self, v: Value, upstream: float) -> None:
         """`v`'s gate has just passed `upstream` to its inputs."""
-        inputs = tuple(StepInput(c, local, local * upstream) for c, local in zip(v.children, v.local_grads))
-        self.steps.append(Step(v.op, v, upstream, inputs))
+        self.steps.append(Step.of(v, upstream))
         self.holds.append(tuple(self.grad[c] for c in v.children))
 
     def walk(self) -> Walk:

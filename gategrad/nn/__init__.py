@@ -5,7 +5,7 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 """
 
 from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
-from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
+from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict, predicted_class
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
 from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
@@ -35,4 +35,5 @@ __all__ = [
     "load",
     "mse_loss",
     "predict",
+    "predicted_class",
 ]
