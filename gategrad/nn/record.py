@@ -66,7 +66,9 @@ class Recorder:
         self._twin = type(model)(**model.config())
         self._twin_params = self._twin.parameters()
         self._neurons = _neurons_by_layer(self._twin)
-        self.layers = [{"nin": len(n[0].w), "nout": len(n), "activation": n[0].activation} for n in self._neurons]
+        self.layers: list[dict[str, Any]] = [
+            {"nin": len(n[0].w), "nout": len(n), "activation": n[0].activation} for n in self._neurons
+        ]
         self._kept = []
         self._params = model.parameters()
         self._keep = _evenly(steps, self.max_steps)
@@ -192,8 +194,9 @@ class Recorder:
                 values: Sequence[Value | float] = self.X[s]
                 layers = []
                 for neurons in self._neurons:
-                    values = [n(values) for n in neurons]
-                    layers.append([v.data for v in values])
+                    outputs = [n(values) for n in neurons]
+                    layers.append([v.data for v in outputs])
+                    values = outputs
                 activations[s] = layers
         return activations
 
