@@ -150,6 +150,7 @@ def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
     for out in outputs:
         if n < len(labels):
             y = labels[n]
+            # several scores against a class index; one score's class (0 or 1) against its label's sign
             right += predicted_class(out) == (y if isinstance(out, Sequence) else int(y > 0))
         n += 1
     if n != len(labels):

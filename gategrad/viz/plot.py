@@ -24,7 +24,7 @@ class MatplotlibNotInstalled(ImportError):
 
 def _require_matplotlib() -> None:
     try:
-        import matplotlib  # noqa: F401  (its submodules below load only once it is there)
+        import matplotlib  # noqa: F401
     except ImportError:
         raise MatplotlibNotInstalled() from None
 
