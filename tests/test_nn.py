@@ -203,12 +203,6 @@ def test_accuracy_reads_one_score_by_its_sign_and_several_by_the_largest():
     assert nn.accuracy([[Value(0.1), Value(0.9)], [Value(3.0), Value(-1.0)]], [1, 1]) == 0.5
 
 
-def test_predicted_class_is_one_scores_sign_or_the_first_largest_of_several():
-    assert [nn.predicted_class(s) for s in (Value(0.5), 0.0, -2.0, 3)] == [1, 0, 0, 1]
-    assert nn.predicted_class([0.1, 0.9, 0.9]) == 1  # a tie goes to the first
-    assert nn.predicted_class([Value(3.0), Value(-1.0)]) == 0
-
-
 def test_accuracy_reads_replays_arrays_by_the_same_rule():
     import numpy as np
 
@@ -245,6 +239,7 @@ def _peak_bytes(run):
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_predict_and_accuracy_on_a_generator_hold_one_samples_circuit_at_a_time():
     model = nn.MLP(2, [64, 64, 1], seed=0)
     X, y = make_moons(100, noise=0.1, seed=0)
@@ -371,6 +366,7 @@ def micrograd_demo(seed):
     return nn.accuracy([model(x) for x in X], y)
 
 
+@pytest.mark.slow
 def test_micrograds_moons_demo_reaches_97_percent_for_most_seeds():
     # Measured: seed 0 gives 0.99, seeds 1-9 and 1337 give 1.0 (each run takes ~7 s, so we test three).
     accuracies = [micrograd_demo(seed) for seed in (0, 1, 2)]
@@ -385,6 +381,7 @@ def test_a_tanh_mlp_learns_xor_for_every_seed():
         assert nn.accuracy([model(x) for x in X], y) == 1.0, seed
 
 
+@pytest.mark.slow
 def test_cross_entropy_and_adam_classify_a_three_arm_spiral():
     X, y = make_spiral(50, classes=3, seed=0)
     model = nn.MLP(2, [16, 3], seed=0)

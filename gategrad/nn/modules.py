@@ -252,19 +252,6 @@ class MLP(Module):
         return convert.from_torch(seq)
 
 
-def predicted_class(output: Value | float | Sequence[Value | float]) -> int:
-    """The class an output names: one score is class 1 when > 0 (else 0); several name the index of the first largest.
-
-    A Value is read by its number. This is the rule `accuracy`, `gategrad predict` and the plots use.
-    """
-    if isinstance(output, (float, int)):
-        return int(output > 0)
-    if isinstance(output, Value):
-        return int(output.data > 0)
-    scores = [s.data if isinstance(s, Value) else s for s in output]
-    return scores.index(max(scores))
-
-
 def predict(model: Module, X: Iterable[Sequence[float]]) -> list:
     """The model's outputs for each sample as plain numbers: a float, or a list of floats for several outputs.
 
