@@ -201,6 +201,7 @@ class Recorder:
         return activations
 
     def _load(self, params: Sequence[float]) -> None:
+        """Give the twin a kept step's parameters, and gradients of 0 for a walk to add to."""
         for p, x in zip(self._twin_params, params):
             p.data = x
             p.grad = 0.0
