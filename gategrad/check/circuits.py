@@ -200,7 +200,7 @@ def pruned(c: Circuit) -> Circuit:
 
 # ---- the adversarial circuits, each built only from what the class supports ----
 
-BINARY_POINTS = ((2.0, -3.0), (-1.5, 0.5))
+BINARY_POINTS = ((2.0, -3.0), (-1.5, 0.5), (0.0, 2.5))  # and an edge: 0 on the left
 CONSTANT = 3.0
 POW_BASE = 4.0
 EXPONENTS = (2.0, 3.0, 0.5, -1.0, -2.0, -0.5, 1.5)
@@ -218,6 +218,29 @@ def one_gate(op: str) -> list[Circuit]:
     if op in OPERATORS:
         return [circuit([x, y], (op, (0, 1))) for x, y in BINARY_POINTS]
     return [circuit([x], (op, (0,))) for x in UNARY_POINTS]
+
+
+SCALE = -2.0  # a gradient from above that is not 1, so a gate that forgets to multiply by it shows
+
+
+def scaled(c: Circuit) -> Circuit:
+    """`c`, a circuit of one line, with its output multiplied by SCALE."""
+    return circuit([x for _, x in c.inputs], *_indexed(c), ("*", (len(c.inputs), SCALE)))
+
+
+def _indexed(c: Circuit) -> list[tuple[str, tuple[Arg | int, ...]]]:
+    index = {n: i for i, n in enumerate([n for n, _ in c.inputs] + [line.name for line in c.lines])}
+    return [(line.op, tuple(index[a] if isinstance(a, str) else a for a in line.args)) for line in c.lines]
+
+
+def alone(line: Line, values: dict[str, float]) -> Circuit:
+    """`line` on its own: each argument that is a variable made an input of its own, at its value in `values`."""
+    used = [a for a in line.args if isinstance(a, str)]
+    args, k = [], 0
+    for a in line.args:
+        args.append(k if isinstance(a, str) else a)
+        k += isinstance(a, str)
+    return circuit([values[n] for n in used], (line.op, tuple(args)))
 
 
 def with_constant(op: str, left: bool) -> Circuit:

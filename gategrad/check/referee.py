@@ -319,6 +319,7 @@ class _Referee:
         self.count = 0
         self.random = 0
         self.seeded = True
+        self.built_judged = False  # whether - / and the reflected ops have had their turn
 
     def run(self) -> EngineReport:
         self._seed()
@@ -334,6 +335,7 @@ class _Referee:
             self._one_op(op)
         for op in ["+", "-", "*", "/"]:
             self._one_op(op, reflected=True)
+        self.built_judged = True
         if self.seeded:
             if not self._walk_is_wrong():
                 self._random()
@@ -452,7 +454,9 @@ class _Referee:
         else:
             method = circuits.NEGATION if op == "neg" else op
             cases = circuits.one_gate(op) if self.works(method) else []
-        for c in cases:
+        # Scaled: a gradient from above that is not 1 (not where the output is 0, an edge of the * that scales).
+        scaled = [circuits.scaled(c) for c in cases if _Truth.of(c).data(c.output) != 0.0]
+        for c in [*cases, *scaled]:
             if not self.usable(c):
                 continue
             truth = _Truth.of(c)
@@ -468,7 +472,7 @@ class _Referee:
         """Run one single-line circuit; add a finding and return False when its value or gradient is wrong."""
         method = c.lines[0].method
         reflected = method in {r for _, r, _ in circuits.OPERATORS.values()}
-        out = c.output
+        out = c.lines[0].name  # a scaled circuit's second line is a checked * by a number
         gradients = self.seeded and not (self._walk_is_wrong() and method in circuits.BUILT)
         yours = self.yours(c, backward=gradients)
         true_out = {out: truth.data(out)}
@@ -505,14 +509,21 @@ class _Referee:
         if all(close(grads[n], g) for n, g in truth.grads().items()):
             return True
         v = next(n for n, g in truth.grads().items() if not close(grads[n], g))
-        message = self.say(
-            "Your {op} passes back a wrong gradient: {v} gets {yours}, where its local derivative gives {true}.",
-            op=method,
-            v=v,
-            yours=fmt(grads[v]),
-            true=fmt(truth.grads()[v]),
-        ) + self._walk(truth, yours)
-        self.add(kind, method, c, grads, truth.grads(), message)
+        numbers = {"op": method, "v": v, "yours": fmt(grads[v]), "true": fmt(truth.grads()[v])}
+        upstream = truth.env[out].grad
+        if upstream != 1.0 and close(grads[v] * upstream, truth.grads()[v]):
+            head = self.say(
+                "Your {op} passes back {yours} to {v}, its local derivative alone: the chain rule multiplies it by "
+                "the gradient that arrives from above, {g} here, which gives {true} (self.grad += local * out.grad).",
+                g=fmt(upstream),
+                **numbers,
+            )
+        else:
+            head = self.say(
+                "Your {op} passes back a wrong gradient: {v} gets {yours}, where its local derivative gives {true}.",
+                **numbers,
+            )
+        self.add(kind, method, c, grads, truth.grads(), head + self._walk(truth, yours))
         return False
 
     def _shared(self, cases: tuple[Circuit, ...], kind: str) -> None:
@@ -573,7 +584,7 @@ class _Referee:
         if mistake in mistakes.MISTAKES:
             text += "\n" + self._lab(truth, mistake)
         built = " ".join(m for m in circuits.BUILT if m in self.tested)
-        if built:
+        if built and not self.built_judged:
             text += "\n" + self.say(
                 "Fix this first: until then the checker does not judge the gradients of {ops}, which are often "
                 "built from other ops.",
@@ -676,7 +687,14 @@ class _Referee:
         self._judge_random(smallest)
 
     def _judge_random(self, c: Circuit) -> None:
-        truth, yours = _Truth.of(c), self.yours(c)
+        """Say what is wrong in the smallest failing random circuit: first each of its ops alone, at its own inputs."""
+        truth = _Truth.of(c)
+        for line in c.lines:
+            alone = circuits.alone(line, {n: v.data for n, v in truth.env.items()})
+            for case in (alone, circuits.scaled(alone)):
+                if self.usable(case) and _Truth.of(case).finite() and not self._judge_one(case, _Truth.of(case)):
+                    return
+        yours = self.yours(c)
         if yours.forward_error or not all(close(yours.number(n, "data"), v.data) for n, v in truth.env.items()):
             wrong = next((n for n, v in truth.env.items() if not close(yours.number(n, "data"), v.data)), c.output)
             what = yours.forward_error or fmt(yours.number(wrong, "data"))
@@ -838,9 +856,4 @@ def _classify(truth: _Truth, grads: dict[str, float], kind: str | None) -> tuple
         ends = walk()
         if all(close(grads[n], ends.get(v, 0.0)) for n, v in leaves.items()):
             return walk_kind, name
-    if kind is not None:
-        return kind, None
-    uses = truth.circuit.uses()
-    if any(count > 1 for n, count in uses.items() if n not in leaves):
-        return "order", None  # a gate's output used twice: the walk's order matters
-    return ("accumulation" if any(count > 1 for count in uses.values()) else "order"), None
+    return kind or "order", None
