@@ -132,7 +132,7 @@ class EngineReport:
                 ).format(n=limits)
             )
         for k, f in enumerate(self.findings, start=1):
-            severity = t.pgettext("severity", f.severity)
+            severity = t.pgettext("severity", "wrong") if f.severity == "wrong" else t.pgettext("severity", "limit")
             title = f"{k}. {severity}: {f.kind}" + (f" ({f.op})" if f.op else "")
             body = "\n".join("   " + line if line else "" for line in f.message.splitlines())
             lines += ["", title, body]
@@ -326,15 +326,20 @@ class _Referee:
         self._constants()
         # The ops every circuit below is made of first; then - and / and the reflected ops, which
         # learners often build from them (a - b as a + (-b)), once it is known whether the walk is right.
-        for op in ["+", "*", "**", "neg", *circuits.UNARY]:
+        primitives = ["+", "*", "**", "neg", *circuits.UNARY]
+        for op in primitives:
             self._one_op(op)
         if self.seeded:
             self._shared(circuits.ACCUMULATION, "accumulation")
             self._shared(circuits.ORDER, "order")
+        for op in primitives:
+            self._one_op(op, scaled=True)
         for op in ["-", "/"]:
             self._one_op(op)
+            self._one_op(op, scaled=True)
         for op in ["+", "-", "*", "/"]:
             self._one_op(op, reflected=True)
+            self._one_op(op, reflected=True, scaled=True)
         self.built_judged = True
         if self.seeded:
             if not self._walk_is_wrong():
@@ -373,12 +378,13 @@ class _Referee:
     def headed(self, f: Finding) -> Finding:
         """`f` with its circuit, and your numbers against the true ones, before its message."""
         values = ", ".join(f"{n} = {circuits.number(x)}" for n, x in f.inputs.items())
-        lines = [self.say("{program}  at {values}", program=f.circuit, values=values)]
+        lines = [self.gettext("{program}  at {values}", program=f.circuit, values=values)]
         if f.yours is not None:
-            lines.append(self.say("yours: {yours}; true: {true}", yours=_listed(f.yours), true=_listed(f.true)))
+            lines.append(self.gettext("yours: {yours}; true: {true}", yours=_listed(f.yours), true=_listed(f.true)))
         return _with_message(f, "\n".join([*lines, f.message]))
 
-    def say(self, template: str, **numbers: Any) -> str:
+    def gettext(self, template: str, **numbers: Any) -> str:
+        """`template` in the report's language, filled in with `numbers` (named so `make messages` finds it)."""
         return self.t.gettext(template).format(**numbers)
 
     # -- the stages --
@@ -398,7 +404,7 @@ class _Referee:
         if out == 1.0:
             return
         self.seeded = False
-        message = self.say(
+        message = self.gettext(
             "After backward(), the output {out} has the gradient {yours}, not 1. backward() must start by setting "
             "the output's own gradient to 1 (d{out}/d{out} = 1): every other gradient is that 1 times local "
             "derivatives, so without it nothing flows back. The gradient checks stop here: fix this first.",
@@ -428,7 +434,7 @@ class _Referee:
 
     def _constant_finding(self, kind: str, method: str | None, c: Circuit, error: str) -> None:
         line = c.lines[0]
-        message = self.say(
+        message = self.gettext(
             "{python} raised {error}. Your {op} does not take a plain number; micrograd turns one into a Value "
             "first: other = other if isinstance(other, Value) else Value(other).",
             python=line.python(),
@@ -437,12 +443,15 @@ class _Referee:
         )
         self.add(kind, method, c, None, {c.output: _Truth.of(c).data(c.output)}, message)
 
-    def _one_op(self, op: str, reflected: bool = False) -> None:
+    def _one_op(self, op: str, reflected: bool = False, scaled: bool = False) -> None:
         """An op alone, with distinct inputs: its forward value, then its local derivative, at each point.
 
         With `reflected`, the op with a number on its left (3 - a); otherwise with Values, and with a
-        number on its right (a - 3).
+        number on its right (a - 3). With `scaled`, its output is multiplied by a number, so the
+        gradient from above is not 1: two gates, judged only once the walk between gates is right.
         """
+        if scaled and (self._walk_is_wrong() or not self.seeded):
+            return
         if op in circuits.OPERATORS:
             method, reflection, _ = circuits.OPERATORS[op]
             if reflected:
@@ -454,9 +463,9 @@ class _Referee:
         else:
             method = circuits.NEGATION if op == "neg" else op
             cases = circuits.one_gate(op) if self.works(method) else []
-        # Scaled: a gradient from above that is not 1 (not where the output is 0, an edge of the * that scales).
-        scaled = [circuits.scaled(c) for c in cases if _Truth.of(c).data(c.output) != 0.0]
-        for c in [*cases, *scaled]:
+        if scaled:  # not where the output is 0, an edge of the * that scales
+            cases = [circuits.scaled(c) for c in cases if _Truth.of(c).data(c.output) != 0.0]
+        for c in cases:
             if not self.usable(c):
                 continue
             truth = _Truth.of(c)
@@ -477,7 +486,7 @@ class _Referee:
         yours = self.yours(c, backward=gradients)
         true_out = {out: truth.data(out)}
         if yours.forward_error:
-            message = self.say(
+            message = self.gettext(
                 "{python} raised {error}; its value is {true}.",
                 python=c.lines[0].python(),
                 error=yours.forward_error,
@@ -487,7 +496,7 @@ class _Referee:
             return False
         value = yours.number(out, "data")
         if not close(value, truth.data(out)):
-            message = self.say(
+            message = self.gettext(
                 "Your {op} computes {python} = {yours}; its value is {true}.",
                 op=method,
                 python=c.lines[0].python(),
@@ -500,7 +509,7 @@ class _Referee:
             return True
         kind = "reflected" if reflected else "local_grad"
         if yours.backward_error:
-            message = self.say(
+            message = self.gettext(
                 "backward() raised {error} after your {op}.", error=yours.backward_error, op=method
             ) + self._walk(truth, None)
             self.add(kind, method, c, None, truth.grads(), message)
@@ -512,14 +521,14 @@ class _Referee:
         numbers = {"op": method, "v": v, "yours": fmt(grads[v]), "true": fmt(truth.grads()[v])}
         upstream = truth.env[out].grad
         if upstream != 1.0 and close(grads[v] * upstream, truth.grads()[v]):
-            head = self.say(
+            head = self.gettext(
                 "Your {op} passes back {yours} to {v}, its local derivative alone: the chain rule multiplies it by "
                 "the gradient that arrives from above, {g} here, which gives {true} (self.grad += local * out.grad).",
                 g=fmt(upstream),
                 **numbers,
             )
         else:
-            head = self.say(
+            head = self.gettext(
                 "Your {op} passes back a wrong gradient: {v} gets {yours}, where its local derivative gives {true}.",
                 **numbers,
             )
@@ -551,7 +560,7 @@ class _Referee:
     def _explain_many(self, truth: _Truth, yours: _Yours, kind: str, mistake: str | None) -> str:
         c = truth.circuit
         if yours.backward_error:
-            return self.say("backward() raised {error} on this circuit.", error=yours.backward_error) + self._walk(
+            return self.gettext("backward() raised {error} on this circuit.", error=yours.backward_error) + self._walk(
                 truth, None
             )
         grads = yours.grads(c)
@@ -559,7 +568,7 @@ class _Referee:
         uses = c.uses()[v]
         numbers = {"v": v, "yours": fmt(grads[v]), "true": fmt(truth.grads()[v]), "uses": uses}
         if mistake == "reversed":
-            head = self.say(
+            head = self.gettext(
                 "Your backward() walks the gates from the inputs to the output, in topological order, where the "
                 "reverse is due: each gate passes back its gradient before the gates that use its output have "
                 "added theirs, so {v} gets {yours} where the chain rule gives {true}. Walk reversed(topo).",
@@ -574,7 +583,7 @@ class _Referee:
                 uses,
             ).format(**numbers)
         else:
-            head = self.say(
+            head = self.gettext(
                 "Each op is right on its own, but not in this circuit: {v} gets {yours} where the chain rule gives "
                 "{true}. A gate may pass its gradient back only once every gate that uses its output has added to "
                 "it: visit each gate once, in reversed topological order.",
@@ -585,7 +594,7 @@ class _Referee:
             text += "\n" + self._lab(truth, mistake)
         built = " ".join(m for m in circuits.BUILT if m in self.tested)
         if built and not self.built_judged:
-            text += "\n" + self.say(
+            text += "\n" + self.gettext(
                 "Fix this first: until then the checker does not judge the gradients of {ops}, which are often "
                 "built from other ops.",
                 ops=built,
@@ -598,7 +607,7 @@ class _Referee:
         root = truth.env[truth.circuit.output]
         lab = mistakes.compare(root, truth.steps, mistake)
         lines = [
-            self.say(
+            self.gettext(
                 "The misconception lab calls this mistake {mistake}: {summary}",
                 mistake=self.t.pgettext("mistake", mistake),
                 summary=self.t.gettext(row.summary),
@@ -606,13 +615,13 @@ class _Referee:
         ]
         if lab.divergence is not None:
             explanation = lab.divergence.explain(self.lang)
-            lines.append(self.say("Step {k}: {explanation}", k=lab.divergence.step, explanation=explanation))
+            lines.append(self.gettext("Step {k}: {explanation}", k=lab.divergence.step, explanation=explanation))
         expression = truth.circuit.expression()
         if expression is not None:
             values = " ".join(f"{n}={circuits.number(x)}" for n, x in truth.circuit.inputs)
             dashes = "-- " if expression.startswith("-") else ""
             command = f"gategrad explain {dashes}'{expression}' {values} --mistake {mistake}"
-            lines.append(self.say("See it walked side by side: {command}", command=command))
+            lines.append(self.gettext("See it walked side by side: {command}", command=command))
         return "\n".join(lines)
 
     def _walk(self, truth: _Truth, yours: _Yours | None) -> str:
@@ -623,9 +632,9 @@ class _Referee:
         for k, step in enumerate(truth.steps):
             for i in step.inputs:
                 last[i.value] = k
-        lines = ["", self.say("gategrad's walk back from {out}, gate by gate:", out=c.output)]
+        lines = ["", self.gettext("gategrad's walk back from {out}, gate by gate:", out=c.output)]
         for k, step in enumerate(truth.steps):
-            lines.append("  " + self.say("step {k}: {sentence}", k=k + 1, sentence=sentence(step, self.lang)))
+            lines.append("  " + self.gettext("step {k}: {sentence}", k=k + 1, sentence=sentence(step, self.lang)))
             if yours is None:
                 continue
             differ = []
@@ -636,7 +645,7 @@ class _Referee:
                         differ.append(n)
             if differ:
                 for n in differ:
-                    mark = self.say(
+                    mark = self.gettext(
                         "<- here yours differs: {v} has the gradient {yours}, the true one is {true}",
                         v=n,
                         yours=fmt(yours.number(n, "grad")),
@@ -698,7 +707,7 @@ class _Referee:
         if yours.forward_error or not all(close(yours.number(n, "data"), v.data) for n, v in truth.env.items()):
             wrong = next((n for n, v in truth.env.items() if not close(yours.number(n, "data"), v.data)), c.output)
             what = yours.forward_error or fmt(yours.number(wrong, "data"))
-            message = self.say(
+            message = self.gettext(
                 "Each op is right on its own, but in this circuit your {v} is {yours} where its value is {true}.",
                 v=wrong,
                 yours=what,
@@ -723,7 +732,7 @@ class _Referee:
         try:
             yours.env[c.output].backward()
         except Exception as e:
-            message = self.say(
+            message = self.gettext(
                 "A second backward() on the same circuit raised {error}. PyTorch refuses one too unless asked to "
                 "keep the graph (retain_graph=True); then it adds the second call's gradients to the first's.",
                 error=raised(e),
@@ -736,21 +745,21 @@ class _Referee:
         v = c.inputs[0][0]
         numbers = {"v": v, "yours": fmt(twice[v]), "true": fmt(2 * truth.grads()[v]), "once": fmt(once[v])}
         if all(close(twice[n], g) for n, g in truth.grads().items()):
-            message = self.say(
+            message = self.gettext(
                 "After a second backward(), {v} holds {yours}, what one call gives: your backward() starts from "
                 "zero. PyTorch and gategrad add each call's gradients to the last ({true}), so that the gradients "
                 "of two losses add up; zero them yourself between steps (zero_grad()).",
                 **numbers,
             )
         else:
-            message = self.say(
+            message = self.gettext(
                 "After a second backward(), {v} holds {yours}, where twice one call's {once} is {true}: the gates "
                 "in between kept their gradients from the first call and passed them on again. micrograd does the "
                 "same; PyTorch and gategrad pass on only the new call's gradient. Zero every gradient between two "
                 "backward() calls (micrograd's zero_grad() does).",
                 **numbers,
             )
-        message += "\n" + self.say(
+        message += "\n" + self.gettext(
             "What a second backward() without zeroing does: {command}",
             command="gategrad explain 'x*x + x' x=3 --mistake no-zero",
         )
@@ -788,7 +797,7 @@ class _Referee:
             grad = _number(a, "grad")
             if close(grad, 1.0) or self._walk_is_wrong():
                 return
-            message = self.say(
+            message = self.gettext(
                 "On a chain of {n} add gates, a gets the gradient {yours}; the chain rule gives 1.",
                 n=n,
                 yours=fmt(grad),
@@ -796,7 +805,7 @@ class _Referee:
             self._add_chain("order", "wrong", program, {"a": grad}, true, message)
             return
         if stage == "recursion":
-            message = self.say(
+            message = self.gettext(
                 "backward() raised {error} on a chain of {n} gates. A recursive topological sort goes one Python "
                 "call deeper per gate, and Python stops near 1,000 calls; micrograd's does the same. A loop with "
                 "a stack of its own (as gategrad's topological_order) has no such limit.",
@@ -805,7 +814,7 @@ class _Referee:
             )
             self._add_chain("recursion", "limit", program, None, true, message)
         else:
-            message = self.say("A chain of {n} add gates raised {error}.", n=n, error=error)
+            message = self.gettext("A chain of {n} add gates raised {error}.", n=n, error=error)
             self._add_chain("order", "wrong", program, None, true, message)
 
     def _add_chain(self, kind: str, severity: str, program: str, yours: dict | None, true: dict, message: str) -> None:

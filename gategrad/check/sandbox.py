@@ -41,8 +41,11 @@ def run(path: Path, class_name: str, lang: str, timeout: float) -> Result:
         out, progress = Path(folder) / "report.json", Path(folder) / "progress.txt"
         command = [sys.executable, "-m", "gategrad.check.sandbox", str(path), class_name, lang, str(out), str(progress)]
         try:
-            done = subprocess.run(command, stdout=sys.stderr, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
+            # What the learner's file prints goes to our stderr, so that --json stays JSON.
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+            sys.stderr.write(done.stdout.decode(errors="replace"))
+        except subprocess.TimeoutExpired as e:
+            sys.stderr.write((e.stdout or b"").decode(errors="replace"))
             where = progress.read_text(encoding="utf-8").strip() if progress.is_file() else ""
             doing = f"while running {where}" if where else f"while importing {path}"
             raise EngineRunError(
