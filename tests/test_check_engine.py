@@ -427,3 +427,12 @@ def test_a_circuit_prints_as_the_program_a_learner_types():
     c = circuit([2.0], ("*", (0, 3.0)), ("+", (1, 1.0)), ("*", (1, 2)))
     assert str(c) == "b = a * 3; c = b + 1; d = b * c  at a = 2"
     assert c.expression() == "(a*3)*((a*3)+1)"
+
+
+@pytest.mark.slow
+def test_the_installed_micrograd_gets_the_same_findings_as_its_copy_here():
+    from micrograd.engine import Value
+
+    assert [(f.kind, f.circuit, f.yours) for f in check_engine(Value).findings] == [
+        (f.kind, f.circuit, f.yours) for f in report("micrograd").findings
+    ]

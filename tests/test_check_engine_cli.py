@@ -1,6 +1,7 @@
 """`gategrad check my_engine.py`: a Value class goes to the engine referee, in a child process with a time limit."""
 
 import json
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -139,3 +140,15 @@ def test_a_class_that_cannot_be_checked_is_one_line_and_exit_2(tmp_path, capsys,
     code, out, err = run(capsys, target, *[a for a in argv if a != ":Value"])
     assert (code, out) == (2, "")
     assert err == message.format(path=path) + "\n"
+
+
+def test_the_readmes_engine_report_is_what_check_prints_for_the_engine_shown(tmp_path, monkeypatch, capsys):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (source,) = [b for b in re.findall(r"^```python\n(.*?)^```", readme, re.M | re.S) if b.startswith("# my_engine.py")]
+    (shown,) = [b for b in re.findall(r"^```text\n(.*?)^```", readme, re.M | re.S) if "against gategrad's engine" in b]
+    (tmp_path / "my_engine.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "my_engine.py"]) == 1
+    assert capsys.readouterr().out == shown
+    assert main(["check", "my_engine.py", "--json"]) == 1
+    assert [f["kind"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["accumulation", "recursion"]

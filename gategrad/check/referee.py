@@ -203,6 +203,8 @@ def find_class(module: Any, class_name: str, where: str) -> Any:
 def raised(e: BaseException) -> str:
     """An exception in one line, with the learner's line it came from: ``ZeroDivisionError: ... (line 12, in f)``."""
     text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    if isinstance(e, RecursionError):  # where the limit struck (a call or a hash inside it) varies from run to run
+        text = "RecursionError: maximum recursion depth exceeded"
     frame = None
     tb = e.__traceback__
     while tb is not None:
@@ -213,7 +215,8 @@ def raised(e: BaseException) -> str:
     if frame is None:
         return text
     code = frame.tb_frame.f_code
-    return f"{text} ({os.path.basename(code.co_filename)}, line {frame.tb_lineno}, in {code.co_name})"
+    line = "" if isinstance(e, RecursionError) else f", line {frame.tb_lineno}"
+    return f"{text} ({os.path.basename(code.co_filename)}{line}, in {code.co_name})"
 
 
 def traceback_in(error: BaseException, filename: str) -> str | None:

@@ -1,4 +1,7 @@
-"""`=` where `+=` is due, in one gate only, a hand-written div: it shows only where a Value is divided by itself or feeds both sides."""
+"""`=` where `+=` is due, in one gate only, a hand-written div.
+
+It shows only where a Value is divided by itself or feeds both sides.
+"""
 
 import math
 

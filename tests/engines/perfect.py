@@ -1,4 +1,7 @@
-"""Right, and PyTorch's semantics for a second backward(): the gates between start from 0 on each call, the inputs accumulate."""
+"""Right, with PyTorch's semantics for a second backward().
+
+The gates between start from 0 on each call; the inputs accumulate.
+"""
 
 import math
 
