@@ -215,8 +215,10 @@ def raised(e: BaseException) -> str:
     if frame is None:
         return text
     code = frame.tb_frame.f_code
-    line = "" if isinstance(e, RecursionError) else f", line {frame.tb_lineno}"
-    return f"{text} ({os.path.basename(code.co_filename)}{line}, in {code.co_name})"
+    parts = [] if isinstance(e, RecursionError) else [f"line {frame.tb_lineno}"]
+    if not ("ipykernel" in code.co_filename or code.co_filename.startswith("<")):  # a notebook cell has no file
+        parts.insert(0, os.path.basename(code.co_filename))
+    return f"{text} ({', '.join([*parts, f'in {code.co_name}'])})"
 
 
 def traceback_in(error: BaseException, filename: str) -> str | None:
