@@ -15,6 +15,7 @@ import pytest
 
 from gategrad.check import EngineError, check_engine, check_engine_source
 from gategrad.check.circuits import METHODS, circuit
+from gategrad.check.referee import KINDS
 from gategrad.cli import main
 from gategrad.engine import GATES
 
@@ -104,6 +105,7 @@ def test_the_catalogue_has_every_file_and_at_least_fifteen_engines():
 def test_each_engine_gets_exactly_its_expected_findings(name):
     r = report(name)
     assert {(f.kind, f.severity, f.op) for f in r.findings} == EXPECTED[name]
+    assert {f.kind for f in r.findings} <= set(KINDS) and {f.severity for f in r.findings} <= {"wrong", "limit"}
     assert r.ok == all(severity == "limit" for _, severity, _ in EXPECTED[name])
 
 
