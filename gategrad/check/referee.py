@@ -558,8 +558,8 @@ class _Referee:
         kind, mistake = _classify(truth, grads, kind)
         if any(f.kind == kind for f in self.findings):
             return False
-        self.add(kind, None, c, None if yours.backward_error else grads, truth.grads(), "", mistake=mistake)
-        self.findings[-1] = _with_message(self.findings[-1], self._explain_many(truth, yours, kind, mistake))
+        message = self._explain_many(truth, yours, kind, mistake)
+        self.add(kind, None, c, None if yours.backward_error else grads, truth.grads(), message, mistake=mistake)
         return False
 
     def _explain_many(self, truth: _Truth, yours: _Yours, kind: str, mistake: str | None) -> str:
