@@ -152,3 +152,15 @@ def test_the_readmes_engine_report_is_what_check_prints_for_the_engine_shown(tmp
     assert capsys.readouterr().out == shown
     assert main(["check", "my_engine.py", "--json"]) == 1
     assert [f["kind"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["accumulation", "recursion"]
+
+
+def test_an_engine_that_crashes_python_is_one_line_and_exit_2(tmp_path, capsys):
+    source = "import ctypes\n" + (ENGINES / "perfect.py").read_text().replace(
+        "        self.grad = 1.0\n", "        ctypes.string_at(0)  # reads address 0: a segmentation fault\n"
+    )
+    path = learner_file(tmp_path, source)
+    code, out, err = run(capsys, path)
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        f"error: check: Python crashed (SIGSEGV) running {path} while running c = a + b  at a = 2, b = -3\n"
+    )
