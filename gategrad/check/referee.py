@@ -20,10 +20,9 @@ from typing import Any
 
 from gategrad.check import circuits
 from gategrad.check.circuits import Circuit
-from gategrad.engine import Step, Value, fmt, topological_order
+from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.explain import mistakes
 from gategrad.explain.lang import ENGLISH, sentence, translator
-from gategrad.explain.walkthrough import json_number
 
 KINDS = ("forward", "local_grad", "accumulation", "order", "seed", "reflected", "constant", "recursion")
 RTOL, ATOL = 1e-7, 1e-9  # a learner's formula may round differently from gategrad's (tanh from exp, say)
