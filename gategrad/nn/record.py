@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gategrad.engine import Value, topological_order
+from gategrad.engine import GATES, Value, topological_order
 from gategrad.engine.tags import neuron_calls
 from gategrad.explain.lang import ENGLISH
 from gategrad.nn.losses import l2_penalty
@@ -200,10 +200,11 @@ class Recorder:
             rows = [activations[s][i] for s in batch]
             units = [j for j in range(shape["nout"]) if all(_stuck(shape["activation"], row[j]) for row in rows)]
             share = len(units) / shape["nout"]
+            kind = _stuck_kind(shape["activation"])
             stuck.append(
                 {
-                    "dead_relu": share if shape["activation"] == "relu" else None,
-                    "saturated": share if shape["activation"] in ("tanh", "sigmoid") else None,
+                    "dead_relu": share if kind == "dead" else None,
+                    "saturated": share if kind == "saturated" else None,
                     "stuck": units,
                 }
             )
@@ -271,15 +272,16 @@ def _forward(layers: list[dict[str, Any]], params: list[float], x: list[float]) 
     return outputs
 
 
+def _stuck_kind(activation: str) -> str | None:
+    """How its gate's row calls a unit of `activation` that passes no gradient: "dead", "saturated"; None if linear."""
+    row = GATES[activation].activation if activation != "linear" else None
+    return row.stuck if row is not None else None
+
+
 def _stuck(activation: str, a: float) -> bool:
-    """Whether a unit's output `a` passes (almost) no gradient back: a dead ReLU's 0, a saturated tanh or sigmoid."""
-    if activation == "relu":
-        return a == 0.0
-    if activation == "tanh":
-        return abs(a) > SATURATED
-    if activation == "sigmoid":
-        return not 1.0 - SATURATED <= a <= SATURATED
-    return False
+    """Whether a unit's output `a` passes (almost) no gradient back, by its gate's row (a dead ReLU's 0, a saturated
+    tanh's ±0.99 and beyond)."""
+    return activation != "linear" and GATES[activation].is_stuck(a, SATURATED)
 
 
 def _ratio(before: Sequence[float], after: Sequence[float]) -> float | None:
