@@ -1,5 +1,6 @@
 """The gate table: every gate has one row, every row is complete, and everything reads it."""
 
+import ast
 import copy
 import math
 import pickle
@@ -11,7 +12,7 @@ from conftest import row_steps
 
 from gategrad import Value, draw_dot
 from gategrad.engine import GATES, topological_order
-from gategrad.engine.gates import sentence
+from gategrad.engine.gates import FUNCTIONS, sentence
 from gategrad.explain import expr
 from gategrad.explain.expr import build
 from gategrad.replay import KERNELS
@@ -87,6 +88,15 @@ def test_every_row_names_a_method_of_value_and_a_symbol():
     for op, gate in GATES.items():
         assert gate.op == op and gate.symbol and gate.name and gate.sentences
         assert callable(getattr(Value, gate.method)) and gate.method in gate.python or gate.function is None
+
+
+def test_every_rows_expressions_are_python_calling_only_the_tables_functions():
+    for gate in GATES.values():
+        ast.parse(gate.python, mode="eval")
+        stuck = [(gate.activation.stuck_when, {"abs"})] if gate.activation else []
+        for text, known in [(gate.case, ()), (gate.forward, FUNCTIONS), *((t, FUNCTIONS) for t in gate.local), *stuck]:
+            calls = [node.func for node in ast.walk(ast.parse(text, mode="eval")) if isinstance(node, ast.Call)]
+            assert all(isinstance(f, ast.Name) and f.id in known for f in calls), (gate.op, text)
 
 
 def test_the_expression_language_reads_its_functions_from_the_table():

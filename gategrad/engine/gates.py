@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from types import CodeType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 inf, nan = math.inf, math.nan
 
-# The functions `forward`, `local` and `stuck_when` may call, each in a sentence; replay gives their
+# The functions `forward` and `local` may call, each in a sentence; replay gives their
 # numpy versions and the training page their JavaScript ones, with the edge rules of engine.floats.
 FUNCTIONS = {
     "where": "where(c, x, y): x where c holds, else y",
@@ -56,7 +57,7 @@ class Activation:
 
     torch_module: str  # the torch.nn module computing it (ReLU, Tanh): for to_torch and from_torch
     stuck: str  # what a unit passing (almost) no gradient back is called: "dead" or "saturated"
-    stuck_when: str  # when it is, an expression in `out` (the unit's output) and `limit` (nn's threshold)
+    stuck_when: str  # when it is: an expression in `out` (the unit's output) and `limit` (nn's threshold), with abs
 
 
 @dataclass(frozen=True)
@@ -92,29 +93,23 @@ class Gate:
     torch_ulps: int = 0  # how far from torch it may be: 0 where IEEE arithmetic fixes the result, else libm's share
     sweep: tuple[float, float] | None = None  # where torch_ulps is measured (log-uniformly when both are > 0)
     sweep_constant: float | None = None  # the constant operand of that measure, for a gate that needs one
-    _code: dict[str, CodeType] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Compiled once, so a typo in a row fails at import; the hot path never reads them.
-        code = {"python": self.python, "case": self.case, "forward": self.forward}
-        code.update({f"local{i}": text for i, text in enumerate(self.local)})
-        if self.activation is not None:
-            code["stuck"] = self.activation.stuck_when
-        object.__setattr__(self, "_code", {k: compile(v, f"<{self.op} {k}>", "eval") for k, v in code.items()})
 
     def __call__(self, *operands: object) -> Value:
         """The gate's `Value` method on `operands` (Values, a number at `constant_place`), as `python` writes it."""
-        return eval(self._code["python"], {"__builtins__": {}}, dict(zip("ab", operands)))  # type: ignore[no-any-return]
+        return eval(_compiled(self.python), {"__builtins__": {}}, dict(zip("ab", operands)))  # type: ignore[no-any-return]
 
     def choose(self, step: Step) -> str:
         """The key of `sentences` that `step` takes."""
         names: dict[str, object] = {"n": len(step.inputs)}
         names.update({f"{k}_local": i.local_grad for k, i in zip("ab", step.inputs)})
-        return eval(self._code["case"], {"__builtins__": {}}, names)  # type: ignore[no-any-return]
+        return eval(_compiled(self.case), {"__builtins__": {}}, names)  # type: ignore[no-any-return]
 
     def is_stuck(self, out: float, limit: float) -> bool:
         """Whether an activation unit giving `out` passes (almost) no gradient back, by `stuck_when`."""
-        return bool(eval(self._code["stuck"], {"__builtins__": {}, "abs": abs}, {"out": out, "limit": limit}))
+        if self.activation is None:
+            raise ValueError(f"the {self.op} gate is not an activation")
+        code = _compiled(self.activation.stuck_when)
+        return bool(eval(code, {"__builtins__": {}, "abs": abs}, {"out": out, "limit": limit}))
 
     def operands(self, inputs: list[T], constant: T | None) -> list[T]:
         """The operands in order: the inputs, with a folded constant put at `constant_place`."""
@@ -126,6 +121,12 @@ class Gate:
         """The `local` expression of input `i`, a folded constant's place skipped."""
         place = i + 1 if folded and i >= self.constant_place else i
         return self.local[min(place, len(self.local) - 1)]
+
+
+@cache
+def _compiled(expression: str) -> CodeType:
+    """A row's expression compiled, once, when first used (compiling every row at import would slow it)."""
+    return compile(expression, "<gate table>", "eval")
 
 
 _ALL_GATES = [
