@@ -300,6 +300,13 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
     assert view["strings"] == viewer.STRINGS
 
 
+def test_a_page_refuses_an_activation_the_table_does_not_know(run):
+    record = run[0].to_json()
+    record["layers"][0]["activation"] = "gelu"
+    with pytest.raises(ValueError, match="use gelu, which no row of the gate table marks as an activation"):
+        viewer.document(record)
+
+
 def test_the_pages_expression_trees_are_the_rows_expressions():
     assert viewer.expression_tree(GATES["sigmoid"].forward) == [
         "op", "/", ["num", 1.0], ["op", "+", ["num", 1.0], ["call", "exp", ["neg", ["name", "a"]]]],

@@ -103,6 +103,11 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
     """The whole page for `record` (as `Recorder.to_json` makes it), its words in `lang`."""
     t, words = translator(lang), strings(lang)
     steps, layers = record["steps"], record["layers"]
+    unknown = sorted({layer["activation"] for layer in layers} - {"linear", *ACTIVATION_OPS})
+    if unknown:
+        raise ValueError(
+            f"the record's layers use {', '.join(unknown)}, which no row of the gate table marks as an activation"
+        )
     view = {
         "gates": {
             op: {
