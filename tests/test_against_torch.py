@@ -213,10 +213,21 @@ def circuit_torch(f, xs):
 
 UNARY = ["exp", "tanh", "sigmoid", "relu", "square", "neg", "log_abs", "abs", "sqrt_square"]
 BINARY = ["add", "sub", "mul", "div", "max"]
+TABLE = [f"gate {op}" for op in GATES]  # each gate of the table, as its row writes it for each library
+
+
+def through_gate(op, a, b, torch_side):
+    """The gate `op` on its inputs squashed into (1, 3), where every gate is finite: its method, or its torch."""
+    gate = GATES[op]
+    x, y = (torch.tanh(a) + 2.0, torch.tanh(b) + 2.0) if torch_side else (a.tanh() + 2.0, b.tanh() + 2.0)
+    operands = [x, y][: len(gate.points[0])] if gate.points else gate.operands([x], 0.5)
+    return eval(gate.torch, {"torch": torch}, dict(zip("ab", operands))) if torch_side else gate(*operands)
 
 
 def apply(op, a, b=None, torch_side=False):
     """One step of a random circuit, written once for both libraries."""
+    if op.startswith("gate "):
+        return through_gate(op.removeprefix("gate "), a, b, torch_side)
     if op == "exp":
         return (a * 0.1).exp()
     if op == "tanh":
@@ -252,6 +263,7 @@ recipes = st.lists(
     st.one_of(
         st.tuples(st.sampled_from(UNARY), st.integers(0, 50)),
         st.tuples(st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50)),
+        st.tuples(st.sampled_from(TABLE), st.integers(0, 50), st.integers(0, 50)),
     ),
     min_size=1,
     max_size=25,
