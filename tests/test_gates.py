@@ -93,7 +93,11 @@ def test_every_row_names_a_method_of_value_and_a_symbol():
 def test_every_rows_expressions_are_python_calling_only_the_tables_functions():
     for gate in GATES.values():
         ast.parse(gate.python, mode="eval")
-        stuck = [(gate.activation.stuck_when, {"abs"})] if gate.activation else []
+        stuck = (
+            [(rule, {"abs"}) for rule in (gate.activation.dead_when, gate.activation.saturated_when) if rule]
+            if gate.activation
+            else []
+        )
         for text, known in [(gate.case, ()), (gate.forward, FUNCTIONS), *((t, FUNCTIONS) for t in gate.local), *stuck]:
             calls = [node.func for node in ast.walk(ast.parse(text, mode="eval")) if isinstance(node, ast.Call)]
             assert all(isinstance(f, ast.Name) and f.id in known for f in calls), (gate.op, text)

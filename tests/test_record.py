@@ -1,5 +1,6 @@
 """A recorded training run: what each step keeps, the numbers recomputed from it, the health figures, the page file."""
 
+import copy
 import json
 import math
 import re
@@ -301,7 +302,7 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
 
 
 def test_a_page_refuses_an_activation_the_table_does_not_know(run):
-    record = run[0].to_json()
+    record = copy.deepcopy(run[0].to_json())  # the record shares its lists with the recorder
     record["layers"][0]["activation"] = "gelu"
     with pytest.raises(ValueError, match="use gelu, which no row of the gate table marks as an activation"):
         viewer.document(record)

@@ -56,8 +56,9 @@ class Activation:
     """What nn needs of a gate that may be a layer's activation."""
 
     torch_module: str  # the torch.nn module computing it (ReLU, Tanh): for to_torch and from_torch
-    stuck: str  # what a unit passing (almost) no gradient back is called: "dead" or "saturated"
-    stuck_when: str  # when it is: an expression in `out` (the unit's output) and `limit` (nn's threshold), with abs
+    # When a unit passes (almost) no gradient back, as expressions in `out`, the unit's output (with abs):
+    dead_when: str = ""  # it is dead, such as a relu giving 0 ("": it cannot die)
+    saturated_when: str = ""  # it is saturated, beyond nn's threshold `limit` ("": it cannot saturate)
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,16 @@ class Gate:
         names.update({f"{k}_local": i.local_grad for k, i in zip("ab", step.inputs)})
         return eval(_compiled(self.case), {"__builtins__": {}}, names)  # type: ignore[no-any-return]
 
-    def is_stuck(self, out: float, limit: float) -> bool:
-        """Whether an activation unit giving `out` passes (almost) no gradient back, by `stuck_when`."""
-        if self.activation is None:
-            raise ValueError(f"the {self.op} gate is not an activation")
-        code = _compiled(self.activation.stuck_when)
-        return bool(eval(code, {"__builtins__": {}, "abs": abs}, {"out": out, "limit": limit}))
+    def is_dead(self, out: float) -> bool:
+        """Whether a unit of this activation giving `out` is dead, by its row's `dead_when` (False for other gates)."""
+        rule = self.activation.dead_when if self.activation else ""
+        return bool(rule) and bool(eval(_compiled(rule), {"__builtins__": {}, "abs": abs}, {"out": out}))
+
+    def is_saturated(self, out: float, limit: float) -> bool:
+        """Whether a unit of this activation giving `out` is saturated beyond `limit`, by `saturated_when`."""
+        rule = self.activation.saturated_when if self.activation else ""
+        names = {"out": out, "limit": limit}
+        return bool(rule) and bool(eval(_compiled(rule), {"__builtins__": {}, "abs": abs}, names))
 
     def operands(self, inputs: list[T], constant: T | None) -> list[T]:
         """The operands in order: the inputs, with a folded constant put at `constant_place`."""
@@ -235,7 +240,7 @@ _ALL_GATES = [
         local=("where(a <= 0.0, 0.0, 1.0)",),  # 1 for nan, as torch's
         points=((2.0,), (-2.0,), (0.0,), (-0.0,), (nan,), (inf,)),
         function="relu",
-        activation=Activation(torch_module="ReLU", stuck="dead", stuck_when="out == 0.0"),
+        activation=Activation(torch_module="ReLU", dead_when="out == 0.0"),
     ),
     Gate(
         op="exp",
@@ -364,7 +369,7 @@ _ALL_GATES = [
         local=("1.0 - out * out",),
         points=((0.5,), (-2.0,), (20.0,), (-1000.0,), (inf,), (0.0,), (nan,)),
         function="tanh",
-        activation=Activation(torch_module="Tanh", stuck="saturated", stuck_when="abs(out) > limit"),
+        activation=Activation(torch_module="Tanh", saturated_when="abs(out) > limit"),
         torch_ulps=4,
         sweep=(-20.0, 20.0),
     ),
@@ -384,7 +389,7 @@ _ALL_GATES = [
         local=("out * (1.0 - out)",),
         points=((0.5,), (-2.0,), (40.0,), (-40.0,), (1000.0,), (-1000.0,), (0.0,), (nan,)),
         function="sigmoid",
-        activation=Activation(torch_module="Sigmoid", stuck="saturated", stuck_when="not 1.0 - limit <= out <= limit"),
+        activation=Activation(torch_module="Sigmoid", saturated_when="not 1.0 - limit <= out <= limit"),
         torch_ulps=4,
         sweep=(-40.0, 40.0),
     ),

@@ -200,11 +200,11 @@ class Recorder:
             rows = [activations[s][i] for s in batch]
             units = [j for j in range(shape["nout"]) if all(_stuck(shape["activation"], row[j]) for row in rows)]
             share = len(units) / shape["nout"]
-            kind = _stuck_kind(shape["activation"])
+            row = GATES[shape["activation"]].activation if shape["activation"] != "linear" else None
             stuck.append(
                 {
-                    "dead_relu": share if kind == "dead" else None,
-                    "saturated": share if kind == "saturated" else None,
+                    "dead_relu": share if row and row.dead_when else None,
+                    "saturated": share if row and row.saturated_when else None,
                     "stuck": units,
                 }
             )
@@ -272,16 +272,12 @@ def _forward(layers: list[dict[str, Any]], params: list[float], x: list[float]) 
     return outputs
 
 
-def _stuck_kind(activation: str) -> str | None:
-    """How its gate's row calls a unit of `activation` that passes no gradient: "dead", "saturated"; None if linear."""
-    row = GATES[activation].activation if activation != "linear" else None
-    return row.stuck if row is not None else None
-
-
 def _stuck(activation: str, a: float) -> bool:
     """Whether a unit's output `a` passes (almost) no gradient back, by its gate's row (a dead ReLU's 0, a saturated
     tanh's ±0.99 and beyond)."""
-    return activation != "linear" and GATES[activation].is_stuck(a, SATURATED)
+    if activation == "linear":
+        return False
+    return GATES[activation].is_dead(a) or GATES[activation].is_saturated(a, SATURATED)
 
 
 def _ratio(before: Sequence[float], after: Sequence[float]) -> float | None:
