@@ -15,8 +15,10 @@ import micrograd.nn
 import pytest
 
 from gategrad import files, nn
+from gategrad.cli import build_parser
+from gategrad.cli.common import CommandError
 from gategrad.data import make_moons, make_spiral, make_xor
-from gategrad.engine import Value, fmt, topological_order
+from gategrad.engine import GATES, Value, fmt, topological_order
 
 # ---- modules ----
 
@@ -29,6 +31,14 @@ def test_a_neuron_sums_bias_and_weighted_inputs_in_one_add_gate():
     assert out.op == "add"
     assert out.children[0] is n.b
     assert len(out.children) == 4
+
+
+def test_the_activations_are_the_gates_the_table_marks_as_one_and_linear():
+    assert list(nn.ACTIVATIONS) == [op for op, gate in GATES.items() if gate.activation] + ["linear"]
+    assert nn.ACTIVATIONS["relu"] is Value.relu and nn.ACTIVATIONS["linear"] is None
+    choices = ", ".join(repr(a) for a in nn.ACTIVATIONS)
+    with pytest.raises(CommandError, match=re.escape(f"invalid choice: 'gelu' (choose from {choices})")):
+        build_parser().parse_args(["train", "--activation", "gelu"])
 
 
 @pytest.mark.parametrize("activation", [a for a in nn.ACTIVATIONS if a != "linear"])
