@@ -97,6 +97,7 @@ def sweep(gate, rng):
     return math.exp(rng.uniform(math.log(lo), math.log(hi))) if lo > 0 else rng.uniform(lo, hi)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("op", [op for op, gate in GATES.items() if gate.torch_ulps])
 def test_the_stated_ulps_hold_over_100_000_random_points(op):
     """The worst case over 10^5 points of torch's vector path and 500 of its scalar path."""

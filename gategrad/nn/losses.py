@@ -1,8 +1,11 @@
-"""Losses, each the mean over samples as torch.nn.functional's, and accuracy."""
+"""Losses, each the mean over samples as torch.nn.functional's; which loss a task trains with; accuracy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +80,49 @@ def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence
     return Value.sum(losses) / n
 
 
+LOSSES = ("hinge", "mse", "bce", "cross_entropy")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What training with a loss on a task needs: the net's outputs, the loss function, and each target's label."""
+
+    outputs: int
+    loss: Callable[[Sequence, Sequence], Value]
+    label: Callable[[Any], Any]
+
+
+def objective(loss: str, classes: int) -> Objective:
+    """How `loss` reads a task of `classes` classes; 0 classes is a regression, which takes mse of one output.
+
+    cross_entropy has an output per class and takes class indices; so does mse with more than two
+    classes, against one-hot targets. With two classes there is one output: a logit with labels
+    0/1 for bce, a score with labels -1/+1 for hinge and mse.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+    if classes < 0:
+        raise ValueError(f"classes must be 0 (a regression) or more, got {classes}")
+    if classes == 0:
+        return Objective(1, mse_loss, float)
+    if loss == "cross_entropy":
+        return Objective(classes, cross_entropy, int)
+    if loss == "mse" and classes > 2:
+        return Objective(classes, _one_hot_mse(classes), int)
+    if classes > 2:
+        raise ValueError(f"{loss} needs two classes, the dataset has {classes}; use cross_entropy")
+    if loss == "bce":
+        return Objective(1, bce_with_logits, int)
+    return Objective(1, hinge_loss if loss == "hinge" else mse_loss, lambda c: 2 * c - 1)
+
+
+def _one_hot_mse(classes: int) -> Callable[[Sequence, Sequence[int]], Value]:
+    def one_hot_mse(outputs: Sequence, labels: Sequence[int]) -> Value:
+        return mse_loss(outputs, [[float(j == c) for j in range(classes)] for c in labels])
+
+    return one_hot_mse
+
+
 def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     """`l2` times the sum of squared parameters (micrograd's weight regularisation).
 
@@ -104,15 +150,35 @@ def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
     for out in outputs:
         if n < len(labels):
             y = labels[n]
-            if isinstance(out, (list, tuple)):
-                scores = [s.data if isinstance(s, Value) else s for s in out]
-                right += scores.index(max(scores)) == y
-            else:
-                score = out.data if isinstance(out, Value) else out
-                right += (score > 0) == (y > 0)
+            # several scores against a class index; one score's class (0 or 1) against its label's sign
+            right += predicted_class(out) == (y if isinstance(out, Sequence) else int(y > 0))
         n += 1
     if n != len(labels):
         raise ValueError(f"accuracy: {n} outputs but {len(labels)} labels")
     if not n:
         raise ValueError("accuracy: no samples")
     return right / n
+
+
+def predicted_class(output: Value | float | Sequence[Value | float]) -> int:
+    """The class an output names: the largest of several scores (the first of a tie, as torch's argmax),
+    or for a single score class 1 when it is above 0 (labels +1/-1, or 1/0 for a logit)."""
+    if isinstance(output, Sequence):
+        scores = [s.data if isinstance(s, Value) else s for s in output]
+        return scores.index(max(scores))
+    score = output.data if isinstance(output, Value) else output
+    return int(score > 0)
+
+
+def probabilities(output: float | Sequence[float]) -> list[float]:
+    """Each class's probability from a net's plain outputs: the softmax of several logits (cross_entropy's),
+    or [1 - sigmoid(z), sigmoid(z)] for one logit z (bce's)."""
+    if isinstance(output, Sequence):
+        top = max(output)  # subtracted first, so exp never overflows; softmax does not change
+        e = [math.exp(z - top) for z in output]
+        total = math.fsum(e)
+        return [v / total for v in e]
+    z = output
+    # the form of sigmoid that never takes exp of a large positive number
+    p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+    return [1.0 - p, p]
