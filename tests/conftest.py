@@ -14,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+from gategrad.engine import Step, Value
+from gategrad.engine.gates import Gate
 from gategrad.explain.expr import Circuit, build
 
 IN_CI = os.environ.get("CI") == "true"
@@ -33,6 +35,17 @@ REQUIREMENTS = {
         lambda: os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"),
     ),
 }
+
+
+def row_steps(gate: Gate) -> list[Step]:
+    """The first backward step of `gate` at each of its row's points (inputs x, y), constant points included."""
+    steps = []
+    for point in gate.points:
+        steps.append(next(gate(*(Value(x, label=k) for k, x in zip("xy", point))).backward_steps()))
+    for point in gate.constant_points:
+        x = Value(point[1 - gate.constant_place], label="x")
+        steps.append(next(gate(*gate.operands([x], point[gate.constant_place])).backward_steps()))
+    return steps
 
 
 def needs(module: str) -> ModuleType:

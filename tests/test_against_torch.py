@@ -27,56 +27,13 @@ class C(float):
     """A constant operand: folded into the gate, not a Value (a plain float on the torch side)."""
 
 
-# The points each gate is compared at; every row of the gate table needs its own.
-POINTS = {
-    "add": [(1.5, -2.25), (inf, 1.0), (inf, -inf), (1.5, C(2.0))],
-    "mul": [(1.5, -2.25), (0.0, inf), (1e200, 1e200), (3.0, C(-0.5))],
-    "div": [(7.0, 3.0), (1.0, 0.0), (0.0, 0.0), (-1.0, 0.0), (1.0, -0.0), (7.0, C(3.0)), (inf, C(4.0)), (1.0, C(0.0))],
-    "max": [(1.0, 2.0), (2.0, 1.0), (3.0, 3.0), (nan, 1.0), (1.0, C(0.5)), (0.0, C(0.5)), (0.5, C(0.5))],
-    "relu": [(2.0,), (-2.0,), (0.0,), (-0.0,), (nan,)],
-    "exp": [(0.5,), (-3.0,), (1000.0,), (-1000.0,), (inf,), (-inf,)],
-    "log": [(2.0,), (0.0,), (-0.0,), (-1.0,), (inf,), (-inf,)],
-    "pow": [
-        (3.0, C(2.0)),
-        (-3.0, C(2.0)),
-        (0.0, C(2.0)),
-        (1e200, C(2.0)),
-        (4.0, C(0.5)),
-        (0.0, C(0.5)),
-        (-4.0, C(0.5)),
-        (0.0, C(0.0)),
-        (5.0, C(0.0)),
-        (4.0, C(-1.0)),
-        (0.0, C(-1.0)),
-        (-0.0, C(-1.0)),
-        (4.0, C(-1.5)),
-        (0.0, C(-1.5)),
-        (-2.0, C(-1.5)),
-        (-10.0, C(400.5)),
-        (-1e10, C(33.5)),
-        (-2.0, C(3.0)),
-    ],  # fmt: skip
-    "pow_value": [
-        (2.0, 3.0),
-        (0.0, 2.0),
-        (0.0, 0.0),
-        (0.0, -1.0),
-        (-2.0, 2.0),
-        (-10.0, 400.5),
-        (C(2.0), 3.0),
-        (C(2.0), -1.5),
-        (C(2.0), 2000.0),
-        (C(0.0), 2.0),
-        (C(0.0), 0.0),
-        (C(0.0), -1.0),
-        (C(-10.0), 400.5),
-    ],  # fmt: skip
-    "tanh": [(0.5,), (-2.0,), (20.0,), (-1000.0,), (inf,)],
-    "sigmoid": [(0.5,), (-2.0,), (40.0,), (-40.0,), (1000.0,), (-1000.0,)],
-    "abs": [(2.0,), (-2.0,), (0.0,), (-0.0,), (nan,), (-inf,)],
-    "sqrt": [(4.0,), (2.0,), (0.0,), (-0.0,), (-1.0,), (inf,), (nan,)],
-}
-CASES = [pytest.param(op, xs, id=f"{op}{xs}") for op, points in POINTS.items() for xs in points]
+def points(gate):
+    """The operands the row of `gate` is compared at: its points, and its constant points with the constant a C."""
+    folded = [tuple(C(x) if i == gate.constant_place else x for i, x in enumerate(p)) for p in gate.constant_points]
+    return [*gate.points, *folded]
+
+
+CASES = [pytest.param(op, xs, id=f"{op}{xs}") for op, gate in GATES.items() for xs in points(gate)]
 
 
 def close(got: float, want: float, ulps: int, floor: float = 0.0) -> bool:
@@ -99,7 +56,7 @@ def run_gategrad(op, xs):
     values = [x if isinstance(x, C) else Value(x) for x in xs]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no math exception or warning escapes a gate
-        out = eval(GATES[op].python, {}, dict(zip("ab", values)))
+        out = GATES[op](*values)
         out.backward()
     assert out.op == op, f"{GATES[op].python} at {xs} made a {out.op} gate"
     return out.data, [v.grad for v in values if isinstance(v, Value)]
@@ -121,7 +78,7 @@ def run_torch(op, xs):
 
 
 def test_every_gate_of_the_table_is_compared_with_torch():
-    assert set(POINTS) == set(GATES)
+    assert {op for op, _ in (case.values for case in CASES)} == set(GATES)
 
 
 @pytest.mark.parametrize("op, xs", CASES)
@@ -134,43 +91,40 @@ def test_gate_matches_torch_float64(op, xs):
         assert close(got, want, ulps, floor=1.0), (grads, expected_grads)
 
 
-RANDOM_POINTS = {
-    "exp": lambda rng: rng.uniform(-700, 700),
-    "log": lambda rng: math.exp(rng.uniform(-700, 700)),
-    "pow": lambda rng: rng.uniform(0, 100),
-    "pow_value": lambda rng: rng.uniform(-100, 100),
-    "tanh": lambda rng: rng.uniform(-20, 20),
-    "sigmoid": lambda rng: rng.uniform(-40, 40),
-    "sqrt": lambda rng: rng.uniform(0, 1e6),
-}
-RANDOM_CALLS = {"pow": ("a ** 2.7", "a ** 2.7"), "pow_value": ("1.7 ** a", "1.7 ** a")}
+def sweep(gate, rng):
+    """A point of the row's sweep: uniform, or log-uniform over a range of positive numbers."""
+    lo, hi = gate.sweep
+    return math.exp(rng.uniform(math.log(lo), math.log(hi))) if lo > 0 else rng.uniform(lo, hi)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("op", sorted(RANDOM_POINTS))
+@pytest.mark.parametrize("op", [op for op, gate in GATES.items() if gate.torch_ulps])
 def test_the_stated_ulps_hold_over_100_000_random_points(op):
     """The worst case over 10^5 points of torch's vector path and 500 of its scalar path."""
-    assert {op for op, gate in GATES.items() if gate.torch_ulps} == set(RANDOM_POINTS)
-    ours, theirs = RANDOM_CALLS.get(op, (GATES[op].python, GATES[op].torch))
+    gate = GATES[op]
     rng = random.Random(op)
-    xs = [RANDOM_POINTS[op](rng) for _ in range(100_000)]
+    xs = [sweep(gate, rng) for _ in range(100_000)]
+
+    def operands(x):
+        return [x] if gate.sweep_constant is None else gate.operands([x], gate.sweep_constant)
+
     batch = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
-    out = eval(theirs, {"torch": torch}, {"a": batch})
+    out = eval(gate.torch, {"torch": torch}, dict(zip("ab", operands(batch))))
     out.sum().backward()
     want = list(zip(out.tolist(), batch.grad.tolist()))
     for x in xs[:500]:
         scalar = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        one = eval(theirs, {"torch": torch}, {"a": scalar})
+        one = eval(gate.torch, {"torch": torch}, dict(zip("ab", operands(scalar))))
         one.backward()
         want.append((one.item(), scalar.grad.item()))
     worst_value = worst_grad = 0.0
     for x, (value, grad) in zip(xs + xs[:500], want):
         v = Value(x)
-        got = eval(ours, {}, {"a": v})
+        got = gate(*operands(v))
         got.backward()
         worst_value = max(worst_value, abs(got.data - value) / math.ulp(max(abs(got.data), abs(value))))
         worst_grad = max(worst_grad, abs(v.grad - grad) / math.ulp(max(abs(v.grad), abs(grad), 1.0)))
-    assert worst_value <= GATES[op].torch_ulps and worst_grad <= GATES[op].torch_ulps, (worst_value, worst_grad)
+    assert worst_value <= gate.torch_ulps and worst_grad <= gate.torch_ulps, (worst_value, worst_grad)
 
 
 def test_sqrt_is_correctly_rounded_where_torchs_is_not_always():
@@ -260,10 +214,21 @@ def circuit_torch(f, xs):
 
 UNARY = ["exp", "tanh", "sigmoid", "relu", "square", "neg", "log_abs", "abs", "sqrt_square"]
 BINARY = ["add", "sub", "mul", "div", "max"]
+TABLE = [f"gate {op}" for op in GATES]  # each gate of the table, as its row writes it for each library
+
+
+def through_gate(op, a, b, torch_side):
+    """The gate `op` on its inputs squashed into (1, 3), where every gate is finite: its method, or its torch."""
+    gate = GATES[op]
+    x, y = (torch.tanh(a) + 2.0, torch.tanh(b) + 2.0) if torch_side else (a.tanh() + 2.0, b.tanh() + 2.0)
+    operands = [x, y][: len(gate.points[0])] if gate.points else gate.operands([x], 0.5)
+    return eval(gate.torch, {"torch": torch}, dict(zip("ab", operands))) if torch_side else gate(*operands)
 
 
 def apply(op, a, b=None, torch_side=False):
     """One step of a random circuit, written once for both libraries."""
+    if op.startswith("gate "):
+        return through_gate(op.removeprefix("gate "), a, b, torch_side)
     if op == "exp":
         return (a * 0.1).exp()
     if op == "tanh":
@@ -299,6 +264,7 @@ recipes = st.lists(
     st.one_of(
         st.tuples(st.sampled_from(UNARY), st.integers(0, 50)),
         st.tuples(st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50)),
+        st.tuples(st.sampled_from(TABLE), st.integers(0, 50), st.integers(0, 50)),
     ),
     min_size=1,
     max_size=25,
@@ -325,26 +291,13 @@ def test_random_circuits_match_torch(recipe, xs):
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (grads, expected_grads)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    op=st.sampled_from(["exp", "log", "tanh", "sigmoid", "relu", "sqrt", "inv", "pow_value", "max", "abs", "div"]),
-    x=st.floats(allow_nan=True, allow_infinity=True),
-    y=st.floats(allow_nan=True, allow_infinity=True),
-)
+@settings(max_examples=300, deadline=None)
+@given(op=st.sampled_from(sorted(GATES)), x=st.floats(), y=st.floats())
 def test_no_math_exception_escapes_a_gate(op, x, y):
+    gate = GATES[op]
     a, b = Value(x), Value(y)
-    out = {
-        "exp": lambda: a.exp(),
-        "log": lambda: a.log(),
-        "tanh": lambda: a.tanh(),
-        "sigmoid": lambda: a.sigmoid(),
-        "relu": lambda: a.relu(),
-        "sqrt": lambda: a.sqrt(),
-        "inv": lambda: 1 / a,
-        "pow_value": lambda: a**b,
-        "max": lambda: a.max(b),
-        "abs": lambda: a.abs(),
-        "div": lambda: a / b,
-    }[op]()
-    out.backward()
-    assert isinstance(out.data, float) and isinstance(a.grad, float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = gate(*[a, b][: len(gate.points[0])]) if gate.points else gate(*gate.operands([a], y))
+        out.backward()
+    assert out.op == op and isinstance(out.data, float) and isinstance(a.grad, float)

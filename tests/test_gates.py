@@ -1,61 +1,77 @@
 """The gate table: every gate has one row, every row is complete, and everything reads it."""
 
+import ast
 import copy
 import math
 import pickle
 import string
 
+import numpy as np
 import pytest
+from conftest import row_steps
 
 from gategrad import Value, draw_dot
 from gategrad.engine import GATES, topological_order
-from gategrad.engine.gates import sentence
+from gategrad.engine.gates import FUNCTIONS, sentence
 from gategrad.explain import expr
 from gategrad.explain.expr import build
+from gategrad.replay import KERNELS
 from gategrad.viz.dot import _gate_text
 
-# An example of every case of every gate's sentence: (expression, values, index of the step, case).
-EXAMPLES = [
-    ("x + 2", {"x": 1.0}, 0, "add", "one"),
-    ("x + y", {"x": 1.0, "y": 2.0}, 0, "add", "many"),
-    ("x * y", {"x": 3.0, "y": -4.0}, 0, "mul", "two"),
-    ("3 * x", {"x": 2.0}, 0, "mul", "constant"),
-    ("x / y", {"x": 6.0, "y": 3.0}, 0, "div", "two"),
-    ("x / 4", {"x": 6.0}, 0, "div", "constant"),
-    ("max(x, y)", {"x": 3.0, "y": 1.0}, 0, "max", "first larger"),
-    ("max(x, y)", {"x": 1.0, "y": 3.0}, 0, "max", "second larger"),
-    ("max(x, y)", {"x": 2.0, "y": 2.0}, 0, "max", "tie"),
-    ("max(x, y)", {"x": math.nan, "y": 2.0}, 0, "max", "nan"),
-    ("max(x, 1)", {"x": 3.0}, 0, "max", "above constant"),
-    ("max(x, 1)", {"x": -3.0}, 0, "max", "below constant"),
-    ("max(x, 1)", {"x": 1.0}, 0, "max", "tie with constant"),
-    ("relu(x)", {"x": 2.0}, 0, "relu", "pass"),
-    ("relu(x)", {"x": -2.0}, 0, "relu", "block"),
-    ("exp(x)", {"x": 0.0}, 0, "exp", "one"),
-    ("log(x)", {"x": 2.0}, 0, "log", "one"),
-    ("x ** 3", {"x": 2.0}, 0, "pow", "constant"),
-    ("x ** y", {"x": 2.0, "y": 3.0}, 0, "pow_value", "two"),
-    ("2 ** x", {"x": 3.0}, 0, "pow_value", "constant"),
-    ("tanh(x)", {"x": 0.0}, 0, "tanh", "one"),
-    ("sigmoid(x)", {"x": 0.0}, 0, "sigmoid", "one"),
-    ("abs(x)", {"x": -3.0}, 0, "abs", "one"),
-    ("sqrt(x)", {"x": 4.0}, 0, "sqrt", "one"),
-]
+
+def same_number(a, b):
+    """Equal as float64 (nan matches nan, a zero's sign counts), finite ones within 2 ulps (numpy is not libm)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if a == 0.0 or b == 0.0 or math.isinf(a) or math.isinf(b):
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return abs(a - b) <= 2 * math.ulp(max(abs(a), abs(b)))
 
 
-def test_every_case_of_every_gate_has_an_example():
-    assert {(op, case) for *_, op, case in EXAMPLES} == {(op, c) for op, g in GATES.items() for c in g.sentences}
+@pytest.mark.parametrize("op", sorted(GATES))
+def test_the_rows_points_reach_every_case_of_its_sentences(op):
+    assert {GATES[op].choose(step) for step in row_steps(GATES[op])} == set(GATES[op].sentences)
 
 
-@pytest.mark.parametrize("expression, values, k, op, case", EXAMPLES, ids=lambda x: str(x))
-def test_each_sentence_fills_every_number_it_names(expression, values, k, op, case):
-    step = list(build(expression, values).output.backward_steps())[k]
-    template, numbers = sentence(step)
-    assert (step.op, GATES[op].case(step)) == (op, case)
-    assert template == GATES[op].sentences[case]
-    named = {field for _, field, _, _ in string.Formatter().parse(template) if field}
-    assert named <= set(numbers)
-    assert "{" not in step.explanation and "}" not in step.explanation
+@pytest.mark.parametrize("op", sorted(GATES))
+def test_each_sentence_fills_every_number_it_names(op):
+    for step in row_steps(GATES[op]):
+        template, numbers = sentence(step)
+        assert step.op == op and template == GATES[op].sentences[GATES[op].choose(step)]
+        named = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+        assert named <= set(numbers)
+        assert "{" not in step.explanation and "}" not in step.explanation
+
+
+@pytest.mark.parametrize("op", sorted(GATES))
+def test_every_method_agrees_with_its_row_at_the_rows_points(op):
+    """The hand-written method and the row's `forward` and `local` give the same numbers (replay runs the row)."""
+    gate, kernel = GATES[op], KERNELS[op]
+    for step in row_steps(gate):
+        out = step.output
+        ins = [np.array([i.value.data]) for i in step.inputs]
+        c = None if out.constant is None else np.array([out.constant])
+        with np.errstate(all="ignore"):
+            data = kernel.forward(ins, c)
+            local = kernel.local_grads(ins, data, c)
+        assert same_number(float(data[0]), out.data), (op, out)
+        for want, got in zip(out.local_grads, local, strict=True):
+            assert same_number(float(np.asarray(got).reshape(-1)[0]), want), (op, out, out.local_grads)
+
+
+def test_the_first_point_of_each_case_says_its_numbers():
+    said = {}
+    for op in ("mul", "max", "relu"):
+        for step in row_steps(GATES[op]):
+            said.setdefault((op, GATES[op].choose(step)), step.explanation)
+    assert said["mul", "two"] == (
+        "The mul gate swaps its inputs: x gets 1 × y's value -2.25 = -2.25, and y gets 1 × x's value 1.5 = 1.5."
+    )
+    assert said["max", "tie"] == "The max gate splits a tie: x and y each get 1 × 0.5 = 0.5."
+    assert said["max", "below constant"] == (
+        "The max gate routes against a constant: the constant 0.5 is larger than x, so x gets 0."
+    )
+    assert said["relu", "block"] == "The relu gate (max against 0) routes: x = -2 <= 0, so it gets 0."
 
 
 def test_the_new_gates_speak_with_their_numbers():
@@ -70,8 +86,21 @@ def test_the_new_gates_speak_with_their_numbers():
 
 def test_every_row_names_a_method_of_value_and_a_symbol():
     for op, gate in GATES.items():
-        assert gate.op == op and gate.symbol and gate.sentences
-        assert callable(getattr(Value, gate.method))
+        assert gate.op == op and gate.symbol and gate.name and gate.sentences
+        assert callable(getattr(Value, gate.method)) and gate.method in gate.python or gate.function is None
+
+
+def test_every_rows_expressions_are_python_calling_only_the_tables_functions():
+    for gate in GATES.values():
+        ast.parse(gate.python, mode="eval")
+        stuck = (
+            [(rule, {"abs"}) for rule in (gate.activation.dead_when, gate.activation.saturated_when) if rule]
+            if gate.activation
+            else []
+        )
+        for text, known in [(gate.case, ()), (gate.forward, FUNCTIONS), *((t, FUNCTIONS) for t in gate.local), *stuck]:
+            calls = [node.func for node in ast.walk(ast.parse(text, mode="eval")) if isinstance(node, ast.Call)]
+            assert all(isinstance(f, ast.Name) and f.id in known for f in calls), (gate.op, text)
 
 
 def test_the_expression_language_reads_its_functions_from_the_table():

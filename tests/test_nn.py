@@ -15,8 +15,10 @@ import micrograd.nn
 import pytest
 
 from gategrad import files, nn
+from gategrad.cli import build_parser
+from gategrad.cli.common import CommandError
 from gategrad.data import make_moons, make_spiral, make_xor
-from gategrad.engine import Value, fmt, topological_order
+from gategrad.engine import GATES, Value, fmt, topological_order
 
 # ---- modules ----
 
@@ -31,7 +33,15 @@ def test_a_neuron_sums_bias_and_weighted_inputs_in_one_add_gate():
     assert len(out.children) == 4
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_the_activations_are_the_gates_the_table_marks_as_one_and_linear():
+    assert list(nn.ACTIVATIONS) == [op for op, gate in GATES.items() if gate.activation] + ["linear"]
+    assert nn.ACTIVATIONS["relu"] is Value.relu and nn.ACTIVATIONS["linear"] is None
+    choices = ", ".join(repr(a) for a in nn.ACTIVATIONS)
+    with pytest.raises(CommandError, match=re.escape(f"invalid choice: 'gelu' (choose from {choices})")):
+        build_parser().parse_args(["train", "--activation", "gelu"])
+
+
+@pytest.mark.parametrize("activation", [a for a in nn.ACTIVATIONS if a != "linear"])
 def test_a_neuron_applies_its_activation_as_one_gate_after_the_sum(activation):
     out = nn.Neuron(2, activation=activation, seed=random.Random(1))([0.5, -2.0])
     assert out.op == activation
@@ -130,7 +140,7 @@ def test_load_state_dict_sets_every_parameter_and_refuses_a_mismatch():
         (lambda: nn.Neuron(0), ValueError, "nin must be at least 1"),
         (lambda: nn.Neuron(2.0), TypeError, "nin must be an int"),
         (lambda: nn.Neuron(True), TypeError, "nin must be an int"),
-        (lambda: nn.Neuron(2, activation="gelu"), ValueError, "activation must be one of relu, tanh, sigmoid, linear"),
+        (lambda: nn.Neuron(2, activation="gelu"), ValueError, f"activation must be one of {', '.join(nn.ACTIVATIONS)}"),
         (lambda: nn.Neuron(2, seed="42"), TypeError, "seed must be an int, a random.Random or None"),
         (lambda: nn.Layer(2, 0), ValueError, "nout must be at least 1"),
         (lambda: nn.MLP(2, []), TypeError, "nouts must be a non-empty list"),

@@ -1,5 +1,6 @@
 """A recorded training run: what each step keeps, the numbers recomputed from it, the health figures, the page file."""
 
+import copy
 import json
 import math
 import re
@@ -94,7 +95,7 @@ def test_each_samples_loss_and_output_gradient_are_the_engines(run):
             assert doc["steps"][kept]["output_gradients"][i] == [out.grad]
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("activation", list(nn.ACTIVATIONS))
 def test_a_kept_step_recomputed_is_the_models_forward_pass_bit_for_bit(activation):
     X, y = moons(30)
     model = nn.MLP(2, [7, 5, 1], activation, seed=11)
@@ -286,9 +287,43 @@ def test_the_page_has_its_parts_under_their_ids_and_loads_nothing(page):
 def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
     _, html = page
     view = json.loads(Page(html).scripts["gategrad-view"])
-    assert view["gates"] == {op: dict(GATES[op].sentences) for op in ("mul", "add", "relu", "tanh", "sigmoid")}
+    activations = [op for op, gate in GATES.items() if gate.activation]
+    assert view["gates"] == {
+        op: {"sentences": dict(GATES[op].sentences), "case": viewer.expression_tree(GATES[op].case)}
+        for op in ("mul", "add", *activations)
+    }
+    assert view["activations"] == {
+        op: {"forward": viewer.expression_tree(GATES[op].forward), "local": viewer.expression_tree(GATES[op].local[0])}
+        for op in activations
+    }
+    assert view["gates"]["mul"]["case"] == [
+        "if",
+        ["cmp", "==", ["name", "n"], ["num", 2]],
+        ["str", "two"],
+        ["str", "constant"],
+    ]
     assert view["labels"][1][4] == ["z1:4", "a1:4"]
     assert view["strings"] == viewer.STRINGS
+
+
+def test_a_page_refuses_an_activation_the_table_does_not_know(run):
+    record = copy.deepcopy(run[0].to_json())  # the record shares its lists with the recorder
+    record["layers"][0]["activation"] = "gelu"
+    with pytest.raises(ValueError, match="use gelu, which no row of the gate table marks as an activation"):
+        viewer.document(record)
+
+
+def test_the_pages_expression_trees_are_the_rows_expressions():
+    assert viewer.expression_tree(GATES["sigmoid"].forward) == [
+        "op", "/", ["num", 1.0], ["op", "+", ["num", 1.0], ["call", "exp", ["neg", ["name", "a"]]]],
+    ]  # fmt: skip
+    assert viewer.expression_tree("not 1.0 - limit <= out <= limit") == [
+        "not",
+        ["and", ["cmp", "<=", ["op", "-", ["num", 1.0], ["name", "limit"]], ["name", "out"]],
+         ["cmp", "<=", ["name", "out"], ["name", "limit"]]],
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="cannot evaluate 'a\\[0\\]'"):
+        viewer.expression_tree("a[0] + 1")
 
 
 def test_nan_and_inf_travel_as_named_strings_and_read_back_as_floats(tmp_path):
@@ -399,11 +434,10 @@ def test_a_russian_page_carries_its_words_gate_names_and_translated_templates(ru
     ru = lang.translator("ru")
     assert '<html lang="ru">' in html and "<title>gategrad: запись обучения</title>" in html
     assert view["strings"] == viewer.strings("ru") and view["strings"]["step_of"] == "запись {index} из {count}"
-    assert view["gates"] == {
-        op: {case: ru.gettext(text) for case, text in GATES[op].sentences.items()}
-        for op in ("mul", "add", "relu", "tanh", "sigmoid")
+    assert {op: gate["sentences"] for op, gate in view["gates"].items()} == {
+        op: {case: ru.gettext(text) for case, text in GATES[op].sentences.items()} for op in viewer.NEURON_OPS
     }
-    assert view["gates"]["relu"]["pass"].startswith("Вентиль ReLU (максимум с нулём) направляет градиент")
+    assert view["gates"]["relu"]["sentences"]["pass"].startswith("Вентиль ReLU (максимум с нулём) направляет градиент")
     assert (view["gate_names"]["mul"], view["gate_names"]["relu"]) == ("умножение", "ReLU")
     assert set(view["gate_names"]) == set(GATES)
     assert viewer.read_record(path) == viewer.read_record(page[0])  # the same numbers as the English page

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from gategrad import nn
+from gategrad.nn.torch_interop import TORCH_ACTIVATIONS
 
 INPUTS = [[random.Random(i).uniform(-3, 3) for _ in range(3)] for i in range(20)]
 
@@ -19,32 +20,37 @@ def outputs(model, X):
     return [[v.data for v in o] if isinstance(o, list) else [o.data] for o in out]
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("activation", list(nn.ACTIVATIONS))
 def test_to_torch_computes_the_same_outputs_in_float64(activation):
     model = nn.MLP(3, [5, 4, 2], activation=activation, seed=3)
     seq = model.to_torch()
     assert isinstance(seq, torch.nn.Sequential)
     assert all(p.dtype == torch.float64 for p in seq.parameters())
     kinds = [type(m).__name__ for m in seq]
-    act = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}.get(activation)
+    act = TORCH_ACTIVATIONS.get(activation)
     assert kinds == (["Linear", act, "Linear", act, "Linear"] if act else ["Linear"] * 3)
     theirs = seq(torch.tensor(INPUTS, dtype=torch.float64)).tolist()
     for ours_row, their_row in zip(outputs(model, INPUTS), theirs):
         assert ours_row == pytest.approx(their_row, abs=1e-12, rel=0)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def reads_as(module):
+    """The activation from_torch reads a torch module as: the first gate of the table computing it."""
+    return next(op for op, name in TORCH_ACTIVATIONS.items() if name == module)
+
+
+@pytest.mark.parametrize("activation", list(TORCH_ACTIVATIONS))
 def test_a_round_trip_through_torch_gives_back_every_parameter_bit_for_bit(activation):
     model = nn.MLP(3, [6, 1], activation=activation, seed=8)
     back = nn.MLP.from_torch(model.to_torch())
-    assert isinstance(back, nn.MLP) and back.config() == model.config()
+    assert isinstance(back, nn.MLP)
+    assert back.config() == {**model.config(), "activation": reads_as(TORCH_ACTIVATIONS[activation])}
     assert [p.data.hex() for p in back.parameters()] == [p.data.hex() for p in model.parameters()]
 
 
-@pytest.mark.parametrize(
-    "act, activation", [(torch.nn.ReLU, "relu"), (torch.nn.Tanh, "tanh"), (torch.nn.Sigmoid, "sigmoid")]
-)
-def test_from_torch_reads_a_net_built_in_torch(act, activation):
+@pytest.mark.parametrize("module", sorted(set(TORCH_ACTIVATIONS.values())))
+def test_from_torch_reads_a_net_built_in_torch(module):
+    act, activation = getattr(torch.nn, module), reads_as(module)
     torch.manual_seed(0)
     seq = torch.nn.Sequential(torch.nn.Linear(3, 8), act(), torch.nn.Linear(8, 8), act(), torch.nn.Linear(8, 3))
     model = nn.MLP.from_torch(seq)

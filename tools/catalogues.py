@@ -48,7 +48,7 @@ def messages() -> list[polib.POEntry]:
     for op, gate in GATES.items():
         for case, template in gate.sentences.items():
             add(gates, f"the {op} gate, case {case!r}; see gates.py for what each {{number}} is", msgid=template)
-        add(gates, f"the {op} gate's short name, in tables", msgctxt="gate", msgid=op)
+        add(gates, f"the {gate.name} gate's short name, in tables", msgctxt="gate", msgid=gate.name)
     add(gates, "a Value no gate made (one you created), in the forward table's gate column", "gate", "input")
     lab = ("gategrad/explain/mistakes.py", "")
     for m in MISTAKES.values():

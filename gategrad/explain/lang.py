@@ -4,7 +4,7 @@ A language is a file `<lang>/LC_MESSAGES/gategrad.po`, in the folder `locale/` b
 module or in a folder listed in the environment variable GATEGRAD_LOCALE_PATH (searched
 first), so a teacher adds a language by adding a file. English is the messages themselves.
 The sentences are the gate table's templates (`gategrad.engine.gates`), translated whole,
-filling in the same named numbers; a gate's short name is its `op` in the context "gate".
+filling in the same named numbers; a gate's short name is its row's `name` in the context "gate".
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polib
 
-from gategrad.engine import Step
+from gategrad.engine import GATES, Step
 from gategrad.engine.gates import sentence as english_sentence
 
 DOMAIN = "gategrad"
@@ -69,8 +69,8 @@ def sentence(step: Step, lang: str = ENGLISH) -> str:
 
 
 def gate_name(op: str, lang: str = ENGLISH) -> str:
-    """A gate's short name in `lang` (English: its `op`); "input" names a leaf."""
-    return translator(lang).pgettext("gate", op)
+    """The short name in `lang` of the gate `op` (English: its row's `name`); "input" names a leaf."""
+    return translator(lang).pgettext("gate", GATES[op].name if op in GATES else op)
 
 
 def placeholders(text: str) -> set[str]:

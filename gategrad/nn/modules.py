@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from gategrad.engine import Value
+from gategrad.engine import GATES, Value
 from gategrad.nn.tags import neuron_labels
 
 if TYPE_CHECKING:
@@ -23,10 +23,9 @@ if TYPE_CHECKING:
 
     from gategrad.nn.serialization import DataInfo
 
+# A layer's activation: a gate the table marks as one (its Value method), or "linear" for none.
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+    **{op: getattr(Value, gate.method) for op, gate in GATES.items() if gate.activation},
     "linear": None,
 }
 
@@ -246,7 +245,7 @@ class MLP(Module):
 
     @classmethod
     def from_torch(cls, seq: torch.nn.Sequential) -> MLP:
-        """The MLP computing what a `torch.nn.Sequential` of Linear layers and ReLU/Tanh/Sigmoid computes."""
+        """The MLP computing what a `torch.nn.Sequential` of Linear layers and activations (ReLU, Tanh...) computes."""
         from gategrad.nn import torch_interop as convert
 
         return convert.from_torch(seq)

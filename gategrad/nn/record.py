@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from gategrad.engine import Value, gc_paused, topological_order
+from gategrad.engine import GATES, Value, gc_paused, topological_order
 from gategrad.nn.losses import l2_penalty
 from gategrad.nn.modules import MLP, Layer, Module, Neuron
 from gategrad.nn.tags import neuron_calls
@@ -226,10 +226,11 @@ class Recorder:
             rows = [activations[s][i] for s in batch]
             units = [j for j in range(shape["nout"]) if all(_stuck(shape["activation"], row[j]) for row in rows)]
             share = len(units) / shape["nout"]
+            row = GATES[shape["activation"]].activation if shape["activation"] != "linear" else None
             stuck.append(
                 {
-                    "dead_relu": share if shape["activation"] == "relu" else None,
-                    "saturated": share if shape["activation"] in ("tanh", "sigmoid") else None,
+                    "dead_relu": share if row and row.dead_when else None,
+                    "saturated": share if row and row.saturated_when else None,
                     "stuck": units,
                 }
             )
@@ -267,14 +268,11 @@ def _neurons_by_layer(model: Module) -> list[list[Neuron]]:
 
 
 def _stuck(activation: str, a: float) -> bool:
-    """Whether a unit's output `a` passes (almost) no gradient back: a dead ReLU's 0, a saturated tanh or sigmoid."""
-    if activation == "relu":
-        return a == 0.0
-    if activation == "tanh":
-        return abs(a) > SATURATED
-    if activation == "sigmoid":
-        return not 1.0 - SATURATED <= a <= SATURATED
-    return False
+    """Whether a unit's output `a` passes (almost) no gradient back, by its gate's row (a dead ReLU's 0, a saturated
+    tanh's ±0.99 and beyond)."""
+    if activation == "linear":
+        return False
+    return GATES[activation].is_dead(a) or GATES[activation].is_saturated(a, SATURATED)
 
 
 def _ratio(before: Sequence[float], after: Sequence[float]) -> float | None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gategrad.engine import GATES
 from gategrad.nn.modules import MLP
 
 if TYPE_CHECKING:
     import torch
 
-# The name of torch.nn's module for each activation of ours; "linear" has none.
-TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+# The name of torch.nn's module for each activation of ours, from its gate's row; "linear" has none.
+TORCH_ACTIVATIONS = {op: gate.activation.torch_module for op, gate in GATES.items() if gate.activation}
 
 
 def _torch() -> Any:
@@ -51,7 +52,9 @@ def from_torch(seq: torch.nn.Sequential) -> MLP:
         raise TypeError(f"from_torch needs a torch.nn.Sequential, got {type(seq).__name__}")
     if type(seq) is not torch.nn.Sequential:
         raise ValueError(f"from_torch reads a torch.nn.Sequential of Linear and activation layers, not {seq!r}")
-    ours = {getattr(torch.nn, name): activation for activation, name in TORCH_ACTIVATIONS.items()}
+    ours: dict[Any, str] = {}
+    for activation, name in TORCH_ACTIVATIONS.items():  # the first gate computing a module stands for it
+        ours.setdefault(getattr(torch.nn, name), activation)
     linears: list[Any] = []
     activations: list[str] = []  # activations[i] follows linears[i]: "linear" when nothing does
     for name, module in seq.named_children():
@@ -70,7 +73,8 @@ def from_torch(seq: torch.nn.Sequential) -> MLP:
                 raise _refuse(name, module, "does not follow a Linear layer: an MLP has one activation after each")
             activations.append(ours[type(module)])
         else:
-            raise _refuse(name, module, "has no gategrad gate: an MLP is Linear layers with ReLU, Tanh or Sigmoid")
+            known = ", ".join(dict.fromkeys(TORCH_ACTIVATIONS.values()))
+            raise _refuse(name, module, f"has no gategrad gate: an MLP is Linear layers with activations ({known})")
         if activations and activations[-1] != activations[0]:
             raise _refuse(
                 name,

@@ -6,7 +6,8 @@ gate's constant (None, or an array that broadcasts), and gives the numbers the s
 inf on overflow, nan where undefined, torch's gradients at ties and kinks. Run them under
 `np.errstate(all="ignore")`: those infs and nans are answers, not accidents.
 
-Every op in `GATES` has a kernel here; a missing one fails at import, never at run time.
+Nothing here knows a gate: each kernel is its row's `forward` and `local` expressions
+(`gategrad.engine.gates`) compiled against `NUMPY`, numpy's versions of the table's `FUNCTIONS`.
 """
 
 from __future__ import annotations
@@ -17,29 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from gategrad.engine import GATES
+from gategrad.engine.gates import FUNCTIONS, Gate
 
 Arrays = Sequence[np.ndarray]
 Constant = np.ndarray | None
 
 
-@dataclass(frozen=True)
-class Kernel:
-    """A gate's math on arrays: its output, then d output / d input for each input."""
-
-    forward: Callable[[Arrays, Constant], np.ndarray]
-    local_grads: Callable[[Arrays, np.ndarray, Constant], list[np.ndarray | float]]
-    # The gate a folded constant becomes when it turns into an input, and the input's place:
-    # `x ** c` is `pow_value(x, c)`, `c ** x` is `pow_value(c, x)`. None: the gate takes no constant.
-    constant_as_input: tuple[str, int] | None = None
-
-
-def _add(ins: Arrays, c: Constant) -> np.ndarray:
-    if c is not None:
-        return ins[0] + c
-    if len(ins) == 2:
-        return ins[0] + ins[1]
-    total = 0.0 + ins[0]  # Value.sum's order: from 0.0, left to right
-    for x in ins[1:]:
+def _total(operands: Arrays) -> np.ndarray:
+    """Value.sum's order: a + b for two, else from 0.0, left to right."""
+    if len(operands) == 2:
+        return operands[0] + operands[1]
+    total = 0.0 + operands[0]
+    for x in operands[1:]:
         total = total + x
     return total
 
@@ -65,28 +55,9 @@ def _maximum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where((a >= b) | np.isnan(a), a, b)
 
 
-def _maximum_grads(a: np.ndarray, b: np.ndarray) -> list[np.ndarray | float]:
+def _max_grad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """To the larger input, 0.5 each on a tie, 1 to both through a nan."""
-    tie = a == b
-    return [np.where(tie, 0.5, np.where(a < b, 0.0, 1.0)), np.where(tie, 0.5, np.where(a > b, 0.0, 1.0))]
-
-
-def _max(ins: Arrays, c: Constant) -> np.ndarray:
-    return _maximum(ins[0], ins[1] if c is None else c)
-
-
-def _max_grads(ins: Arrays, out: np.ndarray, c: Constant) -> list[np.ndarray | float]:
-    return _maximum_grads(ins[0], ins[1]) if c is None else _maximum_grads(ins[0], c)[:1]
-
-
-def _pow_value(ins: Arrays, c: Constant) -> np.ndarray:
-    return _pow(ins[0], ins[1]) if c is None else _pow(c, ins[0])  # with a constant, it is the base
-
-
-def _pow_value_grads(ins: Arrays, out: np.ndarray, c: Constant) -> list[np.ndarray | float]:
-    if c is None:
-        return [_pow_base_grad(ins[0], ins[1]), _pow_exponent_grad(ins[0], ins[1], out)]
-    return [_pow_exponent_grad(c, ins[0], out)]
+    return np.where(a == b, 0.5, np.where(a < b, 0.0, 1.0))
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
@@ -94,40 +65,54 @@ def _sign(x: np.ndarray) -> np.ndarray:
     return (x > 0.0).astype(float) - (x < 0.0)
 
 
-KERNELS: dict[str, Kernel] = {
-    "add": Kernel(_add, lambda ins, out, c: [1.0] * len(ins), ("add", 1)),
-    "mul": Kernel(
-        lambda ins, c: ins[0] * (ins[1] if c is None else c),
-        lambda ins, out, c: [ins[1], ins[0]] if c is None else [c],
-        ("mul", 1),
-    ),
-    "div": Kernel(
-        lambda ins, c: ins[0] / (ins[1] if c is None else c),
-        lambda ins, out, c: [1.0 / ins[1], -(out / ins[1])] if c is None else [1.0 / c],
-        ("div", 1),
-    ),
-    "max": Kernel(_max, _max_grads, ("max", 1)),
-    "relu": Kernel(
-        lambda ins, c: np.where(ins[0] < 0.0, 0.0, ins[0]),  # relu(-0.0) is -0.0, relu(nan) nan
-        lambda ins, out, c: [np.where(ins[0] <= 0.0, 0.0, 1.0)],  # 1 for nan, as the scalar gate
-    ),
-    "exp": Kernel(lambda ins, c: np.exp(ins[0]), lambda ins, out, c: [out]),
-    "log": Kernel(lambda ins, c: np.log(ins[0]), lambda ins, out, c: [1.0 / ins[0]]),
-    "pow": Kernel(
-        lambda ins, c: _pow(ins[0], c),  # type: ignore[arg-type]
-        lambda ins, out, c: [_pow_base_grad(ins[0], c)],  # type: ignore[arg-type]
-        ("pow_value", 1),
-    ),
-    "pow_value": Kernel(_pow_value, _pow_value_grads, ("pow_value", 0)),
-    "tanh": Kernel(lambda ins, c: np.tanh(ins[0]), lambda ins, out, c: [1.0 - out * out]),
-    "sigmoid": Kernel(
-        lambda ins, c: 1.0 / (1.0 + np.exp(-ins[0])),
-        lambda ins, out, c: [out * (1.0 - out)],
-    ),
-    "abs": Kernel(lambda ins, c: np.abs(ins[0]), lambda ins, out, c: [_sign(ins[0])]),
-    "sqrt": Kernel(lambda ins, c: np.sqrt(ins[0]), lambda ins, out, c: [0.5 / out]),
+NUMPY: dict[str, Callable[..., np.ndarray]] = {
+    "where": np.where,
+    "exp": np.exp,
+    "log": np.log,
+    "tanh": np.tanh,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "sign": _sign,
+    "maximum": _maximum,
+    "max_grad": _max_grad,
+    "pow": _pow,
+    "pow_base_grad": _pow_base_grad,
+    "pow_exponent_grad": _pow_exponent_grad,
+    "total": _total,
 }
+assert NUMPY.keys() == FUNCTIONS.keys(), "replay needs a numpy version of every function the gate table may call"
 
-_missing = sorted(GATES.keys() - KERNELS.keys())
-if _missing:
-    raise ImportError(f"gategrad.replay has no kernel for the gates {', '.join(_missing)}: add them to KERNELS")
+
+@dataclass(frozen=True)
+class Kernel:
+    """A gate's math on arrays: its output, then d output / d input for each input."""
+
+    forward: Callable[[Arrays, Constant], np.ndarray]
+    local_grads: Callable[[Arrays, np.ndarray, Constant], list[np.ndarray | float]]
+    # The gate a folded constant becomes when it turns into an input, and the input's place:
+    # `x ** c` is `pow_value(x, c)`, `c ** x` is `pow_value(c, x)`. None: the gate takes no constant.
+    constant_as_input: tuple[str, int] | None = None
+
+
+def kernel(gate: Gate) -> Kernel:
+    """`gate`'s row compiled into numpy: its `forward` and `local` expressions on the operands."""
+    scope = {"__builtins__": {}, **NUMPY}
+    forward_code = compile(gate.forward, f"<{gate.op} forward>", "eval")
+    local_code = {text: compile(text, f"<{gate.op} local>", "eval") for text in gate.local}
+
+    def names(ins: Arrays, c: Constant) -> dict[str, object]:
+        operands = gate.operands(list(ins), c)
+        return {"a": operands[0], "b": operands[1] if len(operands) > 1 else None, "inputs": operands}
+
+    def forward(ins: Arrays, c: Constant) -> np.ndarray:
+        return eval(forward_code, scope, names(ins, c))  # type: ignore[no-any-return]
+
+    def local_grads(ins: Arrays, out: np.ndarray, c: Constant) -> list[np.ndarray | float]:
+        known = {**names(ins, c), "out": out}
+        return [eval(local_code[gate.local_for(i, c is not None)], scope, known) for i in range(len(ins))]
+
+    as_input = (gate.constant_op or gate.op, gate.constant_place) if gate.constant else None
+    return Kernel(forward, local_grads, as_input)
+
+
+KERNELS: dict[str, Kernel] = {op: kernel(gate) for op, gate in GATES.items()}

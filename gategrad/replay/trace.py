@@ -70,7 +70,7 @@ class Program:
         """One gate written out: v2 = mul(p0, x0), v5 = add(v4, 1), v9 = pow_value(2, v8)."""
         args = [self.slot_name(s) for s in ins.inputs]
         if ins.constant is not None:
-            args.insert(0 if ins.op == "pow_value" else len(args), fmt(ins.constant))  # c ** x has the constant first
+            args.insert(GATES[ins.op].constant_place, fmt(ins.constant))  # c ** x has the constant first
         return f"{self.slot_name(ins.output)} = {ins.op}({', '.join(args)})"
 
     def __str__(self) -> str:
@@ -129,12 +129,10 @@ def _describe(program: Program, ins: Instruction) -> str:
 
 def _gate(op: str, inputs: list[Value], constant: float | None) -> Value:
     """The Value gate an instruction stands for: its GATES row's method, on its inputs and constant."""
-    first, rest = inputs[0], inputs[1:]
-    if constant is not None:
-        return first.__rpow__(constant) if op == "pow_value" else getattr(first, GATES[op].method)(constant)
-    if op == "add" and len(inputs) > 2:
+    if len(inputs) > 2:  # only an n-ary add has more than two
         return Value.sum(inputs)
-    return getattr(first, GATES[op].method)(*rest)
+    values: list[Value | float] = list(inputs)
+    return GATES[op](*GATES[op].operands(values, constant))
 
 
 def trace(fn: Callable[[list[Value]], Value | Sequence[Value]], params: Sequence[Value], x: Sequence[float]) -> Program:

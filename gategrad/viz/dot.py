@@ -365,7 +365,7 @@ def _gate_text(v: Value) -> str:
     symbol, c = GATES[v.op].symbol, v.constant
     if c is None:
         return symbol
-    return f"{fmt(c)} {symbol}" if v.op == "pow_value" else f"{symbol} {fmt(c)}"
+    return f"{fmt(c)} {symbol}" if GATES[v.op].constant_place == 0 else f"{symbol} {fmt(c)}"
 
 
 def _escape(text: str) -> str:

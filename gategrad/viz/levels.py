@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gategrad.engine import Value, fmt
+from gategrad.engine import GATES, Value, fmt
 from gategrad.nn.tags import NeuronCall, neuron_calls
 
 LEVELS = ("gate", "neuron", "layer")
@@ -26,7 +26,7 @@ class Box:
     kind: str  # "neuron", "layer" or "input"
     fields: tuple[str, ...]  # the lines of its record, its title first
     output: Value | None = None  # a neuron's output, whose gradient colours the box
-    quiet: bool = False  # a relu neuron whose output is 0 here: it passes no gradient back
+    quiet: bool = False  # a dead neuron (a relu giving 0) here, by its activation's row: it passes no gradient back
 
 
 @dataclass
@@ -123,15 +123,16 @@ def _neuron_box(call: NeuronCall, show_grad: bool) -> Box:
     ]
     if show_grad:
         fields.append(f"grad {fmt(a.grad)}")
-    return Box("neuron", tuple(fields), a, quiet=a.op == "relu" and a.data == 0.0)
+    return Box("neuron", tuple(fields), a, quiet=a.op in GATES and GATES[a.op].is_dead(a.data))
 
 
 def _layer_box(calls: list[NeuronCall], show_grad: bool) -> Box:
     n, activation = len(calls), _activation(calls[0])
     fields = [f"layer {calls[0].layer} · {n} {activation} neuron{'s' if n > 1 else ''}"]
     fields.append(_spread("out", [call.output.data for call in calls]))
-    if activation == "relu":
-        fields.append(f"{sum(call.output.data == 0.0 for call in calls)} of {n} give 0")
+    row = GATES[activation].activation if activation != "linear" else None
+    if row and row.dead_when:
+        fields.append(f"{sum(GATES[activation].is_dead(call.output.data) for call in calls)} of {n} give 0")
     if show_grad:
         fields.append(_spread("grad", [call.output.grad for call in calls]))
     return Box("layer", tuple(fields), calls[0].output if n == 1 else None)

@@ -3,17 +3,21 @@
 `save_run(recorder, path, lang)` writes it; the Recorder (`gategrad.nn.Recorder`) keeps the data.
 The record goes into the page as JSON, in `<script type="application/json" id="gategrad-record">`;
 the script (`web/viewer.js`) draws the loss curves, the decision regions, the net neuron by
-neuron and one sample's passes from it, and says a neuron's gates in the engine's sentences:
-the gate table's templates travel in the page, and the script fills them in with numbers
-written as `fmt` writes them. Like the stepper's page, everything is inline, so it works from
-`file://` and loads nothing from the network. Every word of its interface is in `STRINGS`,
-but for the heading and the thinning note, which count things and so are ngettext messages.
+neuron and one sample's passes from it, and says a neuron's gates in the engine's sentences.
+What it knows of the gates travels in the page from their rows in the gate table: the
+templates, each gate's `case` and each activation's `forward` and `local`, as expression
+trees (`expression_tree`) that the script evaluates on numbers, filling in the templates
+with numbers written as `fmt` writes them. The script itself knows no gate. Like the
+stepper's page, everything is inline, so it works from `file://` and loads nothing from the
+network. Every word of its interface is in `STRINGS`, but for the heading and the thinning
+note, which count things and so are ngettext messages.
 The page speaks the language it is made in (`lang`): the words, the gate names and the gate
 table's templates travel translated, so the script itself knows no language.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -31,7 +35,8 @@ from gategrad.nn.tags import neuron_labels
 from gategrad.viz import page
 
 PACE_MS = 150  # time per step while playing: a 100-step run plays in 15 s
-NEURON_OPS = ("mul", "add", "relu", "tanh", "sigmoid")  # the gates a neuron is made of
+ACTIVATION_OPS = tuple(op for op, gate in GATES.items() if gate.activation)
+NEURON_OPS = ("mul", "add", *ACTIVATION_OPS)  # the gates a neuron is made of: its products, its sum, its activation
 
 # Every word the page shows; "{name}" marks a number or name filled in where it is shown.
 STRINGS: dict[str, str] = {
@@ -97,8 +102,23 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
     """The whole page for `record` (as `Recorder.to_json` makes it), its words in `lang`."""
     t, words = translator(lang), strings(lang)
     steps, layers = record["steps"], record["layers"]
+    unknown = sorted({layer["activation"] for layer in layers} - {"linear", *ACTIVATION_OPS})
+    if unknown:
+        raise ValueError(
+            f"the record's layers use {', '.join(unknown)}, which no row of the gate table marks as an activation"
+        )
     view = {
-        "gates": {op: {case: t.gettext(text) for case, text in GATES[op].sentences.items()} for op in NEURON_OPS},
+        "gates": {
+            op: {
+                "sentences": {case: t.gettext(text) for case, text in GATES[op].sentences.items()},
+                "case": expression_tree(GATES[op].case),
+            }
+            for op in NEURON_OPS
+        },
+        "activations": {
+            op: {"forward": expression_tree(GATES[op].forward), "local": expression_tree(GATES[op].local[0])}
+            for op in ACTIVATION_OPS
+        },
         "gate_names": {op: gate_name(op, lang) for op in GATES},
         "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
         "strings": words,
@@ -139,6 +159,45 @@ def save_run(recorder: Recorder, path: str | os.PathLike, lang: str = ENGLISH) -
     if not isinstance(recorder, Recorder):
         raise TypeError(f"save_run saves a gategrad.nn.Recorder, got {type(recorder).__name__}: {recorder!r}")
     return save(recorder.to_json(), path, lang)
+
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+def expression_tree(text: str) -> list[Any]:
+    """A gate row's expression as JSON for the page: ["num", 1.0], ["name", "a"], ["op", "*", x, y],
+    ["cmp", "<", x, y], ["neg", x], ["not", x], ["and", ...], ["or", ...], ["if", test, then, else],
+    ["call", "exp", x...]; ValueError for anything else."""
+    return _tree(ast.parse(text, mode="eval").body, text)
+
+
+def _tree(node: ast.expr, text: str) -> list[Any]:
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float, str))
+        and not isinstance(node.value, bool)
+    ):
+        return ["str" if isinstance(node.value, str) else "num", node.value]
+    if isinstance(node, ast.Name):
+        return ["name", node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        return ["op", _BINARY[type(node.op)], _tree(node.left, text), _tree(node.right, text)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
+        return ["neg" if isinstance(node.op, ast.USub) else "not", _tree(node.operand, text)]
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        sides = [node.left, *node.comparators]  # a <= b <= c is a <= b and b <= c
+        pairs = [
+            ["cmp", _COMPARE[type(op)], _tree(x, text), _tree(y, text)] for op, x, y in zip(node.ops, sides, sides[1:])
+        ]
+        return pairs[0] if len(pairs) == 1 else ["and", *pairs]
+    if isinstance(node, ast.BoolOp):
+        return ["and" if isinstance(node.op, ast.And) else "or", *(_tree(v, text) for v in node.values)]
+    if isinstance(node, ast.IfExp):
+        return ["if", _tree(node.test, text), _tree(node.body, text), _tree(node.orelse, text)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        return ["call", node.func.id, *(_tree(a, text) for a in node.args)]
+    raise ValueError(f"the training page cannot evaluate {ast.unparse(node)!r} in the gate table's {text!r}")
 
 
 _RECORD = re.compile(r'<script type="application/json" id="gategrad-record">(.*?)</script>', re.S)

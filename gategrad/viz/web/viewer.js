@@ -72,15 +72,46 @@ function gategradViewer(root) {
 
   const fmt = gategradFmt;
 
-  // Which of its sentences a gate's step takes: each row's `case` in gategrad/engine/gates.py, for the
-  // gates a neuron is made of.
-  const CASES = {
-    mul: (step) => (step.inputs.length === 2 ? "two" : "constant"),
-    add: (step) => (step.inputs.length === 1 ? "one" : "many"),
-    relu: (step) => (step.inputs[0].local ? "pass" : "block"),
-    tanh: () => "one",
-    sigmoid: () => "one",
+  // The gate table's expressions (a gate's choice of sentence, an activation's maths) arrive from
+  // Python as trees (gategrad.viz.viewer.expression_tree) and become functions of named numbers here.
+  // The page knows the few functions a row may call, never a gate.
+  const CALLS = {
+    where: (c, x, y) => (c ? x : y), exp: Math.exp, log: Math.log, tanh: Math.tanh, sqrt: Math.sqrt, abs: Math.abs,
+    sign: (x) => (x > 0) - (x < 0),
   };
+  const OPERATORS = {
+    "+": (x, y) => x + y, "-": (x, y) => x - y, "*": (x, y) => x * y, "/": (x, y) => x / y,
+    "==": (x, y) => x === y, "!=": (x, y) => x !== y, "<": (x, y) => x < y, "<=": (x, y) => x <= y,
+    ">": (x, y) => x > y, ">=": (x, y) => x >= y,
+  };
+  function compile(tree) {
+    const [kind, ...rest] = tree;
+    if (kind === "num" || kind === "str") return () => rest[0];
+    if (kind === "name") {
+      return (names) => {
+        if (!(rest[0] in names)) throw new Error("the gate table's expression names " + rest[0] + ", which the page lacks");
+        return names[rest[0]];
+      };
+    }
+    if (kind === "op" || kind === "cmp") {
+      const f = OPERATORS[rest[0]], x = compile(rest[1]), y = compile(rest[2]);
+      return (names) => f(x(names), y(names));
+    }
+    if (kind === "call") {
+      const f = CALLS[rest[0]], args = rest.slice(1).map(compile);
+      if (!f) throw new Error("the training page has no function " + rest[0] + " for the gate table's expressions");
+      return (names) => f(...args.map((arg) => arg(names)));
+    }
+    const parts = rest.map(compile);
+    if (kind === "neg") return (names) => -parts[0](names);
+    if (kind === "not") return (names) => !parts[0](names);
+    if (kind === "and") return (names) => parts.every((part) => part(names));
+    if (kind === "or") return (names) => parts.some((part) => part(names));
+    if (kind === "if") return (names) => (parts[0](names) ? parts[1](names) : parts[2](names));
+    throw new Error("the training page cannot evaluate an expression of kind " + kind);
+  }
+  // Which of its sentences a gate's step takes: its row's `case`.
+  const CASES = Object.fromEntries(Object.entries(view.gates).map(([op, gate]) => [op, compile(gate.case)]));
   // The numbers a sentence names, as gategrad.engine.gates.sentence gathers them.
   function sentence(op, step) {
     const names = step.inputs.map((i) => i.name);
@@ -99,13 +130,25 @@ function gategradViewer(root) {
       numbers[key + "_local"] = fmt(input.local);
       numbers[key + "_gets"] = fmt(input.local * step.g);
     });
-    return fill(view.gates[op][CASES[op](step)], numbers);
+    const locals = { n: step.inputs.length };
+    ["a", "b"].forEach((key, k) => { if (step.inputs[k]) locals[key + "_local"] = step.inputs[k].local; });
+    return fill(view.gates[op].sentences[CASES[op](locals)], numbers);
   }
 
   // ---- the net: forward and backward in the engine's float operations ----
 
-  const ACTIVATE = { relu: (z) => (z < 0 ? 0 : z), tanh: Math.tanh, sigmoid: (z) => 1 / (1 + Math.exp(-z)) };
-  const LOCAL = { relu: (z) => (z <= 0 ? 0 : 1), tanh: (z, a) => 1 - a * a, sigmoid: (z, a) => a * (1 - a) };
+  // Each activation's output and local gradient, from its row's `forward` and `local` (operand a, output out).
+  const ACTIVATE = {}, LOCAL = {};
+  Object.entries(view.activations).forEach(([op, maths]) => {
+    const forwardOf = compile(maths.forward), localOf = compile(maths.local);
+    ACTIVATE[op] = (z) => forwardOf({ a: z });
+    LOCAL[op] = (z, a) => localOf({ a: z, out: a });
+  });
+  layers.forEach((layer) => {
+    if (layer.activation !== "linear" && !(layer.activation in ACTIVATE)) {
+      throw new Error("the page was given no maths for the activation " + layer.activation);
+    }
+  });
   // offsets[l][i]: where neuron i of layer l starts in the parameters (its weights, then its bias).
   let layerStart = 0;
   const offsets = layers.map((layer) => {
@@ -425,7 +468,7 @@ function gategradViewer(root) {
     const inputs = l === 0 ? X[sample] : passed.a[l - 1];
     const z = passed.z[l][i], a = passed.a[l][i], bias = p[at + layer.nin];
     const products = inputs.map((x, j) => p[at + j] * x);
-    const linear = !(layer.activation in LOCAL);
+    const linear = layer.activation === "linear";
     const walk = [];
     if (!linear) {
       const local = LOCAL[layer.activation](z, a);
