@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from gategrad.engine import Step, StepInput, Value, topological_order
 
 Marks = Mapping[Value, tuple[str, tuple[int, ...]]]  # each entry of a checked array: (array name, index)
@@ -127,3 +129,94 @@ def elementwise_next(order: Sequence[Value], array: Mapping[tuple[int, ...], Val
             name, index = mark
             alone[name] = alone.get(name, True) and one == index
     return next((name for name, every in alone.items() if every), None)
+
+
+LOSS = "the loss"  # the use name of the loss itself, reached on a way that passes no marked array
+
+
+def parts(
+    order: Sequence[Value],
+    array: np.ndarray,
+    marks: Marks,
+    root: Value,
+    upstream: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """The gradient of `array` through each marked array that uses it directly (or the loss), entry by entry.
+
+    Their sum is the array's gradient: one backward pass per use, from that use's engine gradients,
+    through the unmarked gates between it and `array`. `upstream` puts other gradients on some uses: what
+    `array` would get if those were the uses' gradients. Then only those uses are returned.
+    """
+    own = {v: i for i, v in np.ndenumerate(array) if isinstance(v, Value)}
+    between: set[Value] = set()
+    uses: dict[str, list[Value]] = {}
+    for v in order:
+        if v in own or not any(child in own or child in between for child in v.children):
+            continue
+        if v in marks:
+            uses.setdefault(marks[v][0], []).append(v)
+        elif v is root:
+            uses.setdefault(LOSS, []).append(v)
+        else:
+            between.add(v)
+    nodes: dict[str, list[Value]] = {}
+    for v, (name, _) in marks.items():
+        if name in uses:
+            nodes.setdefault(name, []).append(v)
+    out = {}
+    for use, reached in uses.items():
+        if upstream is not None and use not in upstream:
+            continue
+        starts = nodes.get(use, reached)  # every entry of the use, also those that no longer reach the loss
+        given = upstream[use] if upstream is not None else None
+        pending = {v: (1.0 if v is root else v.grad if given is None else given[marks[v][1]]) for v in starts}
+        part = np.zeros(array.shape)
+        for v in reversed(_below(starts, own, marks)):
+            g = pending.pop(v, None)
+            if g is None:
+                continue
+            for child, local in zip(v.children, v.local_grads):
+                if child in own:
+                    part[own[child]] += local * g
+                elif child not in marks:
+                    pending[child] = pending.get(child, 0.0) + local * g
+        out[use] = part
+    return out
+
+
+def _below(starts: Sequence[Value], own: Mapping[Value, object], marks: Marks) -> list[Value]:
+    """`starts` and the unmarked gates below them, down to `own`, each after the gates it takes inputs from."""
+    seen: set[Value] = set()
+    out: list[Value] = []
+    stack = [(v, False) for v in starts]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            out.append(v)
+            continue
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.append((v, True))
+        stack += [
+            (child, False) for child in v.children if child not in seen and child not in own and child not in marks
+        ]
+    return out
+
+
+def bias_line(order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value) -> str | None:
+    """ "row" when row 0 of a weight matrix multiplies a column of ones (x @ W with x = [1, ...]), "column" for
+    column 0 and a row of ones (W @ x); else None. Read from the local gradients recorded at [0,j] and [i,0]."""
+    if array.ndim != 2 or array.size < 2:
+        return None
+
+    def ones(index: tuple[int, int]) -> bool:
+        terms = route(order, array[index], marks, root).terms
+        return bool(terms) and all(term.local == 1.0 for term in terms)
+
+    rows, columns = array.shape
+    row = ones((0, 1 if columns > 1 else 0)) and (rows == 1 or not ones((1, 0)))
+    if row:
+        return "row"
+    column = ones((1 if rows > 1 else 0, 0)) and (columns == 1 or not ones((0, 1)))
+    return "column" if column else None
