@@ -183,7 +183,10 @@ def test_tanh_prime_at_the_activation_is_named():
 
 def test_a_parameter_after_a_wrong_derivative_is_told_where_the_mistake_is():
     said = diagnosis_of("dlai_planar_tanh_prime_of_activation", "b1").message
-    assert said.startswith("Yours is what b1 gets from a wrong ∂L/∂Z1; the mistake is one step nearer the loss.")
+    assert said.startswith(
+        "Yours follows rightly from your ∂L/∂Z1, but that is wrong: the mistake is one step nearer the loss. "
+        "About ∂L/∂Z1: Yours is ∂L/∂A1 × tanh'(A1)"
+    )
     assert "tanh's derivative is taken at its output A1 instead of its input Z1" in said
 
 
@@ -242,7 +245,7 @@ def test_a_regularised_bias_row_is_named_as_the_bias():
 
 def test_a_missing_minus_one_differs_at_the_labels_only():
     d = diagnosis_of("cs231n_two_layer_net_no_minus_one", "W2")
-    assert d.message.startswith("Yours is what W2 gets from a wrong ∂L/∂scores")
+    assert d.message.startswith("Yours follows rightly from your ∂L/∂scores, but that is wrong")
     assert "only at one entry in each row, the label's column (yours - true = 0.2 there)" in d.message  # 1/N
     columns = diagnosis_of("dlai_planar_softmax_no_minus_one", "b2").message
     assert "only at one entry in each column, the label's row (yours - true = 0.1667 there)" in columns  # 1/m
@@ -310,3 +313,29 @@ def test_a_weight_gradient_is_a_sum_over_the_samples_of_the_input_times_the_upst
     assert [t.local for t in d.route.terms] == nielsen_columns.x[c].tolist()
     assert d.route.entry.grad == pytest.approx(sum(t.upstream * t.local for t in d.route.terms), rel=1e-12)
     assert [s.op for s in d.route.steps] == ["add", "add", "mul"]  # + b1, the sum over c, then × x[c,0]
+
+
+# ---- automatic taps: every assignment in the learner's functions names an array ----
+
+
+def test_a_file_without_tap_may_return_the_gradient_of_any_array_it_names():
+    report = report_of("dlai_planar_tanh_returns_dz")
+    assert report.ok
+    assert {c.name: c.kind for c in report.checked if c.kind == "intermediate"} == {
+        "Z2": "intermediate",
+        "Z1": "intermediate",
+    }
+    assert report.unchecked == ()  # automatic taps are not listed as unchecked; tap()'s are
+
+
+@pytest.mark.parametrize("name", [n for n in BROKEN if n != "relu_softmax_ce_bias_per_sample"])
+def test_the_walk_names_every_gate_made_value_by_its_name_or_expression_never_its_number(name):
+    d = report_of(name).first_divergence
+    for step in d.route.steps:
+        for v in (step.output, *(i.value for i in step.inputs)):
+            assert v.label or not v.children, (name, step.explanation)
+
+
+def test_an_unnamed_part_of_a_product_is_written_as_its_expression():
+    text = str(report_of("cs231n_two_layer_net_inplace_relu"))
+    assert "each of its 2 inputs ((… + …) + (hidden[0,5] × W2[5,2]), b2[2])" in text

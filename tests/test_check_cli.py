@@ -182,3 +182,27 @@ def test_the_command_exits_with_its_code_and_no_traceback(tmp_path):
     )
     assert (proc.returncode, proc.stderr) == (1, "")
     assert "First divergence, walking back from the loss: W." in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "lang, says",
+    [
+        ("zh", "你的梯度是 (hidden > 0).T @ dscores，但前向传播是用 hidden 算出 scores 的"),
+        ("ru", "Ваш градиент равен (hidden > 0).T @ dscores, но прямой проход вычислил scores из hidden"),
+    ],
+)
+def test_lang_translates_the_report_and_its_diagnoses(capsys, lang, says):
+    code, out, err = run(capsys, BACKPROPS / "cs231n_two_layer_net_inplace_relu.py", "--lang", lang)
+    assert (code, err) == (1, "")
+    assert says in out
+    assert "W2 (wrong_operand): " in out  # the kind is the JSON's key, in every language
+    data = json.loads(run(capsys, BACKPROPS / "cs231n_two_layer_net_inplace_relu.py", "--lang", lang, "--json")[1])
+    (w2,) = [row for row in data["checked"] if not row["agrees"]]
+    assert (w2["diagnosis"]["kind"], w2["diagnosis"]["equals"]) == ("wrong_operand", "(hidden > 0)")
+    assert says in w2["diagnosis"]["message"]
+
+
+def test_an_unknown_language_exits_2_naming_the_known_ones(capsys):
+    code, out, err = run(capsys, BACKPROPS / "sigmoid_mse.py", "--lang", "xx")
+    assert (code, out) == (2, "")
+    assert err == "error: check: unknown language 'xx'; known: en, ru, zh\n"

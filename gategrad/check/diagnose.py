@@ -478,7 +478,8 @@ def _label_guesses(true: np.ndarray, t: NullTranslations) -> list[Guess]:
 def inherited(name: str, use: str, kind: str, why: str, lang: str = ENGLISH) -> Diagnosis:
     """The diagnosis of `name` when yours is right for the d{use} you had, and that d{use} is wrong by `why`."""
     said = translator(lang).gettext(
-        "Yours is what {name} gets from a wrong ∂L/∂{use}; the mistake is one step nearer the loss. {why}"
+        "Yours follows rightly from your ∂L/∂{use}, but that is wrong: the mistake is one step nearer the loss. "
+        "About ∂L/∂{use}: {why}"
     )
     return Diagnosis(kind, None, said.format(name=name, use=use, why=why))
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gategrad.engine import Step, StepInput, Value, topological_order
+from gategrad.engine import Step, StepInput, Value, fmt, topological_order
+from gategrad.engine.gates import GATES
 
 Marks = Mapping[Value, tuple[str, tuple[int, ...]]]  # each entry of a checked array: (array name, index)
 
@@ -90,16 +91,42 @@ def _chain(end: Value, entry: Value, reach: Mapping[Value, float], marks: Marks)
 
     A marked entry's own gate is the identity `tap` adds, so it is left out.
     """
-    steps = []
+    chain = []
     v = end
     while v is not entry:
         inputs = [child for child in v.children if child is entry or child in reach]
         if len(inputs) != 1:
             return ()
         if not (v is end and v in marks):
-            steps.append(_step(v))
+            chain.append(v)
         v = inputs[0]
-    return tuple(steps)
+    for parent, v in zip([None, *chain], chain):  # a gate's sentence names its inputs and output by expression
+        for named, user in ((v, parent), *((child, v) for child in v.children)):
+            if not named.label and named.children:
+                inside_sum = user is None or user.op == "add"  # a term of a sum needs no parentheses
+                named.label = expression(named) if inside_sum else _wrapped(expression(named))
+    return tuple(_step(v) for v in chain)
+
+
+def expression(v: Value, depth: int = 2) -> str:
+    """How an unnamed node is written: its gate on its inputs' names, `…` for unnamed ones deeper down."""
+    if v.label:
+        return v.label
+    if not v.children:
+        return fmt(v.data)  # a constant
+    if depth == 0:
+        return "…"
+    gate = GATES[v.op]
+    args = [expression(child, depth - 1) for child in v.children]
+    if v.constant is not None:
+        args.append(fmt(v.constant))
+    if gate.function is not None:
+        return f"{gate.function}({', '.join(args)})"
+    return f" {gate.symbol} ".join(_wrapped(arg) for arg in args)
+
+
+def _wrapped(text: str) -> str:
+    return f"({text})" if " " in text else text
 
 
 def _step(v: Value) -> Step:

@@ -156,8 +156,9 @@ def _table(checked: tuple[Checked, ...], lang: str) -> str:
     rows = [header]
     for c in checked:
         error = "-" if c.max_abs_error is None else fmt(c.max_abs_error)
-        kind = t.pgettext("check", c.kind)
-        rows.append((c.name, kind, str(c.shape), error, t.pgettext("check", "yes" if c.agrees else "no")))
+        kind = t.pgettext("check", "parameter") if c.kind == "parameter" else t.pgettext("check", "intermediate")
+        agrees = t.pgettext("check", "yes") if c.agrees else t.pgettext("check", "no")
+        rows.append((c.name, kind, str(c.shape), error, agrees))
     widths = [max(_width(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         "  " + "  ".join([*(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)), row[4]]) for row in rows

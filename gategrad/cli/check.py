@@ -28,14 +28,17 @@ def add(commands: argparse._SubParsersAction) -> None:
     )
     checker.add_argument("file", type=Path, metavar="FILE.py", help="your file with params(), loss(p), grads(p)")
     checker.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
+    checker.add_argument("--lang", default="en", help="the language of the report and its diagnoses: en, zh or ru")
     checker.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         with contextlib.redirect_stdout(sys.stderr):  # what the file prints must not mix with the report
-            report = check.check_file(args.file)
-    except check.CheckError as e:
+            report = check.check_file(args.file, lang=args.lang)
+    except (check.CheckError, ValueError) as e:
+        if not isinstance(e, check.CheckError) and not str(e).startswith("unknown language"):
+            raise
         raise CommandError(f"check: {e}") from None
     except Exception as e:
         trace = _traceback_in(e, args.file)
