@@ -83,6 +83,7 @@ BROKEN = {
     "dlai_planar_tanh_dz2_without_m": ("Z2", {"Z2": "scale"}),
     "dlai_planar_tanh_prime_of_activation": ("b1", {"b1": "derivative_at_output", "W1": "derivative_at_output"}),
     "ng_bias_row_regularised": ("W2", {"W2": "regularization"}),
+    "ng_bias_row_zeroed": ("W2", {"W2": "zero"}),
 }
 
 
@@ -241,6 +242,26 @@ def test_a_regularised_bias_row_is_named_as_the_bias():
     assert d.kind == "regularization"
     assert d.factor == pytest.approx(0.3 / 5)  # reg / m
     assert "in row 0 alone, and row 0 of W2 is the bias: it multiplies the column of ones" in d.message
+
+
+def test_a_bias_row_zeroed_by_zeroing_the_column_of_ones_is_named_as_the_bias():
+    report = report_of("ng_bias_row_zeroed")
+    d = diagnosis_of("ng_bias_row_zeroed", "W2")
+    assert d.message.startswith("Yours is 0 in row 0 of W2 alone, and row 0 is the bias")
+    assert report.first_divergence.route.entry.label == "W2[0,0]"
+    assert {t.output.label.split("[")[0] for t in report.first_divergence.route.terms} == {"z3"}
+    assert {t.local for t in report.first_divergence.route.terms} == {1.0}  # W2[0,0] multiplies a2's ones
+
+
+def test_a_gradient_that_grows_across_calls_and_is_wrong_still_says_it_is_not_repeatable():
+    report = report_of("cs231n_two_layer_net_accumulating")
+    assert (report.ok, report.repeatable) == (False, False)
+    assert report.changed == ("W1", "b1", "W2", "b2")
+    assert report.to_json()["repeatable"] is False
+    assert str(report).endswith(
+        "grads(p) gave other arrays when called again with the same p (W1, b1, W2, b2): the gradient accumulates "
+        "across calls. Reset it to zeros at the start of each call (each training iteration)."
+    )
 
 
 def test_a_missing_minus_one_differs_at_the_labels_only():

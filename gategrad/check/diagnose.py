@@ -179,7 +179,7 @@ def _diagnose(
             )
             return Diagnosis("regularization", c, said.format(c=fmt(c), name=name))
         if bias is not None:
-            found = _bias_regularization(yours, true, diffs, values, bias, name, t)
+            found = _bias_line(yours, true, diffs, values, bias, name, t)
             if found is not None:
                 return found
     return Diagnosis("other", None, _other_message(yours, true, diffs, t))
@@ -290,7 +290,7 @@ def _regularization(yours: np.ndarray, true: np.ndarray, values: np.ndarray) -> 
     return whole if whole is not None else c
 
 
-def _bias_regularization(
+def _bias_line(
     yours: np.ndarray,
     true: np.ndarray,
     diffs: np.ndarray,
@@ -299,13 +299,30 @@ def _bias_regularization(
     name: str,
     t: NullTranslations,
 ) -> Diagnosis | None:
-    """Yours - true = c·P in the bias row (column) of P alone: the bias regularised where the loss does not."""
+    """Yours is wrong in the bias row (column) of P alone: 0 there, or yours - true = c·P there (the bias
+    regularised where the loss does not)."""
     wrong = diffs > _tolerance(true)
     line = (0, slice(None)) if bias == "row" else (slice(None), 0)
     inside = np.zeros_like(wrong)
     inside[line] = True
     p = values[line]
-    if not wrong[line].any() or wrong[~inside].any() or not p.any():
+    if not wrong[line].any() or wrong[~inside].any():
+        return None
+    if not yours[line].any():
+        if bias == "row":
+            said = t.gettext(
+                "Yours is 0 in row 0 of {name} alone, and row 0 is the bias: it multiplies the column of ones "
+                "added to the layer's input, so its gradient is the upstream gradient summed over the samples, "
+                "not 0. Keep the column of ones as it is when you compute d{name} (do not zero it in place)."
+            )
+        else:
+            said = t.gettext(
+                "Yours is 0 in column 0 of {name} alone, and column 0 is the bias: it multiplies the row of ones "
+                "added to the layer's input, so its gradient is the upstream gradient summed over the samples, "
+                "not 0. Keep the row of ones as it is when you compute d{name} (do not zero it in place)."
+            )
+        return Diagnosis("zero", None, said.format(name=name))
+    if not p.any():
         return None
     c = float(np.dot((yours - true)[line], p)) / float(np.dot(p, p))
     if not close(yours[line], true[line] + c * p):
