@@ -4,12 +4,13 @@ Each file in tests/backprops/ defines params(), loss(p) and grads(p); a broken o
 docstring and marks the line. test_check_against_torch.py recomputes the first divergence's numbers.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gategrad.check import check_file
+from gategrad.check import KINDS, check_file
 from gategrad.engine import fmt
 
 BACKPROPS = Path(__file__).parent / "backprops"
@@ -360,3 +361,12 @@ def test_the_walk_names_every_gate_made_value_by_its_name_or_expression_never_it
 def test_an_unnamed_part_of_a_product_is_written_as_its_expression():
     text = str(report_of("cs231n_two_layer_net_inplace_relu"))
     assert "each of its 2 inputs ((… + …) + (hidden[0,5] × W2[5,2]), b2[2])" in text
+
+
+def test_the_readme_table_of_kinds_names_files_that_have_them():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \| .* \| `(\w+)\.py` \|$", readme, flags=re.MULTILINE)
+    assert {kind for kind, _ in rows} == set(KINDS) - {"other"}
+    for kind, name in rows:
+        first, kinds = BROKEN[name]
+        assert kinds[first] == kind, name

@@ -206,3 +206,13 @@ def test_an_unknown_language_exits_2_naming_the_known_ones(capsys):
     code, out, err = run(capsys, BACKPROPS / "sigmoid_mse.py", "--lang", "xx")
     assert (code, out) == (2, "")
     assert err == "error: check: unknown language 'xx'; known: en, ru, zh\n"
+
+
+def test_help_lists_every_kind_of_diagnosis(capsys):
+    from gategrad.check import KINDS
+
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert [kind for kind in KINDS if kind not in text] == []
+    assert "--lang LANG" in text

@@ -492,9 +492,16 @@ def _label_guesses(true: np.ndarray, t: NullTranslations) -> list[Guess]:
     return found
 
 
-def inherited(name: str, use: str, kind: str, why: str, lang: str = ENGLISH) -> Diagnosis:
-    """The diagnosis of `name` when yours is right for the d{use} you had, and that d{use} is wrong by `why`."""
-    said = translator(lang).gettext(
+def inherited(name: str, use: str, kind: str, why: str, lang: str = ENGLISH, shown: bool = False) -> Diagnosis:
+    """The diagnosis of `name` when yours is right for the d{use} you had, and that d{use} is wrong by `why`.
+
+    `shown`: your gradient of `use` is in the report with that diagnosis, so it is not said twice.
+    """
+    t = translator(lang)
+    if shown:
+        said = t.gettext("Yours follows rightly from your ∂L/∂{use}, which is wrong: see {use} above.")
+        return Diagnosis(kind, None, said.format(use=use))
+    said = t.gettext(
         "Yours follows rightly from your ∂L/∂{use}, but that is wrong: the mistake is one step nearer the loss. "
         "About ∂L/∂{use}: {why}"
     )
@@ -579,9 +586,12 @@ def use_factor(rest: np.ndarray, part: np.ndarray) -> float | None:
     return _factor(rest, part)
 
 
-def inherited_scale(name: str, use: str, k: float, lang: str = ENGLISH) -> Diagnosis:
+def inherited_scale(name: str, use: str, k: float, lang: str = ENGLISH, shown: bool = False) -> Diagnosis:
     """The diagnosis of `name` when the gradient it gets through `use` is k times too large."""
     t = translator(lang)
+    if shown:
+        said = t.gettext("Yours follows rightly from your ∂L/∂{use}, which is wrong: see {use} above.")
+        return Diagnosis("scale", k, said.format(use=use))
     times = t.gettext("Yours is what {name} gets from a ∂L/∂{use} {k} times the true one").format(
         name=name, use=use, k=fmt(k)
     )

@@ -126,11 +126,14 @@ def check(
     for name in names:
         bias = graph.bias_line(order, every[name], marks, root) if name in p else None
         comparisons[name] = diagnose.compare(hand[name], true[name], lang, name, floats.get(name), bias)
+    shown: set[str] = set()  # the arrays walked so far whose own diagnosis names their mistake
     for name, c in comparisons.items():
         if c.diagnosis is not None and c.diagnosis.kind == "other":
-            found = _in_context(name, hand[name], every, data, true, order, marks, root, lang)
+            found = _in_context(name, hand[name], every, data, true, order, marks, root, lang, shown)
             if found is not None:
                 comparisons[name] = dataclasses.replace(c, diagnosis=found)
+        if not comparisons[name].agrees:
+            shown.add(name)
     first = next((name for name in names if not comparisons[name].agrees), None)
     divergence = None
     if first is not None:
@@ -350,6 +353,7 @@ def _in_context(
     marks: graph.Marks,
     root: Value,
     lang: str,
+    shown: set[str],
 ) -> diagnose.Diagnosis | None:
     """Name what is wrong with `name` from the circuit around it: the array after it, its uses, and, when
     yours is right for a wrong gradient of one of its uses, that use's mistake."""
@@ -367,9 +371,9 @@ def _in_context(
             continue
         k = diagnose.use_factor(yours - (true[name] - part), part)
         if k is not None:
-            return diagnose.inherited_scale(name, use, k, lang)
+            return diagnose.inherited_scale(name, use, k, lang, use in shown)
         for kind, guess, why in diagnose.guesses(context(use, {}), lang):
             pulled = graph.parts(order, every[name], marks, root, {use: guess})[use]
             if diagnose.close(yours, true[name] - part + pulled):
-                return diagnose.inherited(name, use, kind, why, lang)
+                return diagnose.inherited(name, use, kind, why, lang, use in shown)
     return None

@@ -21,9 +21,13 @@ def add(commands: argparse._SubParsersAction) -> None:
             "Import FILE.py, your own code, which defines params() (a dict of name -> float array), loss(p) "
             "(the forward pass in numpy) and grads(p) (your backprop: a dict of name -> gradient). Run loss(p) "
             "on arrays of Values, backpropagate through it, and compare each of your gradients with the true "
-            "one, walking back from the loss. Name intermediate arrays inside loss(p) with "
-            "`from gategrad.check import tap` and `z1 = tap('z1', X @ p['W1'] + p['b1'])` to check their "
-            "gradients too. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
+            "one, walking back from the loss. Every array loss(p) assigns to a name (z1 = X @ p['W1'] + ...) "
+            "is checked under that name too when grads(p) returns it. A wrong gradient is named as a teacher "
+            "would, with the fix: mask (relu's mask forgotten), derivative_at_output (σ' or tanh' at the "
+            "activation), missing_path (a value used twice given one use's gradient), regularization, "
+            "label_entries (the -1 of p - onehot), wrong_operand (an array changed in place), shape, "
+            "transposed, scale, zero, nonfinite or other. "
+            "Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
         ),
     )
     checker.add_argument("file", type=Path, metavar="FILE.py", help="your file with params(), loss(p), grads(p)")
