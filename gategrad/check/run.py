@@ -124,8 +124,12 @@ def check(
     data = {name: arrays.data(every[name]) for name in every}
     comparisons = {}
     for name in names:
-        bias = graph.bias_line(order, every[name], marks, root) if name in p else None
-        comparisons[name] = diagnose.compare(hand[name], true[name], lang, name, floats.get(name), bias)
+        c = diagnose.compare(hand[name], true[name], lang, name, floats.get(name))
+        if name in p and c.diagnosis is not None and c.diagnosis.kind == "other":
+            bias = graph.bias_line(order, every[name], marks, root)  # a walk of the circuit: only when needed
+            if bias is not None:
+                c = diagnose.compare(hand[name], true[name], lang, name, floats[name], bias)
+        comparisons[name] = c
     shown: set[str] = set()  # the arrays walked so far whose own diagnosis names their mistake
     for name, c in comparisons.items():
         if c.diagnosis is not None and c.diagnosis.kind == "other":
