@@ -370,3 +370,19 @@ def test_the_readme_table_of_kinds_names_files_that_have_them():
     for kind, name in rows:
         first, kinds = BROKEN[name]
         assert kinds[first] == kind, name
+
+
+def test_an_array_a_helper_names_is_also_named_as_its_caller_names_it(tmp_path):
+    helper_and_caller = (
+        (BACKPROPS / "dlai_planar_tanh.py")
+        .read_text()
+        .replace(
+            '    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}\n',
+            "    dA2 = (A2 - Y) / (A2 * (1 - A2)) / m\n"
+            '    return {"A2": dA2, "s": dA2, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2}\n',
+        )
+    )
+    (tmp_path / "helper.py").write_text(helper_and_caller)
+    report = check_file(tmp_path / "helper.py")
+    assert report.ok
+    assert [c.name for c in report.checked][:2] == ["A2", "s"]  # A2 = sigmoid(Z2), where sigmoid returns its s

@@ -142,6 +142,7 @@ def elementwise_next(order: Sequence[Value], array: Mapping[tuple[int, ...], Val
     """
     source: dict[Value, tuple[int, ...] | str] = {v: i for i, v in array.items()}  # the entry each node comes from
     alone: dict[str, bool] = {}
+    numbers: dict[str, dict[tuple[int, ...], float]] = {}
     for v in order:
         if v in source:
             continue
@@ -155,7 +156,12 @@ def elementwise_next(order: Sequence[Value], array: Mapping[tuple[int, ...], Val
         else:
             name, index = mark
             alone[name] = alone.get(name, True) and one == index
-    return next((name for name, every in alone.items() if every), None)
+            numbers.setdefault(name, {})[index] = v.data
+    found = [name for name, every in alone.items() if every]
+    if not found:
+        return None
+    # the same numbers under a later name are the caller's name for a helper's result: A2 = sigmoid(Z2), not s
+    return [name for name in found if numbers[name] == numbers[found[0]]][-1]
 
 
 LOSS = "the loss"  # the use name of the loss itself, reached on a way that passes no marked array

@@ -44,7 +44,9 @@ def tap(name: str, array: Any) -> Any:
     if name in _taps:
         raise CheckError(f"loss(p) taps two arrays named {name!r}: each tapped array needs a name of its own")
     _named.add(name)
-    return _tap(name, array)
+    out = _tap(name, array)
+    _returned[id(out)] = out
+    return out
 
 
 def _tap(name: str, array: Any) -> Any:
@@ -54,7 +56,6 @@ def _tap(name: str, array: Any) -> Any:
         out[index] = _tapped(v, name, index)
     assert _taps is not None
     _taps[name] = out.copy()  # the Values as tapped, whatever loss(p) writes into `out` afterwards
-    _returned[id(out)] = out
     return out if isinstance(array, np.ndarray) or out.ndim else out[()]
 
 
@@ -62,7 +63,8 @@ def _auto_tap(name: str, value: Any) -> Any:
     """The tap every assignment `name = ...` in the learner's functions makes: an array a gate made, once.
 
     Skipped: a name already tapped (a loop's later rounds), a parameter's name, an array tap() handed back,
-    and anything that is not Values made by gates (the data, a float, a parameter itself).
+    and anything that is not Values made by gates (the data, a float, a parameter itself). An array a helper
+    named (`s` in `def sigmoid(z): s = ...; return s`) is tapped again under the caller's name (`A2 = sigmoid(Z2)`).
     """
     if _taps is None or name in _taps or name in _named or id(value) in _returned:
         return value
