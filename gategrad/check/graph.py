@@ -167,19 +167,31 @@ def elementwise_next(order: Sequence[Value], array: Mapping[tuple[int, ...], Val
 LOSS = "the loss"  # the use name of the loss itself, reached on a way that passes no marked array
 
 
-def parts(
-    order: Sequence[Value],
-    array: np.ndarray,
-    marks: Marks,
-    root: Value,
-    upstream: Mapping[str, np.ndarray] | None = None,
-) -> dict[str, np.ndarray]:
+def parts(order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value) -> dict[str, np.ndarray]:
     """The gradient of `array` through each marked array that uses it directly (or the loss), entry by entry.
 
     Their sum is the array's gradient: one backward pass per use, from that use's engine gradients,
-    through the unmarked gates between it and `array`. `upstream` puts other gradients on some uses: what
-    `array` would get if those were the uses' gradients. Then only those uses are returned.
+    through the unmarked gates between it and `array`.
     """
+    own, uses = _uses(order, array, marks, root)
+    return {
+        use: _pull(_reaching(starts, own, marks), starts, own, marks, root, array.shape, None)
+        for use, starts in uses.items()
+    }
+
+
+def pulls(
+    order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value, use: str, guesses: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """What `array` would get through `use` if each guess were the use's gradient, one array per guess."""
+    own, uses = _uses(order, array, marks, root)
+    starts = uses[use]
+    gates = _reaching(starts, own, marks)  # found once, walked once per guess
+    return [_pull(gates, starts, own, marks, root, array.shape, guess) for guess in guesses]
+
+
+def _uses(order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value) -> tuple[dict, dict[str, list]]:
+    """`array`'s entries (node -> index), and each marked array that uses them directly with all its entries."""
     own = {v: i for i, v in np.ndenumerate(array) if isinstance(v, Value)}
     between: set[Value] = set()
     uses: dict[str, list[Value]] = {}
@@ -192,29 +204,47 @@ def parts(
             uses.setdefault(LOSS, []).append(v)
         else:
             between.add(v)
-    nodes: dict[str, list[Value]] = {}
+    every: dict[str, list[Value]] = {}
     for v, (name, _) in marks.items():
         if name in uses:
-            nodes.setdefault(name, []).append(v)
-    out = {}
-    for use, reached in uses.items():
-        if upstream is not None and use not in upstream:
+            every.setdefault(name, []).append(v)
+    # every entry of a use, also those that no longer reach the loss (where a relu passed a constant 0 on)
+    return own, {use: every.get(use, reached) for use, reached in uses.items()}
+
+
+def _pull(
+    gates: Sequence[Value],
+    starts: Sequence[Value],
+    own: Mapping[Value, tuple[int, ...]],
+    marks: Marks,
+    root: Value,
+    shape: tuple[int, ...],
+    given: np.ndarray | None,
+) -> np.ndarray:
+    """One backward pass from `starts` (their engine gradients, or `given`) down to `own`, through `gates`."""
+    pending = {v: (1.0 if v is root else v.grad if given is None else given[marks[v][1]]) for v in starts}
+    part = np.zeros(shape)
+    for v in reversed(gates):
+        g = pending.pop(v, None)
+        if g is None:
             continue
-        starts = nodes.get(use, reached)  # every entry of the use, also those that no longer reach the loss
-        given = upstream[use] if upstream is not None else None
-        pending = {v: (1.0 if v is root else v.grad if given is None else given[marks[v][1]]) for v in starts}
-        part = np.zeros(array.shape)
-        for v in reversed(_below(starts, own, marks)):
-            g = pending.pop(v, None)
-            if g is None:
-                continue
-            for child, local in zip(v.children, v.local_grads):
-                if child in own:
-                    part[own[child]] += local * g
-                elif child not in marks:
-                    pending[child] = pending.get(child, 0.0) + local * g
-        out[use] = part
-    return out
+        for child, local in zip(v.children, v.local_grads):
+            if child in own:
+                part[own[child]] += local * g
+            elif child not in marks:
+                pending[child] = pending.get(child, 0.0) + local * g
+    return part
+
+
+def _reaching(starts: Sequence[Value], own: Mapping[Value, object], marks: Marks) -> list[Value]:
+    """`starts` and the unmarked gates below them that lead down to `own`, inputs before outputs."""
+    reach: set[Value] = set()
+    gates = []
+    for v in _below(starts, own, marks):
+        if any(child in own or child in reach for child in v.children):
+            reach.add(v)
+            gates.append(v)
+    return gates
 
 
 def _below(starts: Sequence[Value], own: Mapping[Value, object], marks: Marks) -> list[Value]:

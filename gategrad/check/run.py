@@ -378,8 +378,9 @@ def _in_context(
         k = diagnose.use_factor(yours - (true[name] - part), part)
         if k is not None:
             return diagnose.inherited_scale(name, use, k, lang, use in shown)
-        for kind, guess, why in diagnose.guesses(context(use, {}), lang):
-            pulled = graph.parts(order, every[name], marks, root, {use: guess})[use]
-            if diagnose.close(yours, true[name] - part + pulled):
+        guesses = diagnose.guesses(context(use, {}), lang)
+        pulled = graph.pulls(order, every[name], marks, root, use, [guess for _, guess, _ in guesses])
+        for (kind, _, why), through in zip(guesses, pulled):
+            if diagnose.close(yours, true[name] - part + through):
                 return diagnose.inherited(name, use, kind, why, lang, use in shown)
     return None
