@@ -386,3 +386,11 @@ def test_an_array_a_helper_names_is_also_named_as_its_caller_names_it(tmp_path):
     report = check_file(tmp_path / "helper.py")
     assert report.ok
     assert [c.name for c in report.checked][:2] == ["A2", "s"]  # A2 = sigmoid(Z2), where sigmoid returns its s
+
+
+def test_on_a_large_circuit_only_the_first_divergence_is_read_from_the_circuit(monkeypatch):
+    from gategrad.check import run
+
+    monkeypatch.setattr(run, "LARGE", 0)  # every circuit counts as large
+    report = report_of("dlai_planar_relu_no_mask")
+    assert {c.name: c.diagnosis.kind for c in report.checked if not c.agrees} == {"b1": "mask", "W1": "other"}

@@ -21,6 +21,8 @@ from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
 
+LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
+
 
 class CheckError(ValueError):
     """The file or its functions are not what the check needs: a missing function, a loss that is not a number."""
@@ -133,14 +135,15 @@ def check(
                 c = diagnose.compare(hand[name], true[name], lang, name, floats[name], bias)
         comparisons[name] = c
     shown: set[str] = set()  # the arrays walked so far whose own diagnosis names their mistake
+    first = next((name for name in names if not comparisons[name].agrees), None)
     for name, c in comparisons.items():
-        if c.diagnosis is not None and c.diagnosis.kind == "other":
+        # each look at the circuit walks it whole: on a large one, only the first divergence gets it
+        if c.diagnosis is not None and c.diagnosis.kind == "other" and (name == first or len(order) <= LARGE):
             found = _in_context(name, hand[name], every, data, true, order, marks, root, lang, shown)
             if found is not None:
                 comparisons[name] = dataclasses.replace(c, diagnosis=found)
         if not comparisons[name].agrees:
             shown.add(name)
-    first = next((name for name in names if not comparisons[name].agrees), None)
     divergence = None
     if first is not None:
         divergence = _divergence(first, every[first], hand[first], true[first], order, marks, root)
