@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ESLINT := node_modules/.bin/eslint
 
-.PHONY: setup system-deps test lint typecheck pytest bench demo docs messages clean
+.PHONY: setup system-deps test test-fast lint typecheck pytest bench demo docs messages clean
 
 setup: $(STAMP) system-deps
 
@@ -49,6 +49,10 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: setup lint typecheck pytest
+
+# The inner loop: every test not marked slow (under 2 minutes on 2 cores), stopping at the first failure.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -205,7 +205,7 @@ def test_lang_translates_the_report_and_its_diagnoses(capsys, lang, says):
 def test_an_unknown_language_exits_2_naming_the_known_ones(capsys):
     code, out, err = run(capsys, BACKPROPS / "sigmoid_mse.py", "--lang", "xx")
     assert (code, out) == (2, "")
-    assert err == "error: check: unknown language 'xx'; known: en, ru, zh\n"
+    assert err == "error: gategrad check: argument --lang: invalid choice: 'xx' (choose from 'en', 'ru', 'zh')\n"
 
 
 def test_help_lists_every_kind_of_diagnosis(capsys):

@@ -102,6 +102,7 @@ def test_without_matplotlib_the_demo_skips_only_the_plot(tmp_path, monkeypatch):
     assert "accuracy: 0.99" in out.splitlines()
 
 
+@pytest.mark.slow
 def test_without_graphviz_the_demo_says_how_to_install_it_and_goes_on(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     code, out, err = run_demo("--out", str(tmp_path))
@@ -124,4 +125,4 @@ def test_a_file_it_cannot_write_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "circuit.svg").mkdir()
     code, _, err = run_demo("--out", str(tmp_path))
     assert code == 2
-    assert err == f"error: demo: cannot write {tmp_path / 'circuit.svg'}: Is a directory\n"
+    assert err == f"error: demo: cannot write {tmp_path / 'circuit.svg'}: not a regular file (a directory)\n"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gategrad.engine import Step, StepInput, Value, fmt, topological_order
+from gategrad.engine import Step, Value, fmt, topological_order
 from gategrad.engine.gates import GATES
 
 Marks = Mapping[Value, tuple[str, tuple[int, ...]]]  # each entry of a checked array: (array name, index)
@@ -105,7 +105,7 @@ def _chain(end: Value, entry: Value, reach: Mapping[Value, float], marks: Marks)
             if not named.label and named.children:
                 inside_sum = user is None or user.op == "add"  # a term of a sum needs no parentheses
                 named.label = expression(named) if inside_sum else _wrapped(expression(named))
-    return tuple(_step(v) for v in chain)
+    return tuple(Step.of(v, v.grad) for v in chain)  # the Steps backward() took, read back from the gradients
 
 
 def expression(v: Value, depth: int = 2) -> str:
@@ -127,12 +127,6 @@ def expression(v: Value, depth: int = 2) -> str:
 
 def _wrapped(text: str) -> str:
     return f"({text})" if " " in text else text
-
-
-def _step(v: Value) -> Step:
-    """The Step backward() took at gate `v`, read back from the finished gradients."""
-    g = v.grad
-    return Step(v.op, v, g, tuple(StepInput(c, local, local * g) for c, local in zip(v.children, v.local_grads)))
 
 
 def elementwise_next(order: Sequence[Value], array: Mapping[tuple[int, ...], Value], marks: Marks) -> str | None:

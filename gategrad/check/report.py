@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from gategrad.check.diagnose import RTOL, Diagnosis
 from gategrad.check.graph import Route
-from gategrad.engine import Step, fmt
+from gategrad.engine import Step, fmt, json_number
 from gategrad.explain.lang import ENGLISH, sentence, translator
-from gategrad.explain.walkthrough import json_number
 
 
 @dataclass(frozen=True)

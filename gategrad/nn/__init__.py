@@ -4,17 +4,30 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 `cross_entropy`, `torch.optim`), so what you learn here carries over.
 """
 
-from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
-from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
+from gategrad.nn.losses import (
+    LOSSES,
+    Objective,
+    accuracy,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l2_penalty,
+    mse_loss,
+    objective,
+    predicted_class,
+    probabilities,
+)
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
+from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.train import TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS",
     "FORMAT",
     "FORMAT_VERSION",
+    "LOSSES",
     "MLP",
     "SGD",
     "Adam",
@@ -23,6 +36,7 @@ __all__ = [
     "Layer",
     "Module",
     "Neuron",
+    "Objective",
     "Optimizer",
     "Recorder",
     "TrainingDiverged",
@@ -34,5 +48,8 @@ __all__ = [
     "l2_penalty",
     "load",
     "mse_loss",
+    "objective",
     "predict",
+    "predicted_class",
+    "probabilities",
 ]

@@ -1,10 +1,12 @@
-"""Losses, each the mean over samples as torch.nn.functional's, and accuracy."""
+"""Losses, each the mean over samples as torch.nn.functional's; which loss a task trains with; accuracy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
-import numpy as np
+import math
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from gategrad.engine import Value
 
@@ -77,6 +79,49 @@ def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence
     return Value.sum(losses) / n
 
 
+LOSSES = ("hinge", "mse", "bce", "cross_entropy")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What training with a loss on a task needs: the net's outputs, the loss function, and each target's label."""
+
+    outputs: int
+    loss: Callable[[Sequence, Sequence], Value]
+    label: Callable[[Any], Any]
+
+
+def objective(loss: str, classes: int) -> Objective:
+    """How `loss` reads a task of `classes` classes; 0 classes is a regression, which takes mse of one output.
+
+    cross_entropy has an output per class and takes class indices; so does mse with more than two
+    classes, against one-hot targets. With two classes there is one output: a logit with labels
+    0/1 for bce, a score with labels -1/+1 for hinge and mse.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+    if classes < 0:
+        raise ValueError(f"classes must be 0 (a regression) or more, got {classes}")
+    if classes == 0:
+        return Objective(1, mse_loss, float)
+    if loss == "cross_entropy":
+        return Objective(classes, cross_entropy, int)
+    if loss == "mse" and classes > 2:
+        return Objective(classes, _one_hot_mse(classes), int)
+    if classes > 2:
+        raise ValueError(f"{loss} needs two classes, the dataset has {classes}; use cross_entropy")
+    if loss == "bce":
+        return Objective(1, bce_with_logits, int)
+    return Objective(1, hinge_loss if loss == "hinge" else mse_loss, lambda c: 2 * c - 1)
+
+
+def _one_hot_mse(classes: int) -> Callable[[Sequence, Sequence[int]], Value]:
+    def one_hot_mse(outputs: Sequence, labels: Sequence[int]) -> Value:
+        return mse_loss(outputs, [[float(j == c) for j in range(classes)] for c in labels])
+
+    return one_hot_mse
+
+
 def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     """`l2` times the sum of squared parameters (micrograd's weight regularisation).
 
@@ -85,34 +130,49 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
-    """The fraction of samples classified right.
+def accuracy(outputs: Iterable, labels: Sequence[int]) -> float:
+    """The fraction of samples classified right, each output's class by `predicted_class`.
 
-    A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
-    a list of scores picks the largest (labels are class indices). Only each output's number
-    is read, one at a time: given a generator, such as `(model(x) for x in X)`, or the plain
-    numbers of `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array
-    of a score per sample or a row of scores, are read as one.
+    A single score's label counts as class 1 when > 0 (labels +1/-1, or 1/0 for logits); with
+    several scores the label is the class index. Only each output's number is read, one at a
+    time: given a generator, such as `(model(x) for x in X)`, or the plain numbers of
+    `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array of a
+    score per sample or a row of scores, are read as lists of numbers.
     """
-    if isinstance(outputs, np.ndarray):
-        if len(outputs) != len(labels) or not len(outputs):
-            raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
-        truth = np.asarray(labels)
-        hits = (outputs > 0) == (truth > 0) if outputs.ndim == 1 else outputs.argmax(axis=1) == truth
-        return int(hits.sum()) / len(outputs)
-    right = n = 0
-    for out in outputs:
-        if n < len(labels):
-            y = labels[n]
-            if isinstance(out, (list, tuple)):
-                scores = [s.data if isinstance(s, Value) else s for s in out]
-                right += scores.index(max(scores)) == y
-            else:
-                score = out.data if isinstance(out, Value) else out
-                right += (score > 0) == (y > 0)
-        n += 1
-    if n != len(labels):
-        raise ValueError(f"accuracy: {n} outputs but {len(labels)} labels")
-    if not n:
+    if hasattr(outputs, "tolist"):  # a numpy array: its rows as lists, its scores as floats
+        outputs = outputs.tolist()
+    classes, several = [], False
+    for out in outputs:  # each circuit is let go once its class is read
+        several = isinstance(out, Sequence)
+        classes.append(predicted_class(out))
+    if len(classes) != len(labels):
+        raise ValueError(f"accuracy: {len(classes)} outputs but {len(labels)} labels")
+    if not classes:
         raise ValueError("accuracy: no samples")
-    return right / n
+    # several scores against a class index; one score's class (0 or 1) against its label's sign
+    truth = labels if several else [int(y > 0) for y in labels]
+    return sum(map(operator.eq, classes, truth)) / len(classes)
+
+
+def predicted_class(output: Value | float | Sequence[Value | float]) -> int:
+    """The class an output names: the largest of several scores (the first of a tie, as torch's argmax),
+    or for a single score class 1 when it is above 0 (labels +1/-1, or 1/0 for a logit)."""
+    if isinstance(output, Sequence):
+        scores = [s.data if isinstance(s, Value) else s for s in output]
+        return scores.index(max(scores))
+    score = output.data if isinstance(output, Value) else output
+    return int(score > 0)
+
+
+def probabilities(output: float | Sequence[float]) -> list[float]:
+    """Each class's probability from a net's plain outputs: the softmax of several logits (cross_entropy's),
+    or [1 - sigmoid(z), sigmoid(z)] for one logit z (bce's)."""
+    if isinstance(output, Sequence):
+        top = max(output)  # subtracted first, so exp never overflows; softmax does not change
+        e = [math.exp(z - top) for z in output]
+        total = math.fsum(e)
+        return [v / total for v in e]
+    z = output
+    # the form of sigmoid that never takes exp of a large positive number
+    p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+    return [1.0 - p, p]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import random
 import warnings
 from collections.abc import Callable, Sequence
@@ -11,8 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from gategrad.engine import Value, fmt, gc_paused
-from gategrad.explain.walkthrough import describe_nonfinite, first_nonfinite
+from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
@@ -48,7 +46,7 @@ def fit(
     lr_schedule: Callable[[int], float] | None = None,
     seed: int = 0,
     quiet: bool = False,
-    record: str | os.PathLike | Recorder | None = None,
+    record: Recorder | None = None,
     engine: str = "scalar",
     alpha: float | None = None,
 ) -> dict[str, list[float]]:
@@ -64,8 +62,8 @@ def fit(
     naming the step and the gate (or the update) that first made one; the model is left as
     that step found it, or as its update left it.
 
-    `record`, a path or a `Recorder`, keeps every step's parameters and gradients too; with a
-    path, the run is saved there as a page to open in a browser (see `nn.Recorder`).
+    `record`, a `Recorder`, keeps every step's parameters and gradients too;
+    `gategrad.viz.save_run(recorder, path)` then writes the run as a page to open in a browser.
 
     `engine="replay"` computes each step's loss and gradients by batched replay
     (`gategrad.replay.Replay`: the model traced once, run with numpy), equal to the scalar
@@ -76,9 +74,12 @@ def fit(
         l2 = alpha
     if batch_size is not None and not 1 <= batch_size <= len(X):
         raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
-    if record is not None and not isinstance(record, (str, os.PathLike, Recorder)):
-        raise TypeError(f"record must be a path or a Recorder, got {type(record).__name__}: {record!r}")
-    recorder = record if isinstance(record, Recorder) or record is None else Recorder()
+    if record is not None and not isinstance(record, Recorder):
+        raise TypeError(
+            f"record must be a gategrad.nn.Recorder, got {type(record).__name__}: {record!r}; to save the run as a "
+            "page, pass recorder = nn.Recorder() and then call gategrad.viz.save_run(recorder, path)"
+        )
+    recorder = record
     if recorder is not None:
         recorder.start(model, X, y, loss_fn, steps, l2)
     if engine not in ENGINES:
@@ -129,20 +130,13 @@ def fit(
             bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", accuracy=f"{history['accuracy'][-1]:.2f}", refresh=False)
     except TrainingDiverged:
         if recorder is not None:
-            _finish(recorder, record)
+            recorder.finish()
         raise
     finally:
         bar.close()
     if recorder is not None:
-        _finish(recorder, record)
+        recorder.finish()
     return history
-
-
-def _finish(recorder: Recorder, record: str | os.PathLike | Recorder | None) -> None:
-    """Close the record after the last step, and save the page when fit was given a path."""
-    recorder.finish()
-    if recorder is not record:
-        recorder.save(record)  # type: ignore[arg-type]
 
 
 def _scalar_loss(
