@@ -162,7 +162,11 @@ def test_the_array_after_the_first_divergence_need_not_be_returned_to_name_the_m
     report = check(params(), sigmoid_loss, grads)
     assert report.unchecked == ("a",)
     assert report.first_divergence.name == "z"
-    assert "σ' taken at the activation a, not at z" in report.checked[0].diagnosis.message
+    assert report.checked[0].diagnosis.kind == "derivative_at_output"
+    assert (
+        "the sigmoid's derivative is taken at its output a instead of its input z"
+        in report.checked[0].diagnosis.message
+    )
 
 
 def test_a_value_scalar_can_be_tapped_and_stays_a_value():

@@ -4,11 +4,13 @@ Each file in tests/backprops/ defines params(), loss(p) and grads(p); a broken o
 docstring and marks the line. test_check_against_torch.py recomputes the first divergence's numbers.
 """
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from gategrad.check import check_file
+from gategrad.check import KINDS, check_file
 from gategrad.engine import fmt
 
 BACKPROPS = Path(__file__).parent / "backprops"
@@ -21,27 +23,68 @@ RIGHT = [
     "nielsen_columns",
     "tied_weights",
     "abs_sqrt_norms",
+    "cs231n_two_layer_net",
+    "dlai_planar_tanh",
+    "dlai_planar_tanh_returns_dz",
+    "ng_bias_row",
+    "skip_connection",
 ]
+
+ALL_SCALE = ("scale",) * 4
 
 # file: (the first divergence, the kind of each array that disagrees)
 BROKEN = {
-    "sigmoid_mse_prime_of_activation": ("z1", {"z1": "other", "b1": "other", "W1": "other"}),
+    "sigmoid_mse_prime_of_activation": (
+        "z1",
+        {"z1": "derivative_at_output", "b1": "derivative_at_output", "W1": "derivative_at_output"},
+    ),
     "sigmoid_mse_prime_of_preactivation": (
         "z2",
-        {"z2": "other", "b2": "other", "a1": "other", "W2": "other", "z1": "other", "b1": "other", "W1": "other"},
+        {
+            **dict.fromkeys(["z2", "b2", "a1", "W2"], "derivative_at_output"),
+            **dict.fromkeys(["z1", "b1", "W1"], "other"),
+        },
     ),
     "sigmoid_mse_mean_in_one_layer": ("b1", {"b1": "scale", "W1": "scale"}),
     "sigmoid_mse_output_bias_forgotten": ("b2", {"b2": "zero"}),
     "relu_softmax_ce_bias_per_sample": ("b2", {"b2": "shape"}),
-    "relu_softmax_ce_no_relu_mask": ("z1", {"z1": "other", "b1": "other", "W1": "other"}),
+    "relu_softmax_ce_no_relu_mask": ("z1", {"z1": "mask", "b1": "mask", "W1": "mask"}),
     "relu_softmax_ce_unstable_backward": (
         "scores",
         {name: "nonfinite" for name in ("scores", "b2", "W2", "z1", "b1", "W1")},
     ),
     "tanh_mse_sign_flipped": ("out", {name: "scale" for name in ("out", "b2", "h", "W2", "z1", "b1", "W1")}),
-    "tanh_prime_of_activation": ("z1", {"z1": "other", "b1": "other", "W1": "other"}),
+    "tanh_prime_of_activation": (
+        "z1",
+        {"z1": "derivative_at_output", "b1": "derivative_at_output", "W1": "derivative_at_output"},
+    ),
     "nielsen_columns_transposed": ("w1", {"w1": "transposed"}),
-    "tied_weights_one_use": ("W", {"W": "other"}),
+    "nielsen_network_sigmoid_prime_of_activation": (
+        "b1",
+        {"b1": "derivative_at_output", "w1": "derivative_at_output"},
+    ),
+    "tied_weights_one_use": ("W", {"W": "missing_path"}),
+    "tied_weights_overwritten": ("W", {"W": "missing_path"}),
+    "skip_connection_one_use": ("h", {"h": "missing_path", "W1": "other"}),
+    "cs231n_two_layer_net_accumulating": ("W2", dict(zip(["W2", "b2", "W1", "b1"], ALL_SCALE))),
+    "cs231n_two_layer_net_inplace_relu": ("W2", {"W2": "wrong_operand"}),
+    "cs231n_two_layer_net_no_mean": ("W2", dict(zip(["W2", "b2", "W1", "b1"], ALL_SCALE))),
+    "cs231n_two_layer_net_no_minus_one": (
+        "W2",
+        {"W2": "label_entries", "b2": "label_entries", "W1": "other", "b1": "other"},
+    ),
+    "cs231n_two_layer_net_no_relu_mask": ("W1", {"W1": "mask", "b1": "mask"}),
+    "cs231n_two_layer_net_reg_without_two": ("W2", {"W2": "regularization", "W1": "regularization"}),
+    "dlai_planar_relu_no_mask": ("b1", {"b1": "mask", "W1": "mask"}),
+    "dlai_planar_relu_inplace_mask": ("W2", {"W2": "wrong_operand"}),
+    "dlai_planar_softmax_no_minus_one": (
+        "b2",
+        {"b2": "label_entries", "W2": "label_entries", "b1": "other", "W1": "other"},
+    ),
+    "dlai_planar_tanh_dz2_without_m": ("Z2", {"Z2": "scale"}),
+    "dlai_planar_tanh_prime_of_activation": ("b1", {"b1": "derivative_at_output", "W1": "derivative_at_output"}),
+    "ng_bias_row_regularised": ("W2", {"W2": "regularization"}),
+    "ng_bias_row_zeroed": ("W2", {"W2": "zero"}),
 }
 
 
@@ -49,10 +92,18 @@ def report_of(name):
     return check_file(BACKPROPS / f"{name}.py")
 
 
-def test_the_catalogue_has_at_least_ten_backprops_and_every_file_is_in_it():
+def test_the_catalogue_has_at_least_25_backprops_and_every_file_is_in_it():
     files = {path.stem for path in BACKPROPS.glob("*.py")}
     assert files == {*RIGHT, *BROKEN, "sigmoid_mse_accumulating"}
-    assert len(files) >= 10
+    assert len(files) >= 25
+
+
+NEW_KINDS = ("mask", "derivative_at_output", "missing_path", "regularization", "label_entries", "wrong_operand")
+
+
+def test_every_new_kind_is_the_first_divergence_of_at_least_two_files():
+    firsts = {kind: [name for name, (first, kinds) in BROKEN.items() if kinds[first] == kind] for kind in NEW_KINDS}
+    assert {kind: len(names) >= 2 for kind, names in firsts.items()} == dict.fromkeys(NEW_KINDS, True)
 
 
 @pytest.mark.parametrize("name", RIGHT)
@@ -112,39 +163,129 @@ def test_a_transposed_weight_gradient_in_nielsens_layout():
     assert "dW = dz @ x.T" in w1.diagnosis.message
 
 
-def test_sigma_prime_at_the_activation_is_named():
-    z1 = report_of("sigmoid_mse_prime_of_activation").checked[5]
-    assert z1.name == "z1"
-    assert "σ' taken at the activation a1, not at z1" in z1.diagnosis.message
+def diagnosis_of(name, array):
+    return next(c.diagnosis for c in report_of(name).checked if c.name == array)
+
+
+def test_sigma_prime_at_the_activation_is_named_with_both_forms():
+    said = diagnosis_of("sigmoid_mse_prime_of_activation", "z1").message
+    assert said.startswith("Yours is ∂L/∂a1 × σ'(a1): the sigmoid's derivative is taken at its output a1 instead")
+    assert "σ'(z1) = a1·(1 - a1) (for tanh: 1 - a1²), so use dz1 = da1 * a1 * (1 - a1)." in said
 
 
 def test_a_times_one_minus_a_on_the_pre_activation_is_named():
-    z2 = report_of("sigmoid_mse_prime_of_preactivation").checked[1]
-    assert z2.name == "z2"
-    assert "a·(1 - a) is σ' only where a is the activation σ(z); here that is a2" in z2.diagnosis.message
+    said = diagnosis_of("sigmoid_mse_prime_of_preactivation", "z2").message
+    assert "the form a·(1 - a) of σ' holds for the output a = σ(z), but it is applied to the input z2" in said
 
 
 def test_tanh_prime_at_the_activation_is_named():
-    report = report_of("tanh_prime_of_activation")
-    z1 = next(c for c in report.checked if c.name == "z1")
-    assert "tanh' taken at the activation h, not at z1" in z1.diagnosis.message
+    said = diagnosis_of("tanh_prime_of_activation", "z1").message
+    assert "tanh's derivative is taken at its output h instead of its input z1. tanh'(z1) = 1 - h²" in said
 
 
-def test_a_forgotten_relu_mask_is_named_and_its_entries_counted():
+def test_a_parameter_after_a_wrong_derivative_is_told_where_the_mistake_is():
+    said = diagnosis_of("dlai_planar_tanh_prime_of_activation", "b1").message
+    assert said.startswith(
+        "Yours follows rightly from your ∂L/∂Z1, but that is wrong: the mistake is one step nearer the loss. "
+        "About ∂L/∂Z1: Yours is ∂L/∂A1 × tanh'(A1)"
+    )
+    assert "tanh's derivative is taken at its output A1 instead of its input Z1" in said
+
+
+def test_a_forgotten_relu_mask_is_named_and_its_entries_counted(monkeypatch):
+    monkeypatch.syspath_prepend(str(BACKPROPS))
+    import relu_softmax_ce as net
+
+    p = net.params()
+    off = int(np.sum(net.X @ p["W1"] + p["b1"] <= 0))  # where relu passes 0 on
     report = report_of("relu_softmax_ce_no_relu_mask")
     z1 = next(c for c in report.checked if c.name == "z1")
-    assert "Yours is ∂L/∂a1 unchanged" in z1.diagnosis.message
+    assert z1.diagnosis.message.startswith(
+        f"Yours is ∂L/∂a1 passed on unchanged, also where the true gradient is 0 ({off} of 24 entries)"
+    )
+    assert "Multiply by the mask: dz1 = da1 * (z1 > 0)." in z1.diagnosis.message
     relu_off = report.first_divergence.route.entry
     assert relu_off.data <= 0 and relu_off.grad == 0.0  # shown where relu blocks: the true gradient is 0
     assert report.first_divergence.route.terms == ()
 
 
+def test_a_relu_of_an_unnamed_array_is_named_by_its_text():
+    said = diagnosis_of("cs231n_two_layer_net_no_relu_mask", "W1").message
+    assert "Yours is ∂L/∂hidden passed on unchanged" in said
+    assert "where (X.dot(W1) + b1) > 0" in said
+
+
 def test_tied_weights_used_twice_need_the_sum_of_both_uses():
     report = report_of("tied_weights_one_use")
     (w,) = [c for c in report.checked if not c.agrees]
-    assert "yours is the gradient through pre alone, but W also reaches the loss through xhat" in w.diagnosis.message
+    assert w.diagnosis.message.startswith(
+        "Yours is the gradient through pre alone, but W also reaches the loss through xhat"
+    )
+    assert "Add the missing one with +=" in w.diagnosis.message
     uses = {t.output.label.split("[")[0] for t in report.first_divergence.route.terms}
     assert uses == {"pre", "xhat"}
+
+
+def test_an_overwritten_use_is_the_other_use_alone():
+    said = diagnosis_of("tied_weights_overwritten", "W").message
+    assert said.startswith("Yours is the gradient through xhat alone, but W also reaches the loss through pre")
+
+
+def test_a_regularisation_off_by_its_two_names_c_and_the_convention():
+    d = diagnosis_of("cs231n_two_layer_net_reg_without_two", "W2")
+    assert d.factor == pytest.approx(-0.05)  # yours adds reg·W2, the loss's gradient is 2·reg·W2: reg = 0.05
+    assert d.message.startswith("Yours - true = -0.05·W2 in every entry")
+    assert "A loss term 0.5·reg·ΣW2² has the gradient reg·W2 (reg·ΣW2² has 2·reg·W2)" in d.message
+
+
+def test_a_regularised_bias_row_is_named_as_the_bias():
+    d = diagnosis_of("ng_bias_row_regularised", "W2")
+    assert d.kind == "regularization"
+    assert d.factor == pytest.approx(0.3 / 5)  # reg / m
+    assert "in row 0 alone, and row 0 of W2 is the bias: it multiplies the column of ones" in d.message
+
+
+def test_a_bias_row_zeroed_by_zeroing_the_column_of_ones_is_named_as_the_bias():
+    report = report_of("ng_bias_row_zeroed")
+    d = diagnosis_of("ng_bias_row_zeroed", "W2")
+    assert d.message.startswith("Yours is 0 in row 0 of W2 alone, and row 0 is the bias")
+    assert report.first_divergence.route.entry.label == "W2[0,0]"
+    assert {t.output.label.split("[")[0] for t in report.first_divergence.route.terms} == {"z3"}
+    assert {t.local for t in report.first_divergence.route.terms} == {1.0}  # W2[0,0] multiplies a2's ones
+
+
+def test_a_gradient_that_grows_across_calls_and_is_wrong_still_says_it_is_not_repeatable():
+    report = report_of("cs231n_two_layer_net_accumulating")
+    assert (report.ok, report.repeatable) == (False, False)
+    assert report.changed == ("W1", "b1", "W2", "b2")
+    assert report.to_json()["repeatable"] is False
+    assert str(report).endswith(
+        "grads(p) gave other arrays when called again with the same p (W1, b1, W2, b2): the gradient accumulates "
+        "across calls. Reset it to zeros at the start of each call (each training iteration)."
+    )
+
+
+def test_a_missing_minus_one_differs_at_the_labels_only():
+    d = diagnosis_of("cs231n_two_layer_net_no_minus_one", "W2")
+    assert d.message.startswith("Yours follows rightly from your ∂L/∂scores, but that is wrong")
+    assert "only at one entry in each row, the label's column (yours - true = 0.2 there)" in d.message  # 1/N
+    columns = diagnosis_of("dlai_planar_softmax_no_minus_one", "b2").message
+    assert "only at one entry in each column, the label's row (yours - true = 0.1667 there)" in columns  # 1/m
+
+
+def test_an_array_changed_in_place_is_named_as_the_operand_yours_used():
+    d = diagnosis_of("cs231n_two_layer_net_inplace_relu", "W2")
+    assert d.equals == "(hidden > 0)"
+    assert d.message.startswith("Yours is (hidden > 0).T @ dscores, but the forward pass computed scores from hidden")
+    columns = diagnosis_of("dlai_planar_relu_inplace_mask", "W2")
+    assert columns.equals == "(A1 > 0)"
+    assert columns.message.startswith("Yours is dZ2 @ (A1 > 0).T, but the forward pass computed Z2 from A1")
+
+
+def test_a_missing_mean_upstream_is_a_scale_of_the_parameter_it_reaches():
+    d = diagnosis_of("cs231n_two_layer_net_no_mean", "W2")
+    assert (d.kind, d.factor) == ("scale", 5.0)  # N = 5 samples; W2's own 2·reg·W2 is right
+    assert d.message.startswith("Yours is what W2 gets from a ∂L/∂scores 5 times the true one: a 1/5 is missing")
 
 
 def test_an_accumulating_gradient_is_not_repeatable():
@@ -194,3 +335,62 @@ def test_a_weight_gradient_is_a_sum_over_the_samples_of_the_input_times_the_upst
     assert [t.local for t in d.route.terms] == nielsen_columns.x[c].tolist()
     assert d.route.entry.grad == pytest.approx(sum(t.upstream * t.local for t in d.route.terms), rel=1e-12)
     assert [s.op for s in d.route.steps] == ["add", "add", "mul"]  # + b1, the sum over c, then × x[c,0]
+
+
+# ---- automatic taps: every assignment in the learner's functions names an array ----
+
+
+def test_a_file_without_tap_may_return_the_gradient_of_any_array_it_names():
+    report = report_of("dlai_planar_tanh_returns_dz")
+    assert report.ok
+    assert {c.name: c.kind for c in report.checked if c.kind == "intermediate"} == {
+        "Z2": "intermediate",
+        "Z1": "intermediate",
+    }
+    assert report.unchecked == ()  # automatic taps are not listed as unchecked; tap()'s are
+
+
+@pytest.mark.parametrize("name", [n for n in BROKEN if n != "relu_softmax_ce_bias_per_sample"])
+def test_the_walk_names_every_gate_made_value_by_its_name_or_expression_never_its_number(name):
+    d = report_of(name).first_divergence
+    for step in d.route.steps:
+        for v in (step.output, *(i.value for i in step.inputs)):
+            assert v.label or not v.children, (name, step.explanation)
+
+
+def test_an_unnamed_part_of_a_product_is_written_as_its_expression():
+    text = str(report_of("cs231n_two_layer_net_inplace_relu"))
+    assert "each of its 2 inputs ((… + …) + (hidden[0,5] × W2[5,2]), b2[2])" in text
+
+
+def test_the_readme_table_of_kinds_names_files_that_have_them():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \| .* \| `(\w+)\.py` \|$", readme, flags=re.MULTILINE)
+    assert {kind for kind, _ in rows} == set(KINDS) - {"other"}
+    for kind, name in rows:
+        first, kinds = BROKEN[name]
+        assert kinds[first] == kind, name
+
+
+def test_an_array_a_helper_names_is_also_named_as_its_caller_names_it(tmp_path):
+    helper_and_caller = (
+        (BACKPROPS / "dlai_planar_tanh.py")
+        .read_text()
+        .replace(
+            '    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}\n',
+            "    dA2 = (A2 - Y) / (A2 * (1 - A2)) / m\n"
+            '    return {"A2": dA2, "s": dA2, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2}\n',
+        )
+    )
+    (tmp_path / "helper.py").write_text(helper_and_caller)
+    report = check_file(tmp_path / "helper.py")
+    assert report.ok
+    assert [c.name for c in report.checked][:2] == ["A2", "s"]  # A2 = sigmoid(Z2), where sigmoid returns its s
+
+
+def test_on_a_large_circuit_only_the_first_divergence_is_read_from_the_circuit(monkeypatch):
+    from gategrad.check import run
+
+    monkeypatch.setattr(run, "LARGE", 0)  # every circuit counts as large
+    report = report_of("dlai_planar_relu_no_mask")
+    assert {c.name: c.diagnosis.kind for c in report.checked if not c.agrees} == {"b1": "mask", "W1": "other"}

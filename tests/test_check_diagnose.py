@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gategrad.check.diagnose import RTOL, compare, derivative_note, uses_note
+from gategrad.check.diagnose import RTOL, Context, compare, in_context
 
 TRUE = np.array([[0.5, -1.0, 0.25], [2.0, 0.0, -0.75]])
 
@@ -122,7 +122,39 @@ def test_other_counts_the_wrong_entries_and_names_the_worst():
     assert c.diagnosis.message.startswith("Every entry differs (the largest difference, 6, at [1,2])")
 
 
-# ---- what the circuit around the first divergence tells ----
+def test_differences_at_each_rows_label_alone_are_label_entries():
+    m = 4
+    probs = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.25, 0.25, 0.5], [0.1, 0.1, 0.8]])
+    onehot = np.eye(3)[[1, 0, 2, 0]]
+    c = compare(probs / m, (probs - onehot) / m)
+    assert (c.diagnosis.kind, c.diagnosis.factor) == ("label_entries", None)
+    assert "only at one entry in each row, the label's column (yours - true = 0.25 there)" in c.diagnosis.message
+    assert "dscores[np.arange(m), y] -= 1" in c.diagnosis.message
+    by_column = compare(probs.T / m, (probs - onehot).T / m)
+    assert "only at one entry in each column, the label's row" in by_column.diagnosis.message
+
+
+def test_yours_less_true_in_proportion_to_the_parameter_is_a_regularization():
+    w = np.array([[0.5, -1.0], [2.0, 0.25]])
+    true = np.array([[0.1, 0.2], [-0.3, 0.4]])
+    c = compare(true + 0.01 * w, true, name="W", values=w)
+    assert (c.diagnosis.kind, c.diagnosis.factor) == ("regularization", pytest.approx(0.01))
+    assert c.diagnosis.message.startswith("Yours - true = 0.01·W in every entry")
+    assert compare(true + 0.01 * w, true).diagnosis.kind == "other"  # an intermediate has no such term
+
+
+def test_a_regularised_bias_row_alone_needs_to_know_it_is_the_bias():
+    w = np.array([[0.5, -1.0], [2.0, 0.25]])
+    true = np.array([[0.1, 0.2], [-0.3, 0.4]])
+    yours = true.copy()
+    yours[0] += 0.1 * w[0]
+    assert compare(yours, true, name="W", values=w).diagnosis.kind == "other"
+    c = compare(yours, true, name="W", values=w, bias="row")
+    assert (c.diagnosis.kind, c.diagnosis.factor) == ("regularization", pytest.approx(0.1))
+    assert "row 0 of W is the bias" in c.diagnosis.message
+
+
+# ---- what the circuit around the array tells ----
 
 Z = np.array([[-1.0, 0.5], [2.0, -0.25]])  # pre-activations
 UPSTREAM = np.array([[0.3, -0.2], [0.1, 0.4]])  # ∂L/∂a, true
@@ -132,31 +164,80 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def around(true_z, activation, parts=None):
+    a = activation(Z)
+    return Context("z", "a", parts or {}, {"z": Z, "a": a}, {"z": true_z, "a": UPSTREAM})
+
+
 @pytest.mark.parametrize(
-    "activation, wrong_derivative, says",
+    "activation, derivative, wrong_derivative, says",
     [
-        (sigmoid, lambda z, a: sigmoid(a) * (1 - sigmoid(a)), "σ' taken at the activation a, not at z."),
-        (sigmoid, lambda z, a: z * (1 - z), "a·(1 - a) is σ' only where a is the activation σ(z); here that is a"),
-        (np.tanh, lambda z, a: 1 - np.tanh(a) ** 2, "tanh' taken at the activation a, not at z."),
-        (np.tanh, lambda z, a: 1 - z**2, "1 - a² is tanh' only where a is the activation tanh(z)"),
-        (np.tanh, lambda z, a: np.ones_like(z), "Yours is ∂L/∂a unchanged"),
+        (
+            sigmoid,
+            lambda z, a: a * (1 - a),
+            lambda z, a: sigmoid(a) * (1 - sigmoid(a)),
+            "σ'(a): the sigmoid's derivative is taken at its output a instead of its input z.",
+        ),
+        (
+            sigmoid,
+            lambda z, a: a * (1 - a),
+            lambda z, a: z * (1 - z),
+            "the form a·(1 - a) of σ' holds for the output a = σ(z), but it is applied to the input z.",
+        ),
+        (
+            np.tanh,
+            lambda z, a: 1 - a**2,
+            lambda z, a: 1 - np.tanh(a) ** 2,
+            "tanh'(a): tanh's derivative is taken at its output a instead of its input z.",
+        ),
+        (
+            np.tanh,
+            lambda z, a: 1 - a**2,
+            lambda z, a: 1 - z**2,
+            "the form 1 - a² of tanh' holds for the output a = tanh(z), but it is applied to the input z.",
+        ),
     ],
 )
-def test_a_derivative_taken_at_the_wrong_place_is_named(activation, wrong_derivative, says):
+def test_a_derivative_taken_at_the_wrong_place_is_named(activation, derivative, wrong_derivative, says):
     a = activation(Z)
-    yours = UPSTREAM * wrong_derivative(Z, a)
-    assert says in derivative_note("z", "a", yours, UPSTREAM, Z, a)
+    true = UPSTREAM * derivative(Z, a)
+    d = in_context(UPSTREAM * wrong_derivative(Z, a), true, around(true, activation))
+    assert d.kind == "derivative_at_output"
+    assert says in d.message
 
 
-def test_no_note_when_no_guess_fits():
-    a = sigmoid(Z)
-    assert derivative_note("z", "a", UPSTREAM * 0.3, UPSTREAM, Z, a) == ""
-
-
-def test_a_use_alone_is_named_when_yours_is_its_part():
-    note = uses_note("W", "W[0,1]", {"pre": 0.25, "xhat": -0.5}, yours=0.25)
-    assert note.startswith(
-        "At W[0,1], yours is the gradient through pre alone, but W also reaches the loss through xhat"
+def test_the_upstream_passed_on_where_relu_blocks_is_a_mask():
+    true = UPSTREAM * (Z > 0)
+    d = in_context(UPSTREAM.copy(), true, around(true, lambda z: np.maximum(0, z)))
+    assert d.kind == "mask"
+    assert d.message.startswith(
+        "Yours is ∂L/∂a passed on unchanged, also where the true gradient is 0 (2 of 4 entries)"
     )
-    assert uses_note("W", "W[0,1]", {"pre": 0.25, "xhat": -0.5}, yours=0.3) == ""
-    assert uses_note("W", "W[0,1]", {"pre": 0.25}, yours=0.25) == ""
+
+
+def test_no_diagnosis_when_no_guess_fits():
+    true = UPSTREAM * sigmoid(Z) * (1 - sigmoid(Z))
+    assert in_context(UPSTREAM * 0.3, true, around(true, sigmoid)) is None
+
+
+def test_a_use_alone_is_a_missing_path_naming_the_use_left_out():
+    pre, xhat = np.array([[0.25, 1.0]]), np.array([[-0.5, 2.0]])
+    c = Context("W", None, {"pre": pre, "xhat": xhat}, {"W": np.ones((1, 2))}, {})
+    d = in_context(pre.copy(), pre + xhat, c)
+    assert d.kind == "missing_path"
+    assert d.message.startswith(
+        "Yours is the gradient through pre alone, but W also reaches the loss through xhat: a value used in "
+        "more than one place gets the sum of the gradients through each use."
+    )
+    assert in_context(pre + 0.5 * xhat, pre + xhat, c) is None
+
+
+def test_a_product_taken_with_a_mask_for_its_operand_is_a_wrong_operand():
+    h = np.array([[0.0, 0.5], [1.5, 0.0], [0.25, 2.0]])  # h = relu(z), 3 samples × 2 units
+    z = np.array([[-0.5, 0.5], [1.5, -1.0], [0.25, 2.0]])
+    g = np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6], [-0.7, 0.8, 0.9]])  # ∂L/∂s for s = h @ W2
+    true = h.T @ g
+    c = Context("W2", None, {"s": true}, {"z": z, "h": h, "W2": np.ones((2, 3))}, {"s": g})
+    d = in_context((h > 0).T @ g, true, c)
+    assert (d.kind, d.equals) == ("wrong_operand", "(h > 0)")
+    assert d.message.startswith("Yours is (h > 0).T @ ds, but the forward pass computed s from h")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
+import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,9 @@ from gategrad import arrays
 from gategrad.check import diagnose, graph
 from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
+from gategrad.explain.lang import ENGLISH, translator
+
+LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
 
 
 class CheckError(ValueError):
@@ -22,12 +29,15 @@ class CheckError(ValueError):
 
 
 _taps: dict[str, np.ndarray] | None = None  # the arrays tapped by the loss(p) being checked; None outside a check
+_named: set[str] = set()  # the names tap() was given (the others are the automatic taps), and the parameters'
+_returned: dict[int, Any] = {}  # the arrays tap() handed back, by id (kept alive, so no id is reused)
 
 
 def tap(name: str, array: Any) -> Any:
     """Name an intermediate array of loss(p), so grads(p) may return its gradient under `name`.
 
     Returns `array` unchanged; during a check, the same numbers as Values labelled like `z1[0,2]`.
+    Inside the learner's own file every assignment taps already; tap() names an array that has no name.
     """
     if _taps is None:
         return array
@@ -35,12 +45,41 @@ def tap(name: str, array: Any) -> Any:
         raise CheckError(f"tap needs a name (a str) and an array, got the name {name!r}")
     if name in _taps:
         raise CheckError(f"loss(p) taps two arrays named {name!r}: each tapped array needs a name of its own")
+    _named.add(name)
+    out = _tap(name, array)
+    _returned[id(out)] = out
+    return out
+
+
+def _tap(name: str, array: Any) -> Any:
     items = np.asarray(array, dtype=object)
     out = np.empty(items.shape, dtype=object)
     for index, v in np.ndenumerate(items):
         out[index] = _tapped(v, name, index)
-    _taps[name] = out
+    assert _taps is not None
+    _taps[name] = out.copy()  # the Values as tapped, whatever loss(p) writes into `out` afterwards
     return out if isinstance(array, np.ndarray) or out.ndim else out[()]
+
+
+def _auto_tap(name: str, value: Any) -> Any:
+    """The tap every assignment `name = ...` in the learner's functions makes: an array a gate made, once.
+
+    Skipped: a name already tapped (a loop's later rounds), a parameter's name, an array tap() handed back,
+    and anything that is not Values made by gates (the data, a float, a parameter itself). An array a helper
+    named (`s` in `def sigmoid(z): s = ...; return s`) is tapped again under the caller's name (`A2 = sigmoid(Z2)`).
+    """
+    if _taps is None or name in _taps or name in _named or id(value) in _returned:
+        return value
+    if isinstance(value, Value):
+        made = bool(value.children)
+    elif isinstance(value, np.ndarray) and value.dtype == object and value.size:
+        items = value.ravel()
+        if not all(isinstance(v, (Value, int, float, np.number)) for v in items):
+            return value
+        made = any(isinstance(v, Value) and v.children for v in items)
+    else:
+        return value
+    return _tap(name, value) if made else value
 
 
 def _tapped(v: object, name: str, index: tuple[int, ...]) -> Value:
@@ -59,62 +98,169 @@ def _tapped(v: object, name: str, index: tuple[int, ...]) -> Value:
     return out
 
 
-def check(params: Mapping[str, Any], loss: Callable[[dict], Any], grads: Callable[[dict], Any]) -> Report:
+def check(
+    params: Mapping[str, Any], loss: Callable[[dict], Any], grads: Callable[[dict], Any], lang: str = ENGLISH
+) -> Report:
     """Compare `grads(p)`, your backprop, with the engine's gradients of `loss(p)`, array by array.
 
     `params` maps each name to a float array; `loss(p)` is the forward pass in numpy, run here on arrays of
     Values; `grads(p)` returns a dict with a key per parameter and optionally per array tapped in loss(p).
+    The diagnoses and the report speak `lang` (en, zh, ru).
     """
+    translator(lang)  # an unknown language fails before the learner's code runs
     floats = _parameters(params)
     p = {name: arrays.values(a, name) for name, a in floats.items()}
-    root, taps = _record(loss, p)
+    root, taps, named = _record(loss, p)
     root.backward()
     hand = _hand(grads, floats, taps)
     again = _hand(grads, floats, taps)
     changed = tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
 
     every = {**p, **taps}
-    named = {n: a for n, a in every.items() if n in hand}
-    marks = {v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a)}
+    named_arrays = {n: a for n, a in every.items() if n in hand}
+    marks = {v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a) if isinstance(v, Value)}
     order, distance = graph.order_from_loss(root, marks)
-    kinds = {name: "parameter" if name in p else "intermediate" for name in named}
+    kinds = {name: "parameter" if name in p else "intermediate" for name in named_arrays}
     rank = {name: i for i, name in enumerate([*reversed(taps), *p])}  # ties: the later tap, then params() order
-    names = sorted(named, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
+    names = sorted(named_arrays, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
 
-    true = {name: arrays.grad(named[name]) for name in names}
-    comparisons = {name: diagnose.compare(hand[name], true[name]) for name in names}
+    true = {name: arrays.grad(every[name]) for name in every}
+    data = {name: arrays.data(every[name]) for name in every}
+    comparisons = {}
+    for name in names:
+        c = diagnose.compare(hand[name], true[name], lang, name, floats.get(name))
+        if name in p and c.diagnosis is not None and c.diagnosis.kind == "other":
+            bias = graph.bias_line(order, every[name], marks, root)  # a walk of the circuit: only when needed
+            if bias is not None:
+                c = diagnose.compare(hand[name], true[name], lang, name, floats[name], bias)
+        comparisons[name] = c
+    shown: set[str] = set()  # the arrays walked so far whose own diagnosis names their mistake
     first = next((name for name in names if not comparisons[name].agrees), None)
+    for name, c in comparisons.items():
+        # each look at the circuit walks it whole: on a large one, only the first divergence gets it
+        if c.diagnosis is not None and c.diagnosis.kind == "other" and (name == first or len(order) <= LARGE):
+            found = _in_context(name, hand[name], every, data, true, order, marks, root, lang, shown)
+            if found is not None:
+                comparisons[name] = dataclasses.replace(c, diagnosis=found)
+        if not comparisons[name].agrees:
+            shown.add(name)
     divergence = None
     if first is not None:
-        divergence = _divergence(first, named[first], hand[first], true[first], order, marks, root)
-        comparisons[first] = _say_more(comparisons[first], divergence, every, hand, order, marks)
+        divergence = _divergence(first, every[first], hand[first], true[first], order, marks, root)
     checked = tuple(
         Checked(n, kinds[n], true[n].shape, c.agrees, c.max_abs_error, c.diagnosis) for n, c in comparisons.items()
     )
-    return Report(checked, not changed, changed, divergence, tuple(n for n in taps if n not in hand))
+    unchecked = tuple(n for n in taps if n in named and n not in hand)
+    return Report(checked, not changed, changed, divergence, unchecked, lang)
 
 
-def check_file(path: str | Path) -> Report:
-    """Import the file at `path`, a learner's own code, and check its params(), loss(p) and grads(p)."""
+def check_file(path: str | Path, lang: str = ENGLISH) -> Report:
+    """Import the file at `path`, a learner's own code, and check its params(), loss(p) and grads(p).
+
+    Every assignment `name = ...` inside the file's functions taps the array it assigns under `name`.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckError(f"no such file: {path}")
     if path.suffix != ".py":
         raise CheckError(f"{path} is not a Python file (.py)")
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # as `python FILE.py` would: the file may import its neighbours
+    translator(lang)
+    folder = path.resolve().parent
+    sys.path.insert(0, str(folder))  # as `python FILE.py` would: the file may import its neighbours
+    finder = _Neighbours(folder)
+    sys.meta_path.insert(0, finder)
+    imported = {name: m for name, m in sys.modules.items() if finder.holds(m)}
+    for name in imported:
+        del sys.modules[name]  # imported before without taps: import them again, tapped
     try:
         module = _load(path)
         missing = [name for name in ("params", "loss", "grads") if not callable(getattr(module, name, None))]
         if missing:
             raise CheckError(f"{path} defines no function {', '.join(missing)}: it needs params(), loss(p), grads(p)")
-        return check(module.params(), module.loss, module.grads)
+        return check(module.params(), module.loss, module.grads, lang)
     finally:
-        sys.path.remove(folder)
+        sys.meta_path.remove(finder)
+        sys.path.remove(str(folder))
+        for name in [name for name, m in sys.modules.items() if finder.holds(m)]:
+            del sys.modules[name]
+        sys.modules.update(imported)
+
+
+class _TapAssignments(ast.NodeTransformer):
+    """`name = expr` inside a function becomes `name = __gategrad_tap__("name", expr)`.
+
+    Rewriting the file's syntax tree, rather than tracing its frames, gives the tap the array before any
+    later line uses it, so the Values downstream are the tapped ones; line numbers stay the file's.
+    An unnamed argument of np.maximum or np.where, as in np.maximum(0, X @ W1 + b1), is tapped under its
+    own text: where relu passes a constant 0 on, the array it was taken from is otherwise lost.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> ast.Assign:
+        self.generic_visit(node)
+        if self.depth and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            node.value = _tap_call(node.targets[0].id, node.value)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        func = node.func
+        if self.depth and isinstance(func, ast.Attribute) and func.attr in ("maximum", "where"):
+            for i, arg in enumerate(node.args):
+                text = ast.get_source_segment(self.source, arg)
+                if text and not isinstance(arg, (ast.Name, ast.Constant, ast.Compare)):
+                    node.args[i] = _tap_call(f"({' '.join(text.split())})", arg)
+        return node
+
+
+def _tap_call(name: str, value: ast.expr) -> ast.expr:
+    call = ast.Call(ast.Name(_TAP, ast.Load()), [ast.Constant(name), value], [])
+    return ast.copy_location(call, value)
+
+
+_TAP = "__gategrad_tap__"
+
+
+class _TappingLoader(importlib.abc.Loader):
+    """Runs a learner's module with its assignments tapped (see _TapAssignments)."""
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        path = Path(str(module.__file__))
+        source = path.read_text(encoding="utf-8")
+        tree = _TapAssignments(source).visit(ast.parse(source, filename=str(path)))
+        module.__dict__[_TAP] = _auto_tap
+        exec(compile(ast.fix_missing_locations(tree), str(path), "exec"), module.__dict__)
+
+
+class _Neighbours(importlib.abc.MetaPathFinder):
+    """Imports the modules beside the learner's file tapped too, so `from model import loss` is checked whole."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def holds(self, module: types.ModuleType) -> bool:
+        where = getattr(module, "__file__", None)
+        return where is not None and Path(where).parent == self.folder
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        source = self.folder / f"{name}.py"
+        if path is not None or not source.is_file():
+            return None
+        return importlib.util.spec_from_file_location(name, source, loader=_TappingLoader())
 
 
 def _load(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(path.stem, path.resolve())
+    """Import the learner's file as a module, its assignments tapped."""
+    spec = importlib.util.spec_from_file_location(path.stem, path.resolve(), loader=_TappingLoader())
     if spec is None or spec.loader is None:
         raise CheckError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
@@ -136,15 +282,18 @@ def _parameters(params: object) -> dict[str, np.ndarray]:
     return floats
 
 
-def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Value, dict[str, np.ndarray]]:
-    """Run loss(p) on Values, recording its taps; the loss it returns, labelled L, and the tapped arrays."""
-    global _taps
-    _taps = {}
+def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Value, dict[str, np.ndarray], set[str]]:
+    """Run loss(p) on Values, recording its taps; the loss it returns, labelled L, the tapped arrays, and the
+    names tap() was called with."""
+    global _taps, _named
+    _taps, _named = {}, set(p)
+    _returned.clear()
     try:
         out = loss(p)
-        taps = _taps
+        taps, named = _taps, _named - set(p)
     finally:
-        _taps = None
+        _taps, _named = None, set()
+        _returned.clear()
     clash = sorted(set(taps) & set(p))
     if clash:
         raise CheckError(f"loss(p) taps an array named {clash[0]!r}, the name of a parameter: rename the tap")
@@ -156,7 +305,7 @@ def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Valu
         raise CheckError(f"loss(p) must compute the loss from the arrays in p; it returned {_what(out)}")
     if not out.label:
         out.label = "L"
-    return out, taps
+    return out, taps, named
 
 
 def _hand(grads: Callable[[dict], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]) -> dict:
@@ -203,29 +352,38 @@ def _divergence(
     return Divergence(name, graph.route(order, array[index], marks, root), float(yours[index]) if same else None)
 
 
-def _say_more(
-    comparison: diagnose.Comparison,
-    divergence: Divergence,
+def _in_context(
+    name: str,
+    yours: np.ndarray,
     every: Mapping[str, np.ndarray],
-    hand: Mapping[str, np.ndarray],
+    data: Mapping[str, np.ndarray],
+    true: Mapping[str, np.ndarray],
     order: list[Value],
     marks: graph.Marks,
-) -> diagnose.Comparison:
-    """Add to the first divergence's diagnosis what the circuit around it tells."""
-    d = comparison.diagnosis
-    if d is None or d.kind != "other":
-        return comparison
-    name = divergence.name
-    parts: dict[str, float] = {}
-    for term in divergence.route.terms:
-        use = marks[term.output][0] if term.tapped else "the untapped rest"
-        parts[use] = parts.get(use, 0.0) + term.upstream * term.local
-    notes = [diagnose.uses_note(name, divergence.route.entry.label, parts, divergence.yours)]
-    after = graph.elementwise_next(order, dict(np.ndenumerate(every[name])), marks)
-    if after is not None and every[after].shape == every[name].shape:
-        x, t = arrays.data(every[name]), arrays.data(every[after])
-        notes.append(diagnose.derivative_note(name, after, hand[name], arrays.grad(every[after]), x, t))
-    more = " ".join(note for note in notes if note)
-    if not more:
-        return comparison
-    return dataclasses.replace(comparison, diagnosis=dataclasses.replace(d, message=f"{d.message} {more}"))
+    root: Value,
+    lang: str,
+    shown: set[str],
+) -> diagnose.Diagnosis | None:
+    """Name what is wrong with `name` from the circuit around it: the array after it, its uses, and, when
+    yours is right for a wrong gradient of one of its uses, that use's mistake."""
+
+    def context(of: str, parts: Mapping[str, np.ndarray]) -> diagnose.Context:
+        after = graph.elementwise_next(order, dict(np.ndenumerate(every[of])), marks)
+        return diagnose.Context(of, after, parts, data, true)
+
+    parts = graph.parts(order, every[name], marks, root)
+    found = diagnose.in_context(yours, true[name], context(name, parts), lang)
+    if found is not None:
+        return found
+    for use, part in parts.items():
+        if use not in every:
+            continue
+        k = diagnose.use_factor(yours - (true[name] - part), part)
+        if k is not None:
+            return diagnose.inherited_scale(name, use, k, lang, use in shown)
+        guesses = diagnose.guesses(context(use, {}), lang)
+        pulled = graph.pulls(order, every[name], marks, root, use, [guess for _, guess, _ in guesses])
+        for (kind, _, why), through in zip(guesses, pulled):
+            if diagnose.close(yours, true[name] - part + through):
+                return diagnose.inherited(name, use, kind, why, lang, use in shown)
+    return None

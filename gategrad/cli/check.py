@@ -26,12 +26,15 @@ def add(commands: argparse._SubParsersAction) -> None:
             "Two checks. (1) FILE.py defines params() (a dict of name -> float array), loss(p) (the forward pass "
             "in numpy) and grads(p) (your backprop: a dict of name -> gradient): run loss(p) on arrays of Values, "
             "backpropagate through it, and compare each of your gradients with the true one, walking back from "
-            "the loss. Name intermediate arrays inside loss(p) with `from gategrad.check import tap` and "
-            "`z1 = tap('z1', X @ p['W1'] + p['b1'])` to check their gradients too. (2) FILE.py defines or imports "
-            "a micrograd-style class Value (data, grad, backward()) and no params/loss/grads, or FILE.py:ClassName "
-            "names one: run small adversarial circuits and random ones on it and on gategrad's engine, in a child "
-            "process with a time limit, and report each wrong value or gradient on the smallest circuit that shows "
-            "it. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
+            "the loss. Every array loss(p) assigns to a name (z1 = X @ p['W1'] + ...) is checked under that name "
+            "too when grads(p) returns it. A wrong gradient is named as a teacher would, with the fix: mask (relu's "
+            "mask forgotten), derivative_at_output (σ' or tanh' at the activation), missing_path (a value used "
+            "twice given one use's gradient), regularization, label_entries (the -1 of p - onehot), wrong_operand "
+            "(an array changed in place), shape, transposed, scale, zero, nonfinite or other. (2) FILE.py defines "
+            "or imports a micrograd-style class Value (data, grad, backward()) and no params/loss/grads, or "
+            "FILE.py:ClassName names one: run small adversarial circuits and random ones on it and on gategrad's "
+            "engine, in a child process with a time limit, and report each wrong value or gradient on the smallest "
+            "circuit that shows it. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
         ),
     )
     checker.add_argument(
@@ -43,8 +46,7 @@ def add(commands: argparse._SubParsersAction) -> None:
         choices=lang.languages(),
         default=lang.ENGLISH,
         metavar="LANG",
-        help=f"the language of a Value class's report: {', '.join(lang.languages())}; default: en "
-        "(the numpy report is in English)",
+        help=f"the language of the report and its diagnoses: {', '.join(lang.languages())}; default: en",
     )
     checker.add_argument(
         "--timeout",
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_engine(args, path, class_name)
     try:
         with contextlib.redirect_stdout(sys.stderr):  # what the file prints must not mix with the report
-            report = check.check_file(path)
+            report = check.check_file(path, lang=args.lang)
     except check.CheckError as e:
         raise CommandError(f"check: {e}") from None
     except Exception as e:
