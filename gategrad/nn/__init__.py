@@ -9,7 +9,7 @@ from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_l
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
-from gategrad.nn.train import TrainingDiverged, fit
+from gategrad.nn.train import Training, TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS",
@@ -25,6 +25,7 @@ __all__ = [
     "Neuron",
     "Optimizer",
     "Recorder",
+    "Training",
     "TrainingDiverged",
     "accuracy",
     "bce_with_logits",
