@@ -14,20 +14,11 @@ from typing import Any
 
 from gategrad import data, files, nn
 from gategrad.cli.common import CommandError, output_path
+from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import lang
+from gategrad.nn import DEFAULT_LR, LOSSES, OPTIMIZERS
 from gategrad.replay import Replay
-
-Dataset = tuple[list[list[float]], list[int]]
-DATASETS: dict[str, Callable[[int], Dataset]] = {
-    "xor": lambda seed: data.make_xor(),
-    "moons": lambda seed: data.make_moons(100, noise=0.1, seed=seed),
-    "circles": lambda seed: data.make_circles(100, noise=0.05, factor=0.5, seed=seed),
-    "spiral": lambda seed: data.make_spiral(50, classes=3, noise=0.2, seed=seed),
-}
-LOSSES = ["hinge", "mse", "bce", "cross_entropy"]
-OPTIMIZERS = {"sgd": nn.SGD, "adam": nn.Adam, "adamw": nn.AdamW}
-DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -153,21 +144,11 @@ def add_train(commands: argparse._SubParsersAction) -> None:
 
 def _objective(loss: str, classes: int) -> tuple[int, Callable, Callable[[Any], Any]]:
     """How a loss reads `classes` classes (0: a regression): (outputs of the net, loss function, label for target c)."""
-    if classes == 0:
-        return 1, nn.mse_loss, float
-    if loss == "cross_entropy":
-        return classes, nn.cross_entropy, int
-    if loss == "mse" and classes > 2:
-
-        def one_hot_mse(outputs: list, labels: list[int]) -> Value:
-            return nn.mse_loss(outputs, [[float(j == c) for j in range(classes)] for c in labels])
-
-        return classes, one_hot_mse, int
-    if classes > 2:
-        raise CommandError(f"train: --loss {loss} needs two classes, the dataset has {classes}; use cross_entropy")
-    if loss == "bce":
-        return 1, nn.bce_with_logits, int
-    return 1, nn.hinge_loss if loss == "hinge" else nn.mse_loss, lambda c: 2 * c - 1
+    try:
+        task = nn.objective(loss, classes)
+    except ValueError as e:
+        raise CommandError(f"train: --loss {e}") from None
+    return task.outputs, task.loss, task.label
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -5,17 +5,30 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 """
 
 from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
-from gategrad.nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, l2_penalty, mse_loss
+from gategrad.nn.losses import (
+    LOSSES,
+    Objective,
+    accuracy,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l2_penalty,
+    mse_loss,
+    objective,
+)
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
-from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
+from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
 from gategrad.nn.train import Training, TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULT_LR",
     "FORMAT",
     "FORMAT_VERSION",
+    "LOSSES",
     "MLP",
+    "OPTIMIZERS",
     "SGD",
     "Adam",
     "AdamW",
@@ -23,6 +36,7 @@ __all__ = [
     "Layer",
     "Module",
     "Neuron",
+    "Objective",
     "Optimizer",
     "Recorder",
     "Training",
@@ -35,5 +49,6 @@ __all__ = [
     "l2_penalty",
     "load",
     "mse_loss",
+    "objective",
     "predict",
 ]

@@ -1,8 +1,10 @@
-"""Losses, each the mean over samples as torch.nn.functional's, and accuracy."""
+"""Losses, each the mean over samples as torch.nn.functional's; which loss a task trains with; accuracy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +77,49 @@ def cross_entropy(logits_per_sample: Sequence[Sequence[Value]], labels: Sequence
         log_sum_exp = Value.sum([s.exp() for s in shifted]).log()
         losses.append(log_sum_exp - shifted[y])
     return Value.sum(losses) / n
+
+
+LOSSES = ("hinge", "mse", "bce", "cross_entropy")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What training with a loss on a task needs: the net's outputs, the loss function, and each target's label."""
+
+    outputs: int
+    loss: Callable[[Sequence, Sequence], Value]
+    label: Callable[[Any], Any]
+
+
+def objective(loss: str, classes: int) -> Objective:
+    """How `loss` reads a task of `classes` classes; 0 classes is a regression, which takes mse of one output.
+
+    cross_entropy has an output per class and takes class indices; so does mse with more than two
+    classes, against one-hot targets. With two classes there is one output: a logit with labels
+    0/1 for bce, a score with labels -1/+1 for hinge and mse.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+    if classes < 0:
+        raise ValueError(f"classes must be 0 (a regression) or more, got {classes}")
+    if classes == 0:
+        return Objective(1, mse_loss, float)
+    if loss == "cross_entropy":
+        return Objective(classes, cross_entropy, int)
+    if loss == "mse" and classes > 2:
+        return Objective(classes, _one_hot_mse(classes), int)
+    if classes > 2:
+        raise ValueError(f"{loss} needs two classes, the dataset has {classes}; use cross_entropy")
+    if loss == "bce":
+        return Objective(1, bce_with_logits, int)
+    return Objective(1, hinge_loss if loss == "hinge" else mse_loss, lambda c: 2 * c - 1)
+
+
+def _one_hot_mse(classes: int) -> Callable[[Sequence, Sequence[int]], Value]:
+    def one_hot_mse(outputs: Sequence, labels: Sequence[int]) -> Value:
+        return mse_loss(outputs, [[float(j == c) for j in range(classes)] for c in labels])
+
+    return one_hot_mse
 
 
 def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
