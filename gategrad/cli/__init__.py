@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gategrad import nn
-from gategrad.cli import check, demo, explain, train
+from gategrad.cli import check, demo, explain, playground, train
 from gategrad.cli.common import CommandError, Parser
 
 
@@ -21,6 +21,7 @@ def build_parser() -> Parser:
     train.add_predict(commands)
     demo.add(commands)
     check.add(commands)
+    playground.add(commands)
     return parser
 
 

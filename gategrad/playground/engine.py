@@ -1,0 +1,36 @@
+"""The "Your engine" tab: the engine referee of `gategrad check my_engine.py`, on a class pasted into the page.
+
+The learner's code runs inside the page's Python, in a Web Worker; the page stops a run that
+takes too long by ending the worker and starting a new one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+from gategrad.explain.lang import ENGLISH
+
+REFEREE = "gategrad.check.engine"  # has check_engine_source(source, class_name, lang) -> a JSON-able report
+
+
+def handle(action: str, args: Mapping) -> dict:
+    """Answer the tab's one request, "check"."""
+    if action != "check":
+        raise ValueError(f"the engine tab has no action {action!r}")
+    return check(**args)
+
+
+def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict:
+    """Referee the class `class_name` defined in `source`, as `gategrad check FILE.py:CLASS --json` does."""
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError("paste a Python class first")
+    if not isinstance(class_name, str) or not class_name.isidentifier():
+        raise ValueError(f"the class name must be a Python name such as Value, got {class_name!r}")
+    try:
+        referee = importlib.import_module(REFEREE)
+    except ModuleNotFoundError as e:
+        if e.name != REFEREE:
+            raise
+        raise ValueError("the engine referee (gategrad check for a Value class) is not in this build") from None
+    return referee.check_engine_source(source, class_name=class_name, lang=lang)
