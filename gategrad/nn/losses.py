@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
@@ -139,7 +141,8 @@ def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
     numbers of `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array
     of a score per sample or a row of scores, are read as one.
     """
-    if isinstance(outputs, np.ndarray):
+    np = sys.modules.get("numpy")  # an array can only come from numpy loaded already: never load it here
+    if np is not None and isinstance(outputs, np.ndarray):
         if len(outputs) != len(labels) or not len(outputs):
             raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
         truth = np.asarray(labels)

@@ -58,7 +58,7 @@ STRINGS = [
     "class",
     "added",
     RUN_PAGE["network"],
-    "Click a neuron to walk its gates for the chosen sample; click a sample in the plot to walk its whole backward pass.",
+    "Click a neuron to walk its gates for the chosen sample; click a sample in the plot to walk its backward pass.",
     RUN_PAGE["health"],
     RUN_PAGE["layer"],
     RUN_PAGE["dead_relu"],
@@ -122,29 +122,27 @@ class _Lab:
             self.model, self.X, self.labels, self.task.loss, optimizer, batch_size=batch, l2=s["l2"], seed=s["seed"]
         )
         self.health: dict[str, Any] | None = None
-        self.diverged: str | None = None
+        self.diverged: dict[str, Any] | None = None
         self.sample = 0
 
     def step(self, n: int) -> None:
-        """Take `n` steps; the last one is recorded, for its health figures. A diverged run takes no more."""
+        """Take `n` steps, each recorded for its health figures (the last one's are kept). A diverged run takes no
+        more; its last recorded step is the one that diverged, which the health figures then describe."""
         if self.diverged is not None:
-            raise ValueError(f"the run diverged at step {self.training.steps}: reset it to train again")
-        for k in range(n):
-            last = k == n - 1
-            recorder = self._recorder() if last else None
-            self.training.recorder = recorder
+            raise ValueError(f"the run diverged at step {self.diverged['step']}: reset it to train again")
+        for _ in range(n):
+            recorder = self.training.recorder = self._recorder()
             try:
                 self.training.step()
             except nn.TrainingDiverged as e:
-                self.diverged = e.where
-                recorder = recorder or self._recorder()
+                self.diverged = {"step": e.step, "where": e.where}
             finally:
                 self.training.recorder = None
-            if recorder is not None and (last or self.diverged is not None):
                 recorder.finish()
-                self.health = recorder.health(0) if recorder.steps else None
             if self.diverged is not None:
-                return
+                break
+        if n:
+            self.health = recorder.health(0)
 
     def _recorder(self) -> nn.Recorder:
         """A Recorder of the coming step only: told the run has k + 1 steps and to keep at most 2 of them, it
@@ -167,7 +165,7 @@ class _Lab:
             "loss": json_number(history["loss"][-1]) if history["loss"] else None,
             "accuracy": history["accuracy"][-1] if history["accuracy"] else None,
             "losses": [json_number(x) for x in history["loss"]],
-            "accuracies": history["accuracy"],
+            "accuracies": list(history["accuracy"]),
             "loss_text": fmt(history["loss"][-1]) if history["loss"] else "",
             "accuracy_text": f"{history['accuracy'][-1]:.2f}" if history["accuracy"] else "",
             "points": self.points,
@@ -204,10 +202,10 @@ class _Lab:
             for call in neuron_calls(topological_order(root)):
                 values[call.key] = (call.pre.data, call.output.data)
         layers = []
-        for l, layer in enumerate(self.model.layers):
+        for index, layer in enumerate(self.model.layers):
             neurons = []
             for i, neuron in enumerate(layer.neurons):
-                z, a = values[f"{l}:{i}"]
+                z, a = values[f"{index}:{i}"]
                 neurons.append(
                     {
                         "w": [json_number(w.data) for w in neuron.w],
@@ -226,7 +224,8 @@ class _Lab:
             return None
         t = translator(lang)
         rows = []
-        for l, (layer, figures) in enumerate(zip(self.model.layers, self.health["layers"])):
+        low, high = nn.record.RATIO_RANGE
+        for index, (layer, figures) in enumerate(zip(self.model.layers, self.health["layers"])):
             n = len(layer.neurons)
 
             def share(value: float | None, n: int = n) -> str:
@@ -235,7 +234,7 @@ class _Lab:
             ratio = figures["update_ratio"]
             rows.append(
                 {
-                    "layer": l,
+                    "layer": index,
                     "activation": gate_name(layer.neurons[0].activation, lang)
                     if layer.neurons[0].activation != "linear"
                     else t.gettext(RUN_PAGE["linear"]),
@@ -243,7 +242,8 @@ class _Lab:
                     "saturated": share(figures["saturated"]),
                     "update_ratio": t.gettext(RUN_PAGE["not_applicable"]) if ratio is None else fmt(ratio),
                     "warn_dead": figures["dead_relu"] is not None and figures["dead_relu"] > nn.record.MOSTLY_DEAD,
-                    "warn_ratio": ratio is not None and not nn.record.RATIO_RANGE[0] <= ratio <= nn.record.RATIO_RANGE[1],
+                    "warn_ratio": ratio is not None
+                    and not nn.record.RATIO_RANGE[0] <= ratio <= nn.record.RATIO_RANGE[1],
                     "stuck": figures["stuck"],
                 }
             )
@@ -298,7 +298,10 @@ class _Lab:
         outputs = out if isinstance(out, list) else [out]
         if neuron is None:
             heading = t.gettext(RUN_PAGE["sample_heading"]).format(
-                sample=sample, x=", ".join(map(fmt, self.X[sample])), label=self.y[sample], step=self.training.steps
+                sample=sample,
+                x=", ".join(map(fmt, self.X[sample])),
+                label=self.labels[sample],
+                step=self.training.steps,
             )
             detail = t.gettext(RUN_PAGE["sample_output"]).format(
                 output=", ".join(fmt(o.data) for o in outputs),
@@ -306,8 +309,8 @@ class _Lab:
                 grad=", ".join(fmt(o.grad) for o in outputs),
             )
         else:
-            l, i = map(int, neuron.split(":"))
-            act = self.model.layers[l].neurons[i].activation
+            layer_index, i = map(int, neuron.split(":"))
+            act = self.model.layers[layer_index].neurons[i].activation
             call = next(c for c in neuron_calls(topological_order(loss)) if c.key == neuron)
             heading = t.gettext(RUN_PAGE["gate_heading"]).format(
                 key=neuron,
@@ -428,4 +431,3 @@ def _lang(args: dict[str, Any]) -> str:
     lang = args.get("lang", ENGLISH)
     translator(lang)  # an unknown language is a ValueError naming the known ones
     return str(lang)
-
