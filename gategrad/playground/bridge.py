@@ -42,7 +42,7 @@ def handle(request: str) -> str:
 def strings(lang: str = ENGLISH) -> dict[str, str]:
     """Every lab's words (each module's `STRINGS`) in `lang`, by their English text."""
     t = translator(lang)
-    modules = [m for m in map(_module, STRING_MODULES) if m is not None]
+    modules = [m for m in map(lab_module, STRING_MODULES) if m is not None]
     return {text: t.gettext(text) for module in modules for text in module.STRINGS}
 
 
@@ -55,13 +55,14 @@ def all_strings() -> dict[str, Any]:
 def _lab(name: str) -> Any:
     if name not in LABS:
         raise ValueError(f"unknown lab {name!r}; known: {', '.join(LABS)}")
-    module = _module(LABS[name])
+    module = lab_module(LABS[name])
     if module is None:
         raise ValueError(f"the {name} lab is not in this build")
     return module
 
 
-def _module(name: str) -> ModuleType | None:
+def lab_module(name: str) -> ModuleType | None:
+    """The module `name`, or None when this build has no such lab."""
     # The network lab is built beside this frame (gategrad/playground/net.py); until it is merged
     # a build without it still serves the other labs.
     try:

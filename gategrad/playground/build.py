@@ -27,6 +27,7 @@ VIZ_FILES = ("viz.js",)  # viz-js's standalone ES module, Graphviz's wasm inside
 # referee's hypothesis with its dependency. Each is copied from this Python when it is pure Python there,
 # else from a pure-Python wheel in vendor/wheels (recent hypothesis releases carry a compiled part).
 BUNDLED = ("polib", "graphviz", "hypothesis", "sortedcontainers")
+LABS = ("expr", "net", "engine")  # the tabs, in order: web/<lab>.js mounts each
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # a fixed date, so the same sources make the same python.zip
 
 
@@ -52,8 +53,7 @@ def build(out: str | Path) -> list[Path]:
         for name in names:
             files[f"{folder}/{name}"] = (VENDOR / folder / name).read_bytes()
     files["python.zip"] = python_zip()
-    # The page's words in every language, so the progress line speaks the learner's language before Python runs.
-    files["strings.json"] = json.dumps(bridge.all_strings(), ensure_ascii=False).encode("utf-8")
+    files["site.json"] = json.dumps(site(), ensure_ascii=False).encode("utf-8")
     written = []
     for name, data in files.items():
         path = out / name
@@ -61,6 +61,14 @@ def build(out: str | Path) -> list[Path]:
         atomic_write(path, data)
         written.append(path)
     return written
+
+
+def site() -> dict:
+    """What the page reads first: its words in every language (so the progress line speaks the learner's
+    language before Python runs), the labs this build has, and their style sheets."""
+    labs = [lab for lab in LABS if (WEB / f"{lab}.js").is_file()]
+    styles = [f"{lab}.css" for lab in labs if (WEB / f"{lab}.css").is_file()]
+    return {**bridge.all_strings(), "labs": labs, "styles": styles}
 
 
 def python_zip() -> bytes:

@@ -70,6 +70,8 @@ def run(expression: str, values: Mapping[str, str], lang: str = ENGLISH, mistake
             for k, frame in enumerate(frames)
         ],
         "predict": [_question(step, k, last, lang) for k, step in enumerate(steps, start=1)],
+        "predict_hint": ui["predict_hint"].format(percent=f"{PREDICT_TOLERANCE:.0%}"),
+        "mistakes": mistake_names(lang),
         "mistake": None,
     }
     if mistake is not None:
