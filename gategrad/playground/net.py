@@ -27,13 +27,11 @@ MAX_LAYERS, MAX_WIDTH = 6, 64  # a net the browser still steps in well under a s
 MAX_POINTS = 1_000
 MAX_STEPS_PER_CALL = 100
 
-# Every word the lab shows, by its English text (`api.t`); "{name}" is filled in where it is shown.
+# Every word the lab's page shows (web/net.js asks for them by their English text, `api.t`); "{name}" is filled in
+# where it is shown. The run page's words are its own messages, so they are translated once.
 STRINGS = [
     "Data",
-    "xor",
-    "moons",
-    "circles",
-    "spiral",
+    *DATASETS,
     "hidden layers",
     "e.g. 16,16",
     RUN_PAGE["activation"],
@@ -50,39 +48,38 @@ STRINGS = [
     "pause",
     "reset",
     "steps taken: {step}",
+    "No step taken yet.",
     "batch loss",
     RUN_PAGE["accuracy"],
-    "Loss per step",
+    "Training diverged: {where}",
     RUN_PAGE["boundary"],
-    "Click the plot to add a point of class {label}; click a point to remove it.",
+    "add or remove points",
+    "walk a sample",
     "class",
+    "Click the plot to add a point of class {label}; click a point to remove it.",
+    "sample {sample}",
     "added",
+    "Loss per step",
     RUN_PAGE["network"],
     "Click a neuron to walk its gates for the chosen sample; click a sample in the plot to walk its backward pass.",
+    RUN_PAGE["neuron_name"],
     RUN_PAGE["health"],
     RUN_PAGE["layer"],
     RUN_PAGE["dead_relu"],
     RUN_PAGE["saturated"],
     RUN_PAGE["update_ratio"],
-    RUN_PAGE["nonfinite_line"],
-    RUN_PAGE["none"],
-    RUN_PAGE["nonfinite_forward"],
-    RUN_PAGE["nonfinite_backward"],
-    RUN_PAGE["neuron_name"],
-    RUN_PAGE["the_loss"],
-    RUN_PAGE["health_note"],
-    "No step taken yet.",
-    "Training diverged: {where}",
     RUN_PAGE["gate_view"],
-    "sample {sample}",
-    "Each sample's gates, backward: the loss first, then each neuron from the output to the first layer.",
+    RUN_PAGE["the_loss"],
 ]
 
 _lab: _Lab | None = None
 
 
 def handle(action: str, args: dict[str, Any]) -> dict[str, Any]:
-    """One request of the page: `reset` (settings), `step` (`n`, 0 to redraw), or `walk` (`target`, `lang`)."""
+    """One request of the page: `reset` (settings), `step` (`n`, 0 to redraw), or `walk` (`target`, `lang`).
+
+    `reset` and `step` answer with the view (`grid: false` leaves out the regions, the slowest part).
+    """
     global _lab
     if action == "reset":
         _lab = _Lab(args)
@@ -169,7 +166,7 @@ class _Lab:
             "loss_text": fmt(history["loss"][-1]) if history["loss"] else "",
             "accuracy_text": f"{history['accuracy'][-1]:.2f}" if history["accuracy"] else "",
             "points": self.points,
-            "grid": self._grid(),
+            "grid": self._grid() if args.get("grid", True) else None,  # playing, the page asks for it now and then
             "net": self._net(),
             "health": self._health(lang),
             "diverged": self.diverged,
