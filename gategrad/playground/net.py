@@ -16,7 +16,7 @@ from typing import Any
 
 from gategrad import nn
 from gategrad.data import DATASETS
-from gategrad.engine import fmt, topological_order
+from gategrad.engine import fmt, gc_paused, topological_order
 from gategrad.engine.tags import neuron_calls
 from gategrad.explain.lang import ENGLISH, gate_name, sentence, translator
 from gategrad.explain.walkthrough import json_number
@@ -180,9 +180,11 @@ class _Lab:
         gx = [left + (right - left) * i / (GRID - 1) for i in range(GRID)]
         gy = [bottom + (top - bottom) * i / (GRID - 1) for i in range(GRID)]
         cells = []
-        for y in gy:
+        with gc_paused():  # hundreds of small circuits, each freed when read: no cycles for the collector to find
+            outputs = [nn.predict(self.model, [[x, y] for x in gx]) for y in gy]
+        for row_outputs in outputs:
             row = []
-            for out in nn.predict(self.model, [[x, y] for x in gx]):
+            for out in row_outputs:
                 if isinstance(out, list):
                     ranked = sorted(out, reverse=True)
                     row.append([out.index(ranked[0]), json_number(ranked[0] - ranked[1])])

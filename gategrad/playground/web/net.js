@@ -8,7 +8,7 @@ const OPTIMIZERS = ["sgd", "adam", "adamw"];
 const DEFAULTS = { dataset: "moons", hidden: "16,16", activation: "relu", loss: "", optimizer: "sgd", lr: "",
   l2: "0.0001", seed: "0", batch: "0" };
 const CLASS_COLORS = ["#f97316", "#2563eb", "#16a34a"];
-const GRID_EVERY_MS = 1000; /* while playing, the regions are redrawn about once a second */
+const GRID_EVERY_MS = 2000; /* while playing, the regions (slower to compute than a step) every 2 s */
 const SVG = "http://www.w3.org/2000/svg";
 
 function element(tag, attributes = {}, ...children) {
