@@ -137,7 +137,29 @@ def test_a_neuron_click_walks_its_gates_in_the_chosen_language(browser, site):
     net.handle("reset", {})
     expected = net.handle("walk", {"target": {"neuron": "1:0"}, "sample": 0, "lang": "zh"})
     assert shown == [s["sentence"] for s in expected["steps"]]
+    assert browser.find_element("css selector", "#net-walk .heading").text == expected["heading"]
+
+    # by keyboard: a neuron takes the focus and Enter walks it
+    neuron = browser.find_element("css selector", '#net-net [data-neuron="0:3"]')
+    browser.execute_script("arguments[0].focus()", neuron)
+    browser.switch_to.active_element.send_keys(needs("selenium.webdriver.common.keys").Keys.ENTER)
+    wait(browser, 60).until(lambda d: walked(d) == '{"neuron":"0:3"}')
+
+    # a sample's walk: the whole backward pass of its loss, grouped by the loss's gates and each neuron's
+    browser.find_element("id", "net-mode-walk").click()
+    browser.find_element("css selector", '#net-plot [data-index="7"]').click()
+    wait(browser, 60).until(lambda d: walked(d) == '{"sample":7}')
+    expected = net.handle("walk", {"target": {"sample": 7}, "lang": "zh"})
+    shown = [li.text for li in browser.find_elements("css selector", "#net-walk .net-walk-step")]
+    assert shown == [s["sentence"] for s in expected["steps"]]
+    groups = [li.text for li in browser.find_elements("css selector", "#net-walk .net-walk-group")]
+    assert groups[0] == "损失函数" and groups[1] == "神经元 2:0"
+    assert browser.find_elements("css selector", '#net-plot [data-index="7"].net-picked')
     assert console_errors(browser) == []
+
+
+def walked(browser):
+    return browser.find_element("id", "net-walk").get_attribute("data-target")
 
 
 def _hash_items(fragment):

@@ -69,6 +69,7 @@ STRINGS = [
     RUN_PAGE["saturated"],
     RUN_PAGE["update_ratio"],
     RUN_PAGE["gate_view"],
+    RUN_PAGE["sample"],
     RUN_PAGE["the_loss"],
 ]
 

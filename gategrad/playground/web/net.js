@@ -149,7 +149,8 @@ export async function mount(root, api) {
     netTitle.textContent = t("The net, neuron by neuron");
     netHint.textContent = t("Click a neuron to walk its gates for the chosen sample; click a sample in the plot to walk its backward pass.");
     healthTitle.textContent = t("Training health at this step");
-    walkTitle.textContent = t("One neuron, gate by gate");
+    walkTitle.textContent = walkTarget && "sample" in walkTarget ? t("One sample's forward and backward pass")
+      : t("One neuron, gate by gate");
     plot.setAttribute("aria-label", plotTitle.textContent);
     curve.setAttribute("aria-label", curveTitle.textContent);
     netPicture.setAttribute("aria-label", netTitle.textContent);
@@ -346,6 +347,7 @@ export async function mount(root, api) {
 
   function showWalk(result) {
     walkBox.replaceChildren();
+    words();
     if (result === null) return;
     walkBox.dataset.target = JSON.stringify(result.target);
     walkBox.dataset.sample = String(result.sample);
