@@ -10,7 +10,7 @@ PYODIDE_FILES := pyodide.mjs pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip 
 # The last hypothesis released as pure Python: later ones carry a compiled part, which Pyodide cannot load.
 PURE_HYPOTHESIS := hypothesis==6.155.7
 
-.PHONY: setup system-deps test lint typecheck pytest bench demo docs messages clean
+.PHONY: setup system-deps test test-fast lint typecheck pytest bench demo docs messages clean
 
 setup: $(STAMP) system-deps $(VENDOR)/.copied
 
@@ -63,6 +63,10 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: setup lint typecheck pytest
+
+# The inner loop: every test not marked slow (under 2 minutes on 2 cores), stopping at the first failure.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -146,6 +146,7 @@ RANDOM_POINTS = {
 RANDOM_CALLS = {"pow": ("a ** 2.7", "a ** 2.7"), "pow_value": ("1.7 ** a", "1.7 ** a")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("op", sorted(RANDOM_POINTS))
 def test_the_stated_ulps_hold_over_100_000_random_points(op):
     """The worst case over 10^5 points of torch's vector path and 500 of its scalar path."""

@@ -278,6 +278,7 @@ def _peak_bytes(run):
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_eval_holds_the_model_and_one_samples_circuit_not_one_circuit_per_sample(capsys, tmp_path):
     path = tmp_path / "model.json"
     nn.MLP(2, [64, 64, 1], seed=0).save(path)

@@ -102,6 +102,7 @@ def test_without_matplotlib_the_demo_skips_only_the_plot(tmp_path, monkeypatch):
     assert "accuracy: 0.99" in out.splitlines()
 
 
+@pytest.mark.slow
 def test_without_graphviz_the_demo_says_how_to_install_it_and_goes_on(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     code, out, err = run_demo("--out", str(tmp_path))

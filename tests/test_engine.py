@@ -227,6 +227,7 @@ def test_backward_of_a_leaf_seeds_it():
     assert x.grad == 1.0
 
 
+@pytest.mark.slow
 def test_a_million_node_chain_needs_no_recursion():
     x, w, y = Value(0.5), Value(1.0), Value(1.0)
     for _ in range(500_000):

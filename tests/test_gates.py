@@ -142,6 +142,7 @@ def test_a_number_too_large_for_a_float_is_a_clear_error():
         Value(1.0) * 10**400
 
 
+@pytest.mark.slow
 def test_pickle_and_deepcopy_a_million_gate_circuit_without_recursion():
     x, w, y = Value(0.5, label="x"), Value(0.999, label="w"), Value(1.0)
     for _ in range(500_000):

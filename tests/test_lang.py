@@ -412,6 +412,7 @@ def test_a_catalogue_that_is_not_po_is_refused_naming_the_file(tmp_path, monkeyp
 # ---- packaging: a wheel carries the catalogues ----
 
 
+@pytest.mark.slow
 def test_a_wheel_carries_the_catalogues_and_speaks_from_them(tmp_path):
     source = tmp_path / "source"  # a copy, so that building leaves nothing in the work tree
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "notebooks", "docs"))

@@ -28,3 +28,19 @@ def test_without_dot_ci_fails(tmp_path):
     run = run_without_dot(tmp_path, ci=True)
     assert run.returncode == 1, run.stdout
     assert "Graphviz's dot is missing, and CI runs every test" in run.stdout
+
+
+def test_the_projects_markers_are_known_and_a_mistyped_one_is_an_error(tmp_path):
+    (tmp_path / "test_marks.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.mark.slow\n@pytest.mark.needs_dot\n@pytest.mark.needs_chromium\ndef test_known():\n    pass\n\n\n"
+        "@pytest.mark.slwo\ndef test_mistyped():\n    pass\n"
+    )
+    # The project's settings, and tests/conftest.py loaded as a plugin, as they are for the suite's own files.
+    args = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT)]
+    args += ["-p", "conftest", "-p", "no:cacheprovider", "--collect-only", str(tmp_path / "test_marks.py")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    run = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 2, run.stdout  # a collection error; marks are read top to bottom, so slwo is the first
+    assert "'slwo' not found in `markers` configuration option" in run.stdout
+    assert "'slow' not found" not in run.stdout and "'needs_" not in run.stdout

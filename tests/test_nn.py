@@ -232,6 +232,7 @@ def _peak_bytes(run):
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_predict_and_accuracy_on_a_generator_hold_one_samples_circuit_at_a_time():
     model = nn.MLP(2, [64, 64, 1], seed=0)
     X, y = make_moons(100, noise=0.1, seed=0)
@@ -389,6 +390,7 @@ def micrograd_demo(seed):
     return nn.accuracy([model(x) for x in X], y)
 
 
+@pytest.mark.slow
 def test_micrograds_moons_demo_reaches_97_percent_for_most_seeds():
     # Measured: seed 0 gives 0.99, seeds 1-9 and 1337 give 1.0 (each run takes ~7 s, so we test three).
     accuracies = [micrograd_demo(seed) for seed in (0, 1, 2)]
@@ -403,6 +405,7 @@ def test_a_tanh_mlp_learns_xor_for_every_seed():
         assert nn.accuracy([model(x) for x in X], y) == 1.0, seed
 
 
+@pytest.mark.slow
 def test_cross_entropy_and_adam_classify_a_three_arm_spiral():
     X, y = make_spiral(50, classes=3, seed=0)
     model = nn.MLP(2, [16, 3], seed=0)

@@ -41,6 +41,7 @@ def test_the_notebooks_are_there():
     } <= names
 
 
+@pytest.mark.slow
 def test_the_kernel_is_this_python():
     """The python3 kernel must run this environment's Python, or the notebooks would test another install."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)")])
@@ -62,6 +63,7 @@ def test_the_committed_notebook_shows_one_clean_run(path):
     assert errors == []
 
 
+@pytest.mark.slow  # a kernel per notebook: minutes in all
 @pytest.mark.needs_dot
 @pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
 def test_the_notebook_runs_in_a_fresh_kernel(path):

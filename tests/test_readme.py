@@ -22,6 +22,7 @@ def expected_output(code):
     return re.findall(r"# prints: (.*)$", code, re.M)
 
 
+@pytest.mark.slow
 @pytest.mark.needs_dot
 @pytest.mark.parametrize("code", blocks("python"), ids=lambda code: code.splitlines()[0])
 def test_each_python_example_prints_what_its_comments_say(code, tmp_path, monkeypatch):

@@ -57,6 +57,7 @@ def press(driver, key):
     webdriver.ActionChains(driver).send_keys(key).perform()
 
 
+@pytest.mark.slow
 def test_keys_and_buttons_walk_the_steps_in_the_engines_words(open_page, sentences, tmp_path):
     page = open_page(Stepper(build(*MAX_CIRCUIT).output).save(tmp_path / "stepper.html"))
     assert text(page, "step") == "1 / 5"
@@ -95,6 +96,7 @@ def test_keys_and_buttons_walk_the_steps_in_the_engines_words(open_page, sentenc
     assert (tmp_path / "step-4.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_play_steps_at_a_readable_pace_and_pause_stops_it(open_page, sentences, tmp_path):
     page = open_page(Stepper(build(*MAX_CIRCUIT).output).save(tmp_path / "stepper.html"))
     play = page.find_element(By.ID, "play")

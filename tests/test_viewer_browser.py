@@ -146,6 +146,7 @@ def sentences(page):
     return [li.text for li in page.find_elements(By.CSS_SELECTOR, '#gate-view [data-part="sentence"]')]
 
 
+@pytest.mark.slow
 def test_the_slider_the_keys_and_play_move_through_the_steps(open_page, moons_run):
     path, doc = moons_run
     page = open_page(path)
@@ -177,6 +178,7 @@ def test_the_slider_the_keys_and_play_move_through_the_steps(open_page, moons_ru
     assert text(page, "step-counter") == stopped
 
 
+@pytest.mark.slow
 def test_a_click_on_a_point_shows_its_passes_with_the_engines_output_at_that_step(open_page, moons_run):
     path, doc = moons_run
     page = open_page(path)
@@ -236,6 +238,7 @@ def test_a_neuron_clicked_first_walks_for_sample_0_and_follows_the_slider(open_p
     assert page.find_element(By.ID, "gate-view").get_attribute("data-step") == "4"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", ["spiral_run", "sigmoid_run"])
 def test_tanh_sigmoid_and_three_outputs_are_the_engines_too(open_page, request, run):
     path, doc = request.getfixturevalue(run)
@@ -255,6 +258,7 @@ def test_tanh_sigmoid_and_three_outputs_are_the_engines_too(open_page, request, 
             assert sentences(page) == [step.explanation for step in walk if step.output in set(calls[key].gates)]
 
 
+@pytest.mark.slow
 def test_the_network_marks_each_neuron_and_colours_weights_by_value_or_gradient(open_page, moons_run):
     path, doc = moons_run
     page = open_page(path)
@@ -321,6 +325,7 @@ def test_samples_of_more_than_two_features_are_listed_to_pick(open_page, tmp_pat
 # ---- the page in Russian and Chinese ----
 
 
+@pytest.mark.slow
 def test_the_russian_page_says_everything_in_russian_with_the_same_numbers(open_page, russian_run, moons_run):
     path, doc = russian_run
     assert doc == moons_run[1]  # the same run, recorded the same
@@ -370,6 +375,7 @@ def test_the_russian_page_names_the_gate_that_made_inf(open_page, tmp_path):
     assert "первое появление nan или inf: вентиль «умножение» (нейрон 0:0, прямой проход)" in text(page, "health")
 
 
+@pytest.mark.slow
 def test_the_chinese_page_walks_a_neuron_in_the_chinese_sentences(open_page, moons_run, tmp_path):
     _, doc = moons_run
     recorder = nn.Recorder()

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gategrad import nn
-from gategrad.cli import check, demo, explain, playground, train
+from gategrad.cli import check, demo, evaluate, explain, playground, train
 from gategrad.cli.common import CommandError, Parser
 
 
@@ -17,8 +17,8 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     explain.add(commands)
     train.add_train(commands)
-    train.add_eval(commands)
-    train.add_predict(commands)
+    evaluate.add_eval(commands)
+    evaluate.add_predict(commands)
     demo.add(commands)
     check.add(commands)
     playground.add(commands)

@@ -1,9 +1,16 @@
-"""What every subcommand shares: the one-line error, the parser that raises it, paths to write to."""
+"""What the subcommands share: the one-line error, the parser that raises it, checked arguments."""
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+from gategrad import data
+
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -15,6 +22,49 @@ def output_path(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("expected a file name, got an empty string")
     return Path(text)
+
+
+def checked(parse: Callable[[str], T], expected: str, ok: Callable[[T], bool], refusal: str) -> Callable[[str], T]:
+    """An argparse type: `parse` the text, else say "expected {expected}"; then refuse a value that is not `ok`.
+
+    `refusal` is a format string of the given `text` and the parsed `value`.
+    """
+
+    def convert(text: str) -> T:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(refusal.format(text=text, value=value))
+        return value
+
+    return convert
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")] if text.strip() else []
+
+
+positive_int = checked(int, "a whole number", lambda n: n >= 1, "must be at least 1, got {value}")
+fraction = checked(float, "a number", lambda x: 0.0 < x < 1.0, "must be between 0 and 1, got {text}")
+rate = checked(float, "a number", lambda x: 0.0 <= x < math.inf, "must be a finite number >= 0, got {text}")
+layer_sizes = checked(
+    _sizes,
+    "layer sizes such as 16,16",
+    lambda sizes: all(n >= 1 for n in sizes),
+    "layer sizes must be at least 1, got {text!r}",
+)
+
+
+def read_csv(command: str, path: Path, **options: Any) -> data.Table:
+    """`data.load_csv(path, **options)`, its errors made one line of the command's."""
+    try:
+        return data.load_csv(path, **options)
+    except data.CSVError as e:
+        raise CommandError(f"{command}: {e}") from None
+    except OSError as e:
+        raise CommandError(f"{command}: cannot read {path}: {e.strerror or e}") from None
 
 
 class Parser(argparse.ArgumentParser):

@@ -15,6 +15,8 @@ from gategrad.nn.losses import (
     l2_penalty,
     mse_loss,
     objective,
+    predicted_class,
+    probabilities,
 )
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
@@ -51,4 +53,6 @@ __all__ = [
     "mse_loss",
     "objective",
     "predict",
+    "predicted_class",
+    "probabilities",
 ]

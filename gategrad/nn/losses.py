@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -152,15 +153,35 @@ def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
     for out in outputs:
         if n < len(labels):
             y = labels[n]
-            if isinstance(out, (list, tuple)):
-                scores = [s.data if isinstance(s, Value) else s for s in out]
-                right += scores.index(max(scores)) == y
-            else:
-                score = out.data if isinstance(out, Value) else out
-                right += (score > 0) == (y > 0)
+            # several scores against a class index; one score's class (0 or 1) against its label's sign
+            right += predicted_class(out) == (y if isinstance(out, Sequence) else int(y > 0))
         n += 1
     if n != len(labels):
         raise ValueError(f"accuracy: {n} outputs but {len(labels)} labels")
     if not n:
         raise ValueError("accuracy: no samples")
     return right / n
+
+
+def predicted_class(output: Value | float | Sequence[Value | float]) -> int:
+    """The class an output names: the largest of several scores (the first of a tie, as torch's argmax),
+    or for a single score class 1 when it is above 0 (labels +1/-1, or 1/0 for a logit)."""
+    if isinstance(output, Sequence):
+        scores = [s.data if isinstance(s, Value) else s for s in output]
+        return scores.index(max(scores))
+    score = output.data if isinstance(output, Value) else output
+    return int(score > 0)
+
+
+def probabilities(output: float | Sequence[float]) -> list[float]:
+    """Each class's probability from a net's plain outputs: the softmax of several logits (cross_entropy's),
+    or [1 - sigmoid(z), sigmoid(z)] for one logit z (bce's)."""
+    if isinstance(output, Sequence):
+        top = max(output)  # subtracted first, so exp never overflows; softmax does not change
+        e = [math.exp(z - top) for z in output]
+        total = math.fsum(e)
+        return [v / total for v in e]
+    z = output
+    # the form of sigmoid that never takes exp of a large positive number
+    p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+    return [1.0 - p, p]

@@ -1,0 +1,146 @@
+"""`gategrad eval` and `predict`: a saved model measured on a dataset, or run on each row of a CSV file."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from gategrad import data, nn
+from gategrad.cli.common import CommandError, read_csv
+from gategrad.data import DATASETS
+from gategrad.engine import gc_paused
+from gategrad.replay import Replay
+
+EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
+
+
+def measure(model: nn.Module, X: list, labels: list, loss_fn: Callable, engine: str) -> tuple[float, float]:
+    """The mean loss and the accuracy of `model` over all of X: replayed at once, or a chunk at a time as Values."""
+    if engine == "replay":
+        loss, scores = Replay(model, loss_fn, X, labels).evaluate()
+        return loss, nn.accuracy(scores, labels)
+    loss = right = 0.0
+    for start in range(0, len(X), EVAL_CHUNK):
+        xs, ys = X[start : start + EVAL_CHUNK], labels[start : start + EVAL_CHUNK]
+        with gc_paused():
+            outputs = [model(x) for x in xs]
+            loss += loss_fn(outputs, ys).data * len(xs)
+            right += round(nn.accuracy(outputs, ys) * len(xs))
+            del outputs
+    return loss / len(X), right / len(X)
+
+
+def add_eval(commands: argparse._SubParsersAction) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        help="the accuracy of a saved model on a toy dataset or a CSV file",
+        description=(
+            "Load a model saved by `gategrad train --save` and print its accuracy on a dataset, or its loss "
+            "and accuracy on a CSV file (standardised as its training data was)."
+        ),
+    )
+    evaluate.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", choices=DATASETS)
+    source.add_argument("--csv", type=Path, metavar="FILE", help="a CSV file with the model's columns")
+    evaluate.add_argument("--target", metavar="COLUMN", help="with --csv: the labels' column; default: the model's")
+    evaluate.add_argument(
+        "--seed", type=int, help="the dataset's seed; default 0, train's default (another draws new points)"
+    )
+    evaluate.set_defaults(run=run_eval)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    model = _load_model("eval", args.model)
+    if args.csv is not None:
+        if args.seed is not None:
+            raise CommandError("eval: --seed goes with --dataset; a CSV file has its own points")
+        return _eval_csv(args, model)
+    if args.target is not None:
+        raise CommandError("eval: --target goes with --csv FILE")
+    X, y = DATASETS[args.dataset](args.seed or 0)
+    classes = len(set(y))
+    nin = model.config()["nin"]
+    if nin != 2:
+        raise CommandError(f"eval: {args.model}: the model takes {nin} inputs, the points of {args.dataset} have 2")
+    scores = nn.predict(model, X)
+    outputs = len(scores[0]) if isinstance(scores[0], list) else 1
+    if outputs != classes and not (outputs == 1 and classes == 2):
+        has = f"{outputs} output" + ("s" if outputs > 1 else "")
+        raise CommandError(f"eval: {args.model}: the model has {has}, {args.dataset} has {classes} classes")
+    print(f"accuracy: {nn.accuracy(scores, y):.2f}")
+    return 0
+
+
+def _load_model(command: str, path: Path) -> nn.Module:
+    try:
+        return nn.load(path)
+    except OSError as e:
+        raise CommandError(f"{command}: cannot read the model file {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise CommandError(f"{command}: {e}") from None
+
+
+def _table_info(command: str, path: Path, model: nn.Module) -> nn.DataInfo:
+    """The model's data section, which says how to read a CSV file; a model without one cannot."""
+    if model.data_info is None:
+        raise CommandError(
+            f'{command}: {path} has no "data" section naming the columns it reads: '
+            "save one with gategrad train --csv FILE --target COLUMN --save MODEL.json"
+        )
+    return model.data_info
+
+
+def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
+    info = _table_info("eval", args.model, model)
+    regression = info.classes is None
+    target = args.target or info.target
+    table = read_csv(
+        "eval", args.csv, target=target, regression=regression, classes=info.classes, features=info.features
+    )
+    task = nn.objective(info.loss, len(info.classes or []))  # the model file's data section was checked on loading
+    labels = [task.label(c) for c in table.y or []]
+    loss, accuracy = measure(model, data.standardize(table.X, info.mean, info.scale), labels, task.loss, "replay")
+    print(f"loss: {loss:.6g}")
+    if not regression:
+        print(f"accuracy: {accuracy:.2f}")
+    return 0
+
+
+def add_predict(commands: argparse._SubParsersAction) -> None:
+    predict = commands.add_parser(
+        "predict",
+        help="a saved model's prediction for each row of a CSV file, as CSV",
+        description=(
+            "Load a model saved by `gategrad train --csv ... --save` and write each row of FILE to stdout, "
+            "followed by the predicted target and, for a classifier trained with cross_entropy or bce, each "
+            "class's probability. FILE needs the model's feature columns; other columns are copied through."
+        ),
+    )
+    predict.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
+    predict.add_argument("--csv", type=Path, required=True, metavar="FILE", help="a CSV file with the model's columns")
+    predict.set_defaults(run=run_predict)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    model = _load_model("predict", args.model)
+    info = _table_info("predict", args.model, model)
+    table = read_csv("predict", args.csv, classes=info.classes, features=info.features, keep_rows=True)
+    probabilities = info.classes is not None and info.loss in ("cross_entropy", "bce")
+    added = [f"predicted_{info.target}", *(f"p_{c}" for c in info.classes or [] if probabilities)]
+    for column in added:
+        if column in table.columns:
+            raise CommandError(f"predict: {args.csv} already has a column {column!r}, which predict adds")
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow([*table.columns, *added])
+    for row, z in zip(table.rows or [], nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
+        if info.classes is None:
+            out.writerow([*row, z])
+        elif not probabilities:
+            out.writerow([*row, info.classes[nn.predicted_class(z)]])
+        else:
+            out.writerow([*row, info.classes[nn.predicted_class(z)], *nn.probabilities(z)])
+    return 0

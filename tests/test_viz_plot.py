@@ -1,0 +1,53 @@
+"""The decision-boundary picture: matplotlib loaded only to draw, pyplot never, and the file named as asked."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import needs
+
+needs("matplotlib")
+from gategrad.viz import plot  # noqa: E402
+
+
+def test_matplotlib_loads_only_to_draw_and_pyplot_never(tmp_path):
+    code = (
+        "import sys, pathlib; from gategrad.viz import plot; print('matplotlib' in sys.modules); "
+        "plot.decision_boundary(lambda p: int(p[0] > 0), [[-1, 0], [1, 0]], [0, 1], pathlib.Path(sys.argv[1]), ''); "
+        "print('matplotlib' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    )
+    path = tmp_path / "b.png"
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
+    assert out == "False\nTrue False\n"  # a notebook's pyplot and its backend are left alone
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_classifier_is_asked_once_for_each_point_of_the_grid(tmp_path):
+    asked = []
+
+    def classify(point):
+        asked.append(point)
+        return int(point[0] + point[1] > 0)
+
+    plot.decision_boundary(classify, [[0.0, 0.0], [1.0, 2.0]], [0, 1], tmp_path / "b.svg", "")
+    assert len(asked) == plot.GRID * plot.GRID
+    # the grid runs half a unit beyond the points: x from -0.5 to 1.5, y from -0.5 to 2.5
+    assert asked[0] == [-0.5, -0.5] and asked[-1] == pytest.approx([1.5, 2.5], abs=1e-15)
+    assert (tmp_path / "b.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_path_without_an_extension_gets_png_and_an_unknown_one_is_refused(tmp_path):
+    assert plot.image_path(tmp_path / "b") == tmp_path / "b.png"
+    assert plot.image_path(tmp_path / "b.PDF") == tmp_path / "b.PDF"
+    with pytest.raises(ValueError, match=r"b\.xyz: unknown image format \.xyz; use one of .*png"):
+        plot.image_path(tmp_path / "b.xyz")
+    with pytest.raises(ValueError, match="is a folder; give a file name such as"):
+        plot.image_path(tmp_path)
+
+
+def test_without_matplotlib_it_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(plot.MatplotlibNotInstalled, match=r"pip install 'gategrad\[plot\]'"):
+        plot.image_path(tmp_path / "b.png")
+    with pytest.raises(ImportError):
+        plot.decision_boundary(lambda p: 0, [[0.0, 0.0]], [0], tmp_path / "b.png", "")
