@@ -42,7 +42,7 @@ STRINGS = [
     "L2",
     "seed",
     "mini-batch",
-    "all points",
+    "0 means all points",
     "step",
     "play",
     "pause",

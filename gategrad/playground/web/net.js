@@ -137,7 +137,7 @@ export async function mount(root, api) {
     for (const option of controls.dataset.options) option.textContent = t(option.value);
     controls.loss.options[0].textContent = t("default");
     controls.hidden.placeholder = t("e.g. 16,16");
-    controls.batch.title = t("all points");
+    controls.batch.title = t("0 means all points");
     stepButton.textContent = t("step");
     playButton.textContent = playing ? t("pause") : t("play");
     resetButton.textContent = t("reset");
