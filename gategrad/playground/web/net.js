@@ -10,6 +10,7 @@ const DEFAULTS = { dataset: "moons", hidden: "16,16", activation: "relu", loss: 
 const CLASS_COLORS = ["#f97316", "#2563eb", "#16a34a"];
 const GRID_EVERY_MS = 2000; /* while playing, the regions (slower to compute than a step) every 2 s */
 const SVG = "http://www.w3.org/2000/svg";
+const MAX_STEPS_PER_CALL = 100; /* what gategrad.playground.net takes in one request */
 
 function element(tag, attributes = {}, ...children) {
   const { dataset = {}, ...properties } = attributes;
@@ -195,8 +196,8 @@ export async function mount(root, api) {
     if (running || view === null) return;
     running = true;
     while (pending > 0 || playing) {
-      const n = playing ? 1 : pending;
-      pending = 0;
+      const n = playing ? 1 : Math.min(pending, MAX_STEPS_PER_CALL);
+      pending -= playing ? 0 : n;
       const now = performance.now();
       const grid = !playing || now - lastGrid > GRID_EVERY_MS;
       const result = await ask("step", { n, grid, sample, lang: api.lang });
