@@ -231,10 +231,11 @@ def test_the_lab_runs_without_numpy():
         "import sys; sys.modules['numpy'] = None\n"
         "from gategrad.playground import net\n"
         "net.handle('reset', {}); print(net.handle('step', {'n': 2})['loss'])\n"
-        "print(len(net.handle('walk', {'target': {'neuron': '0:0'}, 'lang': 'zh'})['steps']))"
+        "print(len(net.handle('walk', {'target': {'neuron': '0:0'}, 'lang': 'zh'})['steps']))\n"
+        "print('tqdm' in sys.modules)"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     X, y = DATASETS["moons"](0)
     model = nn.MLP(2, [16, 16, 1], "relu", seed=0)
     history = nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, nn.SGD(model.parameters(), lr=1.0), 2, l2=1e-4)
-    assert run.stdout.split() == [repr(history["loss"][1]), "4"]
+    assert run.stdout.split() == [repr(history["loss"][1]), "4", "False"]  # nor the progress bar's tqdm
