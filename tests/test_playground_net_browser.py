@@ -164,3 +164,17 @@ def walked(browser):
 
 def _hash_items(fragment):
     return parse_qsl(fragment.lstrip("#"))
+
+
+@pytest.mark.parametrize("width", [800, 1300])
+def test_the_lab_fits_the_width_without_scrolling_sideways(browser, site, width):
+    browser.set_window_size(width, 1000)
+    try:
+        open_lab(browser, site)
+        overflow = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert browser.execute_script(overflow) <= 0
+        plot = browser.find_element("id", "net-plot").size
+        assert plot["width"] >= 250 and plot["height"] >= 250  # the regions stay large enough to click on
+    finally:
+        browser.set_window_size(1300, 1000)
+    assert console_errors(browser) == []
