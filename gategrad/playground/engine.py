@@ -30,7 +30,8 @@ def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict:
     try:
         referee = importlib.import_module(REFEREE)
     except ModuleNotFoundError as e:
-        if e.name != REFEREE:
-            raise
-        raise ValueError("the engine referee (gategrad check for a Value class) is not in this build") from None
+        if e.name == REFEREE:
+            raise ValueError("the engine referee (gategrad check for a Value class) is not in this build") from None
+        # The page's Python has gategrad's light core and pure-Python packages only: no numpy.
+        raise ValueError(f"the engine referee cannot load here: it imports {e.name}, which this Python lacks") from None
     return referee.check_engine_source(source, class_name=class_name, lang=lang)
