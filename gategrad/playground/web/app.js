@@ -55,10 +55,9 @@ function translateFrame() {
   for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(element.dataset.t);
 }
 
-/* ---- drawing: viz-js (Graphviz compiled to wasm), loaded on the first picture ---- */
-let viz = null;
+/* ---- drawing: viz-js (Graphviz compiled to wasm), loading while Python does ---- */
+const viz = import("./viz/viz.js").then((module) => module.instance());
 async function drawDot(dot, element) {
-  if (viz === null) viz = import("./viz/viz.js").then((module) => module.instance());
   const svg = (await viz).renderSVGElement(dot);
   /* Graphviz sizes in points: as px, a 14pt label shows at 14px, as in the stepper; CSS shrinks a wide one. */
   for (const side of ["width", "height"]) svg.setAttribute(side, svg.getAttribute(side).replace("pt", "px"));
