@@ -114,8 +114,13 @@ def show(driver, expr, values, code="en"):
         set_text(driver, f'#vars input[data-var="{name}"]', str(value))
     report = explain_json(expr, values, code)
     sentences = [s["explanation"] for s in report["steps"]]
-    wait(driver, lambda: walk(driver) == sentences and grads_of(report) == grads(driver))
+    wait(driver, lambda: walk(driver) == sentences and grads_of(report) == grads(driver) and not running(driver))
     return report
+
+
+def running(driver):
+    """Whether the expression lab is still computing (a change made while one run was on asks for another)."""
+    return driver.execute_script("return 'running' in document.getElementById('tab-expr').dataset")
 
 
 def grads_of(report):
