@@ -1,27 +1,46 @@
-"""gategrad: a scalar autograd engine for seeing backpropagation gate by gate."""
+"""gategrad: a scalar autograd engine for seeing backpropagation gate by gate.
+
+The names below load on first use (a module `__getattr__`), so `import gategrad.engine`
+costs only the engine: no numpy, Graphviz, tqdm or polib until something asks for them.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Value", "gradcheck", "draw_dot", "render_walkthrough", "Stepper", "nn"]
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from gategrad import nn
+    from gategrad.engine import Value, gradcheck
+    from gategrad.viz import Stepper, draw_dot, render_walkthrough
 
-# Where each name lives; imported on first use, so `import gategrad.engine` (and the browser's light core)
-# never loads numpy, graphviz or polib it does not need.
+# Each public name and the module that defines it.
 _HOMES = {
     "Value": "gategrad.engine",
     "gradcheck": "gategrad.engine",
     "draw_dot": "gategrad.viz",
     "render_walkthrough": "gategrad.viz",
     "Stepper": "gategrad.viz",
+    "nn": "gategrad.nn",
 }
+
+__all__ = ["Value", "gradcheck", "draw_dot", "render_walkthrough", "Stepper", "nn"]
+__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    if name == "nn":
-        return importlib.import_module("gategrad.nn")
+    """A public name from its home, or a subpackage (`gategrad.viz`) imported on first use."""
     if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'gategrad' has no attribute {name!r}")
+        module = importlib.import_module(_HOMES[name])
+        value = module if module.__name__ == f"gategrad.{name}" else getattr(module, name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"gategrad.{name}") is not None:
+        value = importlib.import_module(f"gategrad.{name}")
+    else:
+        raise AttributeError(f"module 'gategrad' has no attribute {name!r}")
+    globals()[name] = value  # the next lookup finds it without calling __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

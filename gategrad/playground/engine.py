@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from gategrad.explain.lang import ENGLISH
 
-REFEREE = "gategrad.check.engine"  # has check_engine_source(source, class_name, lang) -> a JSON-able report
+REFEREE = "gategrad.check.referee"  # check_engine_source(source, class_name, lang) -> an EngineReport
 
 
 def handle(action: str, args: Mapping) -> dict:
@@ -22,7 +22,10 @@ def handle(action: str, args: Mapping) -> dict:
 
 
 def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict:
-    """Referee the class `class_name` defined in `source`, as `gategrad check FILE.py:CLASS --json` does."""
+    """Referee the class `class_name` defined in `source`: `gategrad check FILE.py:CLASS --json`'s report and its text.
+
+    A class that cannot be checked (EngineError, a ValueError) is an error reply with its reason.
+    """
     if not isinstance(source, str) or not source.strip():
         raise ValueError("paste a Python class first")
     if not isinstance(class_name, str) or not class_name.isidentifier():
@@ -30,7 +33,9 @@ def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict:
     try:
         referee = importlib.import_module(REFEREE)
     except ModuleNotFoundError as e:
-        if e.name != REFEREE:
-            raise
-        raise ValueError("the engine referee (gategrad check for a Value class) is not in this build") from None
-    return referee.check_engine_source(source, class_name=class_name, lang=lang)
+        if e.name == REFEREE:
+            raise ValueError("the engine referee (gategrad check for a Value class) is not in this build") from None
+        # The page's Python has gategrad's light core and pure-Python packages only: no numpy.
+        raise ValueError(f"the engine referee cannot load here: it imports {e.name}, which this Python lacks") from None
+    report = referee.check_engine_source(source, class_name=class_name, lang=lang)
+    return {**report.to_json(), "text": report.text()}

@@ -33,7 +33,6 @@ STRINGS = [
     "Stopped after {seconds} s: the engine took too long (an endless loop?). Python was restarted.",
     UI_STRINGS["prev"],
     UI_STRINGS["next"],
-    UI_STRINGS["step"],
     UI_STRINGS["input"],
     UI_STRINGS["grad"],
     UI_STRINGS["predict"],

@@ -7,7 +7,6 @@ const PROGRESS = {
   unpack: "Unpacking gategrad…",
   engine: "Starting the engine…",
 };
-const TABS = ["expr", "net", "engine"];
 
 let site = { languages: ["en"], strings: { en: {} }, labs: [], styles: [] }; /* site.json, written by the build */
 let lang = "en";
@@ -55,10 +54,9 @@ function translateFrame() {
   for (const element of document.querySelectorAll("[data-t]")) element.textContent = t(element.dataset.t);
 }
 
-/* ---- drawing: viz-js (Graphviz compiled to wasm), loaded on the first picture ---- */
-let viz = null;
+/* ---- drawing: viz-js (Graphviz compiled to wasm), loading while Python does ---- */
+const viz = import("./viz/viz.js").then((module) => module.instance());
 async function drawDot(dot, element) {
-  if (viz === null) viz = import("./viz/viz.js").then((module) => module.instance());
   const svg = (await viz).renderSVGElement(dot);
   /* Graphviz sizes in points: as px, a 14pt label shows at 14px, as in the stepper; CSS shrinks a wide one. */
   for (const side of ["width", "height"]) svg.setAttribute(side, svg.getAttribute(side).replace("pt", "px"));
@@ -88,18 +86,17 @@ const api = {
   drawDot,
 };
 
-/* ---- tabs ---- */
+/* ---- tabs: one per lab this build has (site.labs), each a button [data-tab] and a section #tab-<lab> ---- */
 function showTab(name) {
-  for (const tab of TABS) {
-    const button = document.getElementById(`tab-button-${tab}`);
-    const selected = tab === name;
+  for (const button of document.querySelectorAll(".tabs [data-tab]")) {
+    const selected = button.dataset.tab === name;
     button.setAttribute("aria-selected", String(selected));
     button.tabIndex = selected ? 0 : -1;
-    document.getElementById(`tab-${tab}`).hidden = !selected;
+    document.getElementById(`tab-${button.dataset.tab}`).hidden = !selected;
   }
 }
 function setUpTabs(tabs) {
-  for (const tab of TABS) document.getElementById(`tab-button-${tab}`).hidden = !tabs.includes(tab);
+  for (const button of document.querySelectorAll(".tabs [data-tab]")) button.hidden = !tabs.includes(button.dataset.tab);
   const nav = document.querySelector(".tabs");
   const choose = (tab) => {
     showTab(tab);
@@ -150,7 +147,7 @@ async function main() {
     document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: style }));
   }
   setUpLanguages();
-  const tabs = TABS.filter((tab) => site.labs.includes(tab));
+  const tabs = site.labs;
   setUpTabs(tabs);
   try {
     await python.ready;

@@ -90,6 +90,7 @@ export async function mount(root, api) {
       again = true;
       return running;
     }
+    root.dataset.running = "true"; /* the page is computing: tests and styles can tell */
     running = (async () => {
       do {
         again = false;
@@ -109,6 +110,7 @@ export async function mount(root, api) {
     })();
     await running;
     running = null;
+    delete root.dataset.running;
   }
 
   function save() {
@@ -177,6 +179,8 @@ export async function mount(root, api) {
   }
 
   function showWalk(steps) {
+    const shown = Array.from(walk.querySelectorAll("[data-step]"), (button) => button.textContent);
+    if (JSON.stringify(shown) === JSON.stringify(steps.map((step) => step.explanation))) return;
     walk.replaceChildren(
       ...steps.map((step, i) => {
         const button = element("button", { type: "button", className: "step" }, step.explanation);
