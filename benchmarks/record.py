@@ -25,7 +25,7 @@ from pathlib import Path
 
 def train(recorded: bool, page: str) -> dict:
     """One training run in this process; with `recorded`, a Recorder and the page saved to `page`."""
-    from gategrad import nn
+    from gategrad import nn, viz
     from gategrad.data import make_moons
 
     X, y = make_moons(100, noise=0.1, seed=0)
@@ -48,7 +48,7 @@ def train(recorded: bool, page: str) -> dict:
     )
     trained = time.process_time()
     if recorder is not None:
-        recorder.save(page)
+        viz.save_run(recorder, page)
     return {"fit": trained - start, "total": time.process_time() - start}
 
 

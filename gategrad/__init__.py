@@ -7,7 +7,6 @@ costs only the engine: no numpy, Graphviz, tqdm or polib until something asks fo
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,10 +33,13 @@ def __getattr__(name: str) -> Any:
     if name in _HOMES:
         module = importlib.import_module(_HOMES[name])
         value = module if module.__name__ == f"gategrad.{name}" else getattr(module, name)
-    elif not name.startswith("_") and importlib.util.find_spec(f"gategrad.{name}") is not None:
-        value = importlib.import_module(f"gategrad.{name}")
     else:
-        raise AttributeError(f"module 'gategrad' has no attribute {name!r}")
+        try:
+            value = importlib.import_module(f"gategrad.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"gategrad.{name}":  # the subpackage exists but needs something missing: say that
+                raise
+            raise AttributeError(f"module 'gategrad' has no attribute {name!r}") from None
     globals()[name] = value  # the next lookup finds it without calling __getattr__
     return value
 

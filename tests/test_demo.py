@@ -125,4 +125,4 @@ def test_a_file_it_cannot_write_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "circuit.svg").mkdir()
     code, _, err = run_demo("--out", str(tmp_path))
     assert code == 2
-    assert err == f"error: demo: cannot write {tmp_path / 'circuit.svg'}: Is a directory\n"
+    assert err == f"error: demo: cannot write {tmp_path / 'circuit.svg'}: not a regular file (a directory)\n"

@@ -7,7 +7,7 @@ import pytest
 from gategrad import Value, draw_dot, nn
 from gategrad.data import make_moons
 from gategrad.engine import fmt, topological_order
-from gategrad.engine.tags import neuron_calls, neuron_labels
+from gategrad.nn.tags import neuron_calls, neuron_labels
 from gategrad.viz import levels
 
 X, _ = make_moons(10, noise=0.1, seed=0)

@@ -203,6 +203,13 @@ def test_accuracy_reads_one_score_by_its_sign_and_several_by_the_largest():
     assert nn.accuracy([[Value(0.1), Value(0.9)], [Value(3.0), Value(-1.0)]], [1, 1]) == 0.5
 
 
+def test_accuracy_reads_replays_arrays_by_the_same_rule():
+    import numpy as np
+
+    assert nn.accuracy(np.array([0.5, -0.1, 2.0]), [1, -1, -1]) == 2 / 3
+    assert nn.accuracy(np.array([[0.1, 0.9, 0.9], [3.0, -1.0, 0.0]]), [2, 0]) == 0.5
+
+
 def test_accuracy_counts_outputs_and_labels_whatever_the_outputs_are():
     assert nn.accuracy((s for s in [0.5, -0.1, 2.0]), [1, -1, -1]) == 2 / 3
     with pytest.raises(ValueError, match="^accuracy: 3 outputs but 2 labels$"):
@@ -703,7 +710,7 @@ def _claiming(tmp_path, config, parameters=9, pad_to=16 * 1024):
 )
 def test_a_file_claiming_more_than_it_holds_is_refused_before_anything_is_built(tmp_path, monkeypatch, config, field):
     built = []
-    monkeypatch.setitem(nn.files._MODULES, "MLP", lambda **kwargs: built.append(kwargs))
+    monkeypatch.setitem(nn.serialization._MODULES, "MLP", lambda **kwargs: built.append(kwargs))
     path = _claiming(tmp_path, config)
     assert path.stat().st_size == 16 * 1024
     with pytest.raises(ValueError) as error:
@@ -714,7 +721,7 @@ def test_a_file_claiming_more_than_it_holds_is_refused_before_anything_is_built(
 
 def test_a_file_with_more_parameters_than_the_documented_cap_is_refused(tmp_path, monkeypatch):
     nn.MLP(2, [2, 1], seed=1).save(tmp_path / "m.json")  # 9 parameters
-    monkeypatch.setattr(nn.files, "MAX_PARAMETERS", 8)
+    monkeypatch.setattr(nn.serialization, "MAX_PARAMETERS", 8)
     with pytest.raises(ValueError, match=r'\("parameters" holds 9, more than the limit of 8\)$'):
         nn.load(tmp_path / "m.json")
 
@@ -722,16 +729,16 @@ def test_a_file_with_more_parameters_than_the_documented_cap_is_refused(tmp_path
 def test_a_file_over_the_byte_cap_is_refused_unread(tmp_path, monkeypatch):
     nn.MLP(2, [2, 1], seed=1).save(tmp_path / "m.json")
     size = (tmp_path / "m.json").stat().st_size
-    monkeypatch.setattr(nn.files, "MAX_BYTES", size - 1)
+    monkeypatch.setattr(nn.serialization, "MAX_BYTES", size - 1)
     with pytest.raises(ValueError, match=f"m.json: {size:,} bytes, more than the limit of {size - 1:,}$"):
         nn.load(tmp_path / "m.json")
 
 
 def test_the_documented_caps_fit_the_largest_model_the_issue_names():
     held = 1000 * (2 + 1) + 1000 * (1000 + 1) + 1 * (1000 + 1)  # MLP(2, [1000, 1000, 1])
-    assert held == 1_005_001 <= nn.files.MAX_PARAMETERS
+    assert held == 1_005_001 <= nn.serialization.MAX_PARAMETERS
     name = "layers.1.neurons.999.w.999"  # its longest name, with a 17-digit weight and indent=1
-    assert nn.files.MAX_PARAMETERS * len(f' "{name}": -0.12345678901234567,\n') <= nn.files.MAX_BYTES
+    assert nn.serialization.MAX_PARAMETERS * len(f' "{name}": -0.12345678901234567,\n') <= nn.serialization.MAX_BYTES
 
 
 @pytest.mark.parametrize("version", ['"2"', "2.0", "true", "3", "null"])

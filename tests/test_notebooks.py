@@ -38,6 +38,7 @@ def test_the_notebooks_are_there():
         "08_four_equations.ipynb",
         "09_your_data_and_torch.ipynb",
         "10_training_pathologies.ipynb",
+        "11_check_your_engine.ipynb",
     } <= names
 
 

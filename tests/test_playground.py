@@ -159,8 +159,8 @@ def test_the_browsers_path_loads_no_numpy():
         "'args': {'expression': 'tanh(x)*y', 'values': {'x': '0.5', 'y': '2'}, 'lang': 'zh', "
         "'mistake': 'no-zero'}})))\n"
         "assert r['ok'], r\n"
-        "print(sorted(m for m in ('tqdm', 'gategrad.nn', 'gategrad.replay') if m in sys.modules))"
-    )
+        "print(sorted(m for m in ('tqdm', 'gategrad.replay') if m in sys.modules))"
+    )  # gategrad.nn may load: it is light core now, and the pictures find a neuron's gates by nn.tags
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"
 

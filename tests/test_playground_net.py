@@ -10,8 +10,8 @@ from gategrad import nn
 from gategrad.cli import main
 from gategrad.data import DATASETS
 from gategrad.engine import topological_order
-from gategrad.engine.tags import neuron_calls
 from gategrad.explain.lang import sentence
+from gategrad.nn.tags import neuron_calls
 from gategrad.playground import bridge, net
 from gategrad.viz.viewer import read_record
 

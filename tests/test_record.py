@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from gategrad import Value, nn
+from gategrad import Value, nn, viz
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES
 from gategrad.explain import lang
@@ -95,15 +95,20 @@ def test_each_samples_loss_and_output_gradient_are_the_engines(run):
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
-def test_the_float_replay_of_a_step_is_the_models_forward_pass_bit_for_bit(activation):
-    X, _ = moons(30)
-    model = nn.MLP(2, [7, 5, 3], activation, seed=11)
+def test_a_kept_step_recomputed_is_the_models_forward_pass_bit_for_bit(activation):
+    X, y = moons(30)
+    model = nn.MLP(2, [7, 5, 1], activation, seed=11)
     for p in model.parameters():
         p.data *= 3.0  # big enough to saturate tanh and sigmoid
-    shapes = record._layer_shapes(model)
-    params = [p.data for p in model.parameters()]
-    for x in X:
-        assert record._forward(shapes, params, x)[-1] == [v.data for v in model(x)]
+    recorder, _ = train(model, X, y, nn.hinge_loss, 2, lr=0.01)
+    doc = recorder.to_json()
+    again = model_at(doc, 1)
+    for i, x in enumerate(X):
+        out = again(x)
+        assert doc["steps"][1]["sample_losses"][i] == nn.hinge_loss([Value(out.data)], [y[i]]).data
+        hidden = [[n(x).data for n in again.layers[0].neurons]]
+        assert recorder._forward(recorder._kept[1], [i])[i][:1] == hidden
+        assert recorder._forward(recorder._kept[1], [i])[i][-1] == [out.data]
 
 
 def test_the_update_ratio_is_the_layers_parameter_change_over_its_size(run):
@@ -189,7 +194,7 @@ def test_a_thinned_run_keeps_the_update_of_each_kept_step_and_says_so_on_the_pag
     gw, gb = recorder.steps[1]["gradients"]
     expected = math.hypot(0.1 * gw, 0.1 * gb) / math.hypot(w, b)
     assert recorder.health(1)["layers"][0]["update_ratio"] == pytest.approx(expected, rel=1e-15)
-    html = recorder.save(tmp_path / "run.html").read_text(encoding="utf-8")
+    html = viz.save_run(recorder, tmp_path / "run.html").read_text(encoding="utf-8")
     assert "13 steps were run; the page keeps 5 of them, evenly spaced." in html
 
 
@@ -240,7 +245,7 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def page(run, tmp_path_factory):
     recorder = run[0]
-    path = recorder.save(tmp_path_factory.mktemp("page") / "run.html")
+    path = viz.save_run(recorder, tmp_path_factory.mktemp("page") / "run.html")
     return path, path.read_text(encoding="utf-8")
 
 
@@ -292,7 +297,7 @@ def test_nan_and_inf_travel_as_named_strings_and_read_back_as_floats(tmp_path):
     recorder = nn.Recorder()
     with pytest.raises(nn.TrainingDiverged, match="the mul gate gave inf"):
         nn.fit(model, [[10.0]], [1], nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, record=recorder)
-    path = recorder.save(tmp_path / "run.html")
+    path = viz.save_run(recorder, tmp_path / "run.html")
     html = path.read_text(encoding="utf-8")
     doc = json.loads(Page(html).scripts["gategrad-record"])
     assert doc["steps"][0]["loss"] == "Infinity"
@@ -300,14 +305,27 @@ def test_nan_and_inf_travel_as_named_strings_and_read_back_as_floats(tmp_path):
     assert recorder.health(0)["nonfinite"] == {"op": "mul", "neuron": "0:0", "pass": "forward"}
 
 
-def test_fit_with_a_path_writes_the_page_atomically(tmp_path):
+def test_save_run_writes_the_page_atomically(tmp_path):
     X, y = moons(10)
     path = tmp_path / "run.html"
     path.write_text("old")
-    model = nn.MLP(2, [3, 1], seed=0)
-    nn.fit(model, X, y, nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, quiet=True, record=path)
+    recorder, _ = train(nn.MLP(2, [3, 1], seed=0), X, y, nn.hinge_loss, 3, lr=0.1)
+    assert viz.save_run(recorder, path) == path
     assert viewer.read_record(path)["total_steps"] == 3
     assert [p.name for p in tmp_path.iterdir()] == ["run.html"]
+
+
+def test_fit_given_a_path_says_how_to_save_a_page_and_trains_nothing(tmp_path):
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    message = (
+        r"^record must be a gategrad.nn.Recorder, got \w+Path: .*; to save the run as a page, "
+        r"pass recorder = nn.Recorder\(\) and then call gategrad.viz.save_run\(recorder, path\)$"
+    )
+    with pytest.raises(TypeError, match=message):
+        nn.fit(model, *moons(10), nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, record=tmp_path / "run.html")
+    assert model.state_dict() == before
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_page_that_cannot_be_written_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
@@ -320,7 +338,7 @@ def test_a_page_that_cannot_be_written_leaves_the_old_file_and_no_temporary(tmp_
 
     monkeypatch.setattr(viewer, "document", broken)
     with pytest.raises(OSError, match="disk full"):
-        recorder.save(path)
+        viz.save_run(recorder, path)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.html"]
 
@@ -339,14 +357,16 @@ def test_a_three_class_run_keeps_every_outputs_gradient():
 
 def test_bad_arguments_say_what_is_wrong():
     model = nn.MLP(2, [3, 1], seed=0)
-    with pytest.raises(TypeError, match="record must be a path or a Recorder, got int: 3"):
+    with pytest.raises(TypeError, match="record must be a gategrad.nn.Recorder, got int: 3; "):
         nn.fit(model, [[0.0, 0.0]], [1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 1, record=3)
     with pytest.raises(ValueError, match="max_steps must be an int of at least 2, got 1"):
         nn.Recorder(max_steps=1)
     with pytest.raises(TypeError, match="a Recorder records a Neuron, Layer or MLP, got Module"):
         nn.Recorder().start(nn.Module(), [[0.0]], [1], nn.hinge_loss, 1)
     with pytest.raises(ValueError, match=r"the Recorder holds no steps yet: pass it to fit\(..., record=recorder\)"):
-        nn.Recorder().save("never.html")
+        viz.save_run(nn.Recorder(), "never.html")
+    with pytest.raises(TypeError, match=r"save_run saves a gategrad.nn.Recorder, got dict: \{\}"):
+        viz.save_run({}, "never.html")
     assert nn.Recorder().warnings() == []
 
 
@@ -373,7 +393,7 @@ def test_every_word_of_the_page_comes_from_its_strings_and_every_string_is_used(
 
 def test_a_russian_page_carries_its_words_gate_names_and_translated_templates(run, page, tmp_path):
     recorder = run[0]
-    path = recorder.save(tmp_path / "run-ru.html", lang="ru")
+    path = viz.save_run(recorder, tmp_path / "run-ru.html", lang="ru")
     html = path.read_text(encoding="utf-8")
     view = json.loads(Page(html).scripts["gategrad-view"])
     ru = lang.translator("ru")
@@ -435,5 +455,5 @@ def test_a_thinned_run_says_how_many_steps_ran_in_each_languages_plural(steps, e
 
 def test_an_unknown_language_is_refused_listing_the_known_ones_and_nothing_is_written(run, tmp_path):
     with pytest.raises(ValueError, match=r"^unknown language 'fr'; known: en, ru, zh$"):
-        run[0].save(tmp_path / "run.html", lang="fr")
+        viz.save_run(run[0], tmp_path / "run.html", lang="fr")
     assert list(tmp_path.iterdir()) == []

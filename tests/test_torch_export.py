@@ -153,7 +153,7 @@ def test_without_torch_the_conversion_says_how_to_install_it(monkeypatch):
 
 def test_importing_gategrad_never_imports_torch():
     code = (
-        "import sys, gategrad, gategrad.nn, gategrad.nn.torch, gategrad.data, gategrad.cli\n"
+        "import sys, gategrad, gategrad.nn, gategrad.nn.torch_interop, gategrad.data, gategrad.cli\n"
         "from gategrad import nn\n"
         "nn.MLP(2, [3, 1])([0.5, 1.0]).backward()\n"
         "print('torch' in sys.modules)"

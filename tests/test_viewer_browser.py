@@ -13,11 +13,11 @@ import time
 import pytest
 from conftest import console_errors, needs
 
-from gategrad import nn
+from gategrad import nn, viz
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import fmt, topological_order
-from gategrad.engine.tags import neuron_calls
 from gategrad.explain import lang
+from gategrad.nn.tags import neuron_calls
 from gategrad.viz import viewer
 
 webdriver = needs("selenium.webdriver")
@@ -45,7 +45,7 @@ def recorded(tmp_path_factory, name, model, X, y, loss_fn, steps, lr, language="
     """Train `model` with a Recorder and save its page in `language`; returns the page's path and the record."""
     recorder = nn.Recorder()
     nn.fit(model, X, y, loss_fn, nn.SGD(model.parameters(), lr=lr), steps, l2=1e-4, quiet=True, record=recorder)
-    path = recorder.save(tmp_path_factory.mktemp(name) / "run.html", lang=language)
+    path = viz.save_run(recorder, tmp_path_factory.mktemp(name) / "run.html", lang=language)
     return path, viewer.read_record(path)
 
 
@@ -310,8 +310,9 @@ def test_the_numbers_are_written_as_python_writes_them(open_page, moons_run):
 def test_samples_of_more_than_two_features_are_listed_to_pick(open_page, tmp_path):
     X = [[0.1, 0.2, 0.3], [-0.5, 0.4, 0.0], [0.3, -0.2, 0.9]]
     model = nn.MLP(3, [2, 1], seed=0)
-    path = tmp_path / "run.html"
-    nn.fit(model, X, [1, -1, 1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, quiet=True, record=path)
+    recorder = nn.Recorder()
+    nn.fit(model, X, [1, -1, 1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, quiet=True, record=recorder)
+    path = viz.save_run(recorder, tmp_path / "run.html")
     page = open_page(path)
     assert "The samples have 3 features" in text(page, "boundary")
     page.find_element(By.CSS_SELECTOR, '#boundary button[data-sample="2"]').click()
@@ -371,7 +372,7 @@ def test_the_russian_page_names_the_gate_that_made_inf(open_page, tmp_path):
     recorder = nn.Recorder()
     with pytest.raises(nn.TrainingDiverged):
         nn.fit(model, [[10.0]], [1], nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, record=recorder)
-    page = open_page(recorder.save(tmp_path / "run.html", lang="ru"))
+    page = open_page(viz.save_run(recorder, tmp_path / "run.html", lang="ru"))
     assert "первое появление nan или inf: вентиль «умножение» (нейрон 0:0, прямой проход)" in text(page, "health")
 
 
@@ -383,7 +384,7 @@ def test_the_chinese_page_walks_a_neuron_in_the_chinese_sentences(open_page, moo
     model = nn.MLP(2, [8, 6, 1], seed=1)
     nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.5), 15, l2=1e-4,
            quiet=True, record=recorder)  # fmt: skip
-    page = open_page(recorder.save(tmp_path / "run.html", lang="zh"))
+    page = open_page(viz.save_run(recorder, tmp_path / "run.html", lang="zh"))
     assert page.execute_script("return document.documentElement.lang") == "zh"
     assert (text(page, "step-counter"), text(page, "step-of")) == ("第 0 步", "第 1 条记录（共 15 条）")
     sample = unhidden(doc)[2]

@@ -7,6 +7,7 @@ import pytest
 
 from gategrad import Value
 from gategrad.explain.expr import build
+from gategrad.viz import dot
 from gategrad.viz.dot import (
     ACTIVE,
     KIND_COLORS,
@@ -169,6 +170,15 @@ def test_render_walkthrough_writes_one_svg_per_frame(circuit, tmp_path):
     paths = render_walkthrough(circuit.output, tmp_path / "frames")
     assert [p.name for p in paths] == [f"frame-00{k}.svg" for k in range(5)]
     assert paths[0].read_text().startswith("<?xml")
+
+
+@pytest.mark.needs_dot
+def test_render_walkthrough_writes_each_frame_atomically(circuit, tmp_path, monkeypatch):
+    written = []
+    monkeypatch.setattr(dot, "atomic_write", lambda path, data: written.append((path, data)))
+    frames = walkthrough_frames(circuit.output)
+    paths = render_walkthrough(circuit.output, tmp_path, frames=frames)
+    assert written == [(path, frame.svg) for path, frame in zip(paths, frames)]
 
 
 @pytest.mark.needs_dot

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from gategrad.engine import Step, StepInput, Value, topological_order
+from gategrad.engine import Step, Value, topological_order
 
 Marks = Mapping[Value, tuple[str, tuple[int, ...]]]  # each entry of a checked array: (array name, index)
 
@@ -95,15 +95,9 @@ def _chain(end: Value, entry: Value, reach: Mapping[Value, float], marks: Marks)
         if len(inputs) != 1:
             return ()
         if not (v is end and v in marks):
-            steps.append(_step(v))
+            steps.append(Step.of(v, v.grad))  # the Step backward() took here, read back from the finished gradients
         v = inputs[0]
     return tuple(steps)
-
-
-def _step(v: Value) -> Step:
-    """The Step backward() took at gate `v`, read back from the finished gradients."""
-    g = v.grad
-    return Step(v.op, v, g, tuple(StepInput(c, local, local * g) for c, local in zip(v.children, v.local_grads)))
 
 
 def elementwise_next(order: Sequence[Value], array: Mapping[tuple[int, ...], Value], marks: Marks) -> str | None:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from gategrad.check.diagnose import RTOL, Diagnosis
 from gategrad.check.graph import Route
-from gategrad.engine import Step, fmt
-from gategrad.explain.walkthrough import json_number
+from gategrad.engine import Step, fmt, json_number
 
 
 @dataclass(frozen=True)

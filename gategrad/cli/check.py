@@ -1,47 +1,75 @@
-"""`gategrad check`: referee a backprop written by hand in numpy."""
+"""`gategrad check`: referee a backprop written by hand in numpy, or a learner's own micrograd-style Value class."""
 
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import json
 import sys
-import traceback
 from pathlib import Path
 
 from gategrad import check
+from gategrad.check import referee, sandbox
 from gategrad.cli.common import CommandError
+from gategrad.explain import lang
+
+NUMPY_FUNCTIONS = ("params", "loss", "grads")
+TIMEOUT = 60.0  # seconds an engine check may take in its child process
 
 
 def add(commands: argparse._SubParsersAction) -> None:
     checker = commands.add_parser(
         "check",
-        help="check a numpy backprop written by hand against the engine",
+        help="check a numpy backprop, or your own Value class, against the engine",
         description=(
-            "Import FILE.py, your own code, which defines params() (a dict of name -> float array), loss(p) "
-            "(the forward pass in numpy) and grads(p) (your backprop: a dict of name -> gradient). Run loss(p) "
-            "on arrays of Values, backpropagate through it, and compare each of your gradients with the true "
-            "one, walking back from the loss. Name intermediate arrays inside loss(p) with "
-            "`from gategrad.check import tap` and `z1 = tap('z1', X @ p['W1'] + p['b1'])` to check their "
-            "gradients too. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
+            "Two checks. (1) FILE.py defines params() (a dict of name -> float array), loss(p) (the forward pass "
+            "in numpy) and grads(p) (your backprop: a dict of name -> gradient): run loss(p) on arrays of Values, "
+            "backpropagate through it, and compare each of your gradients with the true one, walking back from "
+            "the loss. Name intermediate arrays inside loss(p) with `from gategrad.check import tap` and "
+            "`z1 = tap('z1', X @ p['W1'] + p['b1'])` to check their gradients too. (2) FILE.py defines or imports "
+            "a micrograd-style class Value (data, grad, backward()) and no params/loss/grads, or FILE.py:ClassName "
+            "names one: run small adversarial circuits and random ones on it and on gategrad's engine, in a child "
+            "process with a time limit, and report each wrong value or gradient on the smallest circuit that shows "
+            "it. Exit code 0 when every gradient agrees, 1 when one does not, 2 for an error."
         ),
     )
-    checker.add_argument("file", type=Path, metavar="FILE.py", help="your file with params(), loss(p), grads(p)")
+    checker.add_argument(
+        "file", metavar="FILE.py[:ClassName]", help="your file with params(), loss(p), grads(p), or your Value class"
+    )
     checker.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
+    checker.add_argument(
+        "--lang",
+        choices=lang.languages(),
+        default=lang.ENGLISH,
+        metavar="LANG",
+        help=f"the language of a Value class's report: {', '.join(lang.languages())}; default: en "
+        "(the numpy report is in English)",
+    )
+    checker.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop checking a Value class after this long (an endless loop); default: {TIMEOUT:g}",
+    )
     checker.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    path, class_name = _target(args.file)
+    if class_name is not None:
+        return _run_engine(args, path, class_name)
     try:
         with contextlib.redirect_stdout(sys.stderr):  # what the file prints must not mix with the report
-            report = check.check_file(args.file)
+            report = check.check_file(path)
     except check.CheckError as e:
         raise CommandError(f"check: {e}") from None
     except Exception as e:
-        trace = _traceback_in(e, args.file)
+        trace = referee.traceback_in(e, str(path.resolve()))
         if trace is None:
             raise
-        print(f"error: check: {args.file} raised an exception:\n{trace}", file=sys.stderr, end="")
+        print(f"error: check: {path} raised an exception:\n{trace}", file=sys.stderr, end="")
         return 2
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, allow_nan=False))
@@ -50,18 +78,49 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _traceback_in(error: BaseException, path: Path) -> str | None:
-    """`error`'s traceback with only the frames in the file at `path`, or None when none is there."""
-    where = str(path.resolve())
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == where]
-    if isinstance(error, SyntaxError) and error.filename == where:
-        return "".join(traceback.format_exception_only(error))
-    if not frames:
-        return None
-    return "".join(
-        [
-            "Traceback (most recent call last):\n",
-            *traceback.format_list(frames),
-            *traceback.format_exception_only(error),
-        ]
-    )
+def _target(text: str) -> tuple[Path, str | None]:
+    """The file, and the class to referee: the one named after a colon, Value for an engine file, None for numpy."""
+    file, colon, name = text.rpartition(":") if text.rpartition(":")[2].isidentifier() else ("", "", "")
+    if colon and file.endswith(".py"):
+        return Path(file), name
+    path = Path(text)
+    return path, "Value" if _is_engine(path) else None
+
+
+def _is_engine(path: Path) -> bool:
+    """Whether the file defines or imports a name Value and none of params, loss, grads (read, not run)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return False  # the numpy check says what is wrong with the file
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return "Value" in names and not names & set(NUMPY_FUNCTIONS)
+
+
+def _run_engine(args: argparse.Namespace, path: Path, class_name: str) -> int:
+    if not path.is_file():
+        raise CommandError(f"check: no such file: {path}")
+    if path.suffix != ".py":
+        raise CommandError(f"check: {path} is not a Python file (.py)")
+    if not args.timeout > 0:
+        raise CommandError(f"check: --timeout must be a positive number of seconds, got {args.timeout:g}")
+    try:
+        result = sandbox.run(path, class_name, args.lang, args.timeout)
+    except sandbox.EngineRunError as e:
+        message = str(e)
+        if "\n" in message:  # the learner's traceback
+            print(f"error: check: {message}", file=sys.stderr, end="" if message.endswith("\n") else "\n")
+            return 2
+        raise CommandError(f"check: {message}") from None
+    if args.json:
+        print(json.dumps(result.report, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        print(result.text)
+    return 0 if result.ok else 1

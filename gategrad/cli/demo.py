@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from gategrad import viz
+from gategrad import files, viz
 from gategrad.cli.common import CommandError
 from gategrad.explain import expr, walkthrough
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     steps = walkthrough.walk(circuit.output)  # leaves the gradients backward() would, for the picture
     print(walkthrough.format_report(circuit.expression, circuit.output, circuit.inputs, steps))
     try:
-        (out / "circuit.svg").write_bytes(viz.draw_dot(circuit.output, color_grads=True).pipe())
+        files.atomic_write(out / "circuit.svg", viz.draw_dot(circuit.output, color_grads=True).pipe())
         viz.Stepper(circuit.output, frames=viz.walkthrough_frames(circuit.output, steps)).save(out / "walkthrough.html")
         written += [
             ("circuit.svg", "the circuit and its gradients"),
@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         ]
     except viz.GraphvizNotInstalled as e:
         print(f"\nskipped the pictures: {e}", file=sys.stderr)
+    except files.FileRefused as e:
+        raise CommandError(f"demo: cannot write {e.path}: {e.reason}") from None
     except OSError as e:
         raise CommandError(f"demo: cannot write {e.filename or out}: {e.strerror or e}") from None
 

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gategrad import data, files, nn
+from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
     CommandError,
     fraction,
@@ -177,7 +177,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"saved the decision boundary to {plot}")
     if args.record is not None:
         try:
-            recorder.save(args.record, args.lang)
+            viz.save_run(recorder, args.record, args.lang)
         except files.FileRefused as e:  # made a folder or a device since it was checked
             raise CommandError(f"train: cannot write the run: {e}") from None
         except OSError as e:

@@ -10,6 +10,15 @@ def fmt(x: float) -> str:
     return f"{x + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0: a zero is written "0"
 
 
+def json_number(x: float) -> float | str:
+    """`x` itself when finite; "Infinity", "-Infinity" or "NaN" otherwise."""
+    if math.isfinite(x):
+        return x
+    if math.isnan(x):
+        return "NaN"
+    return "Infinity" if x > 0 else "-Infinity"
+
+
 def is_odd_integer(y: float) -> bool:
     return y.is_integer() and math.fmod(y, 2.0) != 0.0
 

@@ -290,12 +290,10 @@ class Value:
         with gc_paused():
             order, earlier = self._begin_backward()
         for v in order:
-            g = v.grad
-            inputs = []
-            for child, local in zip(v.children, v.local_grads):
-                child.grad += local * g
-                inputs.append(StepInput(child, local, local * g))
-            yield Step(v.op, v, g, tuple(inputs))
+            step = Step.of(v, v.grad)
+            for given in step.inputs:
+                given.value.grad += given.contribution
+            yield step
         for v, g in earlier:
             v.grad += g
 
@@ -429,6 +427,12 @@ class Step:
     output: Value
     upstream: float  # d root / d output, complete when the gate's turn comes
     inputs: tuple[StepInput, ...]
+
+    @classmethod
+    def of(cls, gate: Value, upstream: float) -> Step:
+        """The Step of `gate` when `upstream` reaches it: each input gets local gradient × upstream."""
+        inputs = tuple(StepInput(c, local, local * upstream) for c, local in zip(gate.children, gate.local_grads))
+        return cls(gate.op, gate, upstream, inputs)
 
     @property
     def explanation(self) -> str:

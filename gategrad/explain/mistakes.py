@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gategrad.engine import Step, StepInput, Value, fmt, topological_order
+from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import name
 from gategrad.explain.lang import ENGLISH, gate_name, translator
-from gategrad.explain.walkthrough import indent, json_number, table
+from gategrad.explain.walkthrough import indent, table
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Walk:
     grads: dict[Value, float]
 
 
-class _Recorder:
+class _StepLog:
     """Collects a walk's Steps as its loop runs, reading the gradients from the loop's own dict."""
 
     def __init__(self, grad: dict[Value, float]) -> None:
@@ -46,8 +46,7 @@ class _Recorder:
 
     def visited(self, v: Value, upstream: float) -> None:
         """`v`'s gate has just passed `upstream` to its inputs."""
-        inputs = tuple(StepInput(c, local, local * upstream) for c, local in zip(v.children, v.local_grads))
-        self.steps.append(Step(v.op, v, upstream, inputs))
+        self.steps.append(Step.of(v, upstream))
         self.holds.append(tuple(self.grad[c] for c in v.children))
 
     def walk(self) -> Walk:
@@ -63,7 +62,7 @@ def sorted_walk(root: Value, grad: dict[Value, float] | None = None) -> Walk:
     """The right walk, as a loop: seed the output with 1, then each gate, in reversed topological order, adds."""
     grad = {} if grad is None else grad
     grad[root] = grad.get(root, 0.0) + 1.0
-    record = _Recorder(grad)
+    record = _StepLog(grad)
     for v in _gates_from_the_output(root):
         g = grad.get(v, 0.0)
         for child, local in zip(v.children, v.local_grads):
@@ -75,7 +74,7 @@ def sorted_walk(root: Value, grad: dict[Value, float] | None = None) -> Walk:
 def overwrite_walk(root: Value) -> Walk:
     """The sorted walk with `grad = local * upstream` where `+=` belongs."""
     grad = {root: 1.0}
-    record = _Recorder(grad)
+    record = _StepLog(grad)
     for v in _gates_from_the_output(root):
         g = grad.get(v, 0.0)
         for child, local in zip(v.children, v.local_grads):
@@ -87,7 +86,7 @@ def overwrite_walk(root: Value) -> Walk:
 def no_sort_walk(root: Value) -> Walk:
     """Gates visited in the order they are first reached from the output (a queue), without a topological sort."""
     grad = {root: 1.0}
-    record = _Recorder(grad)
+    record = _StepLog(grad)
     queue, reached = [root], {root}
     for v in queue:  # the queue grows as the loop runs
         if not v.children:
@@ -120,7 +119,7 @@ def recursive_walk(root: Value) -> Walk:
     sort, it stops with a RecursionError near a depth of 1,000 gates.
     """
     grad = {root: 1.0}
-    record = _Recorder(grad)
+    record = _StepLog(grad)
 
     def backward(v: Value) -> None:
         g = grad.get(v, 0.0)
@@ -233,7 +232,7 @@ MISTAKES: dict[str, Mistake] = {
 
 
 @dataclass(frozen=True)
-class Divergence:
+class WrongTurn:
     """Where a mistaken walk first holds a number the right walk would not: its step (from 1), and why.
 
     Why is the mistake's sentence `template` with the `numbers` it names; `explain(lang)` says
@@ -268,7 +267,7 @@ class Lab:
     mistake: Mistake
     right: Walk
     wrong: Walk
-    divergence: Divergence | None
+    divergence: WrongTurn | None
 
 
 def right_walk(root: Value, steps: Sequence[Step]) -> Walk:
@@ -326,7 +325,7 @@ class _Context:
     before: dict[Value, float]
     true_upstream: dict[Value, float]
 
-    def divergence(self, v: Value, now: float, right: float) -> Divergence:
+    def divergence(self, v: Value, now: float, right: float) -> WrongTurn:
         """The divergence at input `v`, holding `now` where the right walk has `right`.
 
         A sentence's numbers: {op} the gate's short name, {out} its output, {v} the input that
@@ -349,7 +348,7 @@ class _Context:
             "visit": str(self.visit),
         }
         template = self.row.sentences[self.row.case(self, v)]
-        return Divergence(self.index, v, now, right, template, numbers, step.op, self.waiting())
+        return WrongTurn(self.index, v, now, right, template, numbers, step.op, self.waiting())
 
     def waiting(self) -> tuple[str, ...]:
         """The gates that use this step's output and had not passed their gradient on by this step."""

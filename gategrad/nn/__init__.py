@@ -4,7 +4,6 @@ Names and numerics follow PyTorch (`parameters`, `zero_grad`, `step`, `state_dic
 `cross_entropy`, `torch.optim`), so what you learn here carries over.
 """
 
-from gategrad.nn.files import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.losses import (
     LOSSES,
     Objective,
@@ -21,6 +20,7 @@ from gategrad.nn.losses import (
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
+from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
 from gategrad.nn.train import Training, TrainingDiverged, fit
 
 __all__ = [

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gategrad.engine import Value
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
@@ -133,34 +130,28 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Iterable | np.ndarray, labels: Sequence[int]) -> float:
-    """The fraction of samples classified right.
+def accuracy(outputs: Iterable, labels: Sequence[int]) -> float:
+    """The fraction of samples classified right, each output's class by `predicted_class`.
 
-    A single score counts as class "positive" when > 0 (labels +1/-1, or 1/0 for logits);
-    a list of scores picks the largest (labels are class indices). Only each output's number
-    is read, one at a time: given a generator, such as `(model(x) for x in X)`, or the plain
-    numbers of `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array
-    of a score per sample or a row of scores, are read as one.
+    A single score's label counts as class 1 when > 0 (labels +1/-1, or 1/0 for logits); with
+    several scores the label is the class index. Only each output's number is read, one at a
+    time: given a generator, such as `(model(x) for x in X)`, or the plain numbers of
+    `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array of a
+    score per sample or a row of scores, are read as lists of numbers.
     """
-    np = sys.modules.get("numpy")  # an array can only come from numpy loaded already: never load it here
-    if np is not None and isinstance(outputs, np.ndarray):
-        if len(outputs) != len(labels) or not len(outputs):
-            raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
-        truth = np.asarray(labels)
-        hits = (outputs > 0) == (truth > 0) if outputs.ndim == 1 else outputs.argmax(axis=1) == truth
-        return int(hits.sum()) / len(outputs)
-    right = n = 0
-    for out in outputs:
-        if n < len(labels):
-            y = labels[n]
-            # several scores against a class index; one score's class (0 or 1) against its label's sign
-            right += predicted_class(out) == (y if isinstance(out, Sequence) else int(y > 0))
-        n += 1
-    if n != len(labels):
-        raise ValueError(f"accuracy: {n} outputs but {len(labels)} labels")
-    if not n:
+    if hasattr(outputs, "tolist"):  # a numpy array: its rows as lists, its scores as floats
+        outputs = outputs.tolist()
+    classes, several = [], False
+    for out in outputs:  # each circuit is let go once its class is read
+        several = isinstance(out, Sequence)
+        classes.append(predicted_class(out))
+    if len(classes) != len(labels):
+        raise ValueError(f"accuracy: {len(classes)} outputs but {len(labels)} labels")
+    if not classes:
         raise ValueError("accuracy: no samples")
-    return right / n
+    # several scores against a class index; one score's class (0 or 1) against its label's sign
+    truth = labels if several else [int(y > 0) for y in labels]
+    return sum(map(operator.eq, classes, truth)) / len(classes)
 
 
 def predicted_class(output: Value | float | Sequence[Value | float]) -> int:

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from gategrad.engine import Value
-from gategrad.engine.tags import neuron_labels
+from gategrad.nn.tags import neuron_labels
 
 if TYPE_CHECKING:
     import torch
 
-    from gategrad.nn.files import DataInfo
+    from gategrad.nn.serialization import DataInfo
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -80,10 +80,13 @@ class Module:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the architecture, `data_info` and every parameter to a JSON model file, atomically (`files.save`)."""
-        from gategrad.nn import files  # model files rebuild every kind of module, so they import this file
+        """Write the architecture, `data_info` and every parameter to a JSON model file, atomically.
 
-        files.save(self, path)
+        See `gategrad.nn.serialization`, whose `load` reads it back.
+        """
+        from gategrad.nn import serialization  # model files rebuild every kind of module, so they import this file
+
+        serialization.save(self, path)
 
 
 def _check_count(name: str, n: object) -> int:
@@ -118,7 +121,7 @@ class Neuron(Module):
     """act(b + sum of w_i * x_i): one add gate for the whole sum, then the activation.
 
     It labels the sum z and the output a it makes ("z1:3", "a1:3": neuron 3 of layer 1, a tag
-    its Layer or MLP gives it; see `gategrad.engine.tags`), so pictures can find it again.
+    its Layer or MLP gives it; see `gategrad.nn.tags`), so pictures can find it again.
     """
 
     def __init__(
@@ -237,14 +240,14 @@ class MLP(Module):
 
     def to_torch(self) -> torch.nn.Sequential:
         """This net as a `torch.nn.Sequential` of Linear and activation layers, in float64 (needs torch)."""
-        from gategrad.nn import torch as convert  # torch is optional: load it only when asked
+        from gategrad.nn import torch_interop as convert  # torch is optional: load it only when asked
 
         return convert.to_torch(self)
 
     @classmethod
     def from_torch(cls, seq: torch.nn.Sequential) -> MLP:
         """The MLP computing what a `torch.nn.Sequential` of Linear layers and ReLU/Tanh/Sigmoid computes."""
-        from gategrad.nn import torch as convert
+        from gategrad.nn import torch_interop as convert
 
         return convert.from_torch(seq)
 

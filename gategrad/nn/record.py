@@ -4,30 +4,29 @@
 optimizer moves anything, so a step keeps the parameters its loss was computed with and that
 loss's gradients. From these every other number is recomputed afterwards with the engine:
 each layer's activations, each sample's loss, and the health figures (dead ReLUs, saturated
-units, update-to-weight ratios, the first gate that produced nan or inf). `save(path, lang)` writes
-the run as one page to open in a browser (`gategrad.viz.viewer`), in English or another language.
+units, update-to-weight ratios, the first gate that produced nan or inf), by a twin of the model, so
+its own Neurons do the arithmetic. The Recorder keeps data; `gategrad.viz.save_run(recorder, path,
+lang)` writes it as one page to open in a browser.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from array import array
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gategrad.engine import Value, topological_order
-from gategrad.engine.tags import neuron_calls
-from gategrad.explain.lang import ENGLISH
+from gategrad.engine import Value, gc_paused, topological_order
 from gategrad.nn.losses import l2_penalty
-from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron
-from gategrad.viz import viewer
+from gategrad.nn.modules import MLP, Layer, Module, Neuron
+from gategrad.nn.tags import neuron_calls
 
 if TYPE_CHECKING:
     import numpy as np
 
+FORMAT = "gategrad-record"  # what `to_json` writes, and the page keeps
+FORMAT_VERSION = 1
 MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly to this many steps
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead
@@ -35,11 +34,10 @@ RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 
 
 
 class Recorder:
-    """Keeps a training run, step by step, for `save` (a page) and `health` (how the net is doing).
+    """Keeps a training run, step by step, for `health` (how the net is doing) and `to_json` (the page's data).
 
-    Pass one to `fit(..., record=recorder)`, or pass a path and fit saves the page itself.
-    Up to `max_steps` steps are kept; a longer run keeps that many, evenly spaced, first and
-    last included.
+    Pass one to `fit(..., record=recorder)`; `gategrad.viz.save_run(recorder, path)` writes its page.
+    Up to `max_steps` steps are kept; a longer run keeps that many, evenly spaced, first and last included.
     """
 
     def __init__(self, max_steps: int = MAX_STEPS) -> None:
@@ -63,7 +61,14 @@ class Recorder:
         self.model, self.loss_fn, self.l2, self.total_steps = model, loss_fn, l2, steps
         self.X = [[float(x) for x in row] for row in X]
         self.y = list(y)
-        self.layers = _layer_shapes(model)
+        # A twin of the model with its own parameters: its Neurons recompute each kept step, so a
+        # neuron's arithmetic is written once, in Neuron.__call__, and the model is never touched.
+        self._twin = type(model)(**model.config())
+        self._twin_params = self._twin.parameters()
+        self._neurons = _neurons_by_layer(self._twin)
+        self.layers: list[dict[str, Any]] = [
+            {"nin": len(n[0].w), "nout": len(n), "activation": n[0].activation} for n in self._neurons
+        ]
         self._kept = []
         self._params = model.parameters()
         self._keep = _evenly(steps, self.max_steps)
@@ -108,8 +113,8 @@ class Recorder:
     def _spans(self) -> list[tuple[int, int]]:
         """Where each layer's parameters sit in `model.parameters()`."""
         spans, at = [], 0
-        for shape in self.layers:
-            size = shape["nout"] * (shape["nin"] + 1)
+        for neurons in self._neurons:
+            size = sum(len(n.parameters()) for n in neurons)
             spans.append((at, at + size))
             at += size
         return spans
@@ -124,7 +129,9 @@ class Recorder:
         that produced nan or inf, or None.
         """
         if kept not in self._derived:
-            self._derived[kept] = self._replay(self._kept[kept])
+            entry = self._kept[kept]
+            batch = entry.get("batch", range(len(self.X)))
+            self._derived[kept] = self._replay(entry, self._forward(entry, batch))
         replayed = self._derived[kept]
         ratios = self._ratios.get(kept, [None] * len(self.layers))
         layers = [{**stuck, "update_ratio": ratio} for stuck, ratio in zip(replayed["stuck"], ratios)]
@@ -155,8 +162,8 @@ class Recorder:
             raise ValueError("the Recorder holds no steps yet: pass it to fit(..., record=recorder) first")
         steps = [{**entry, **self._derive(k)} for k, entry in enumerate(self.steps)]
         return {
-            "format": viewer.FORMAT,
-            "version": viewer.FORMAT_VERSION,
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
             "model": type(self.model).__name__,
             "config": self.model.config(),
             "layers": self.layers,
@@ -169,32 +176,51 @@ class Recorder:
             "steps": steps,
         }
 
-    def save(self, path: str | os.PathLike, lang: str = ENGLISH) -> Path:
-        """Write the run as one self-contained HTML page, atomically, its words in `lang`; returns its path."""
-        return viewer.save(self.to_json(), path, lang)
-
     def _derive(self, kept: int) -> dict[str, Any]:
         """What the page shows of kept step `kept` beyond the record: its health, each sample's loss and gradients."""
-        losses, gradients = self._samples(self._kept[kept])
+        entry = self._kept[kept]
+        activations = self._forward(entry, range(len(self.X)))
+        if kept not in self._derived:
+            self._derived[kept] = self._replay(entry, activations)
+        losses, gradients = self._samples(activations)
         return {"health": self.health(kept), "sample_losses": losses, "output_gradients": gradients}
 
-    def _samples(self, entry: dict[str, Any]) -> tuple[list[float], list[list[float]]]:
+    def _forward(self, entry: dict[str, Any], samples: Sequence[int]) -> dict[int, list[list[float]]]:
+        """Each layer's outputs for each of `samples` at a kept step's parameters, computed by the twin's Neurons."""
+        self._load(entry["parameters"])
+        activations = {}
+        with gc_paused():  # thousands of gates, freed sample by sample; there are no cycles to collect
+            for s in samples:
+                values: Sequence[Value | float] = self.X[s]
+                layers = []
+                for neurons in self._neurons:
+                    outputs = [n(values) for n in neurons]
+                    layers.append([v.data for v in outputs])
+                    values = outputs
+                activations[s] = layers
+        return activations
+
+    def _load(self, params: Sequence[float]) -> None:
+        """Give the twin a kept step's parameters, and gradients of 0 for a walk to add to."""
+        for p, x in zip(self._twin_params, params):
+            p.data = x
+            p.grad = 0.0
+
+    def _samples(self, activations: dict[int, list[list[float]]]) -> tuple[list[float], list[list[float]]]:
         """Each sample's loss at a kept step's parameters, and its gradient with respect to the net's outputs."""
-        params = list(entry["parameters"])
         sample_losses, output_gradients = [], []
-        for x, label in zip(self.X, self.y):
-            out = [Value(o) for o in _forward(self.layers, params, x)[-1]]
+        for s, label in enumerate(self.y):
+            out = [Value(o) for o in activations[s][-1]]
             loss = self.loss_fn([out if len(out) > 1 else out[0]], [label])
             loss.backward()
             sample_losses.append(loss.data)
             output_gradients.append([o.grad for o in out])
         return sample_losses, output_gradients
 
-    def _replay(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Run a kept step's parameters on its batch again: which units were stuck, and the first nan or inf."""
+    def _replay(self, entry: dict[str, Any], activations: dict[int, list[list[float]]]) -> dict[str, Any]:
+        """A kept step's parameters run on its batch again: which units were stuck, and the first nan or inf."""
         params = list(entry["parameters"])
         batch = entry.get("batch", range(len(self.X)))
-        activations = {s: _forward(self.layers, params, self.X[s]) for s in batch}
         stuck = []
         for i, shape in enumerate(self.layers):
             rows = [activations[s][i] for s in batch]
@@ -215,13 +241,11 @@ class Recorder:
     def _first_nonfinite(self, params: list[float], batch: Sequence[int]) -> dict[str, Any] | None:
         """The first gate of the step's circuit, rebuilt with the engine, whose output (or, failing that,
         whose gradient) is nan or inf, and the neuron it belongs to."""
-        model = type(self.model)(**self.model.config())
-        for p, x in zip(model.parameters(), params):
-            p.data = x
-        outputs = [model(self.X[i]) for i in batch]
+        self._load(params)
+        outputs = [self._twin(self.X[i]) for i in batch]
         loss = self.loss_fn(outputs, [self.y[i] for i in batch])
         if self.l2:
-            loss = loss + l2_penalty(model.parameters(), self.l2)
+            loss = loss + l2_penalty(self._twin_params, self.l2)
         order = topological_order(loss)
         owner = {v: call.key for call in neuron_calls(order) for v in call.gates}
         for v in order:
@@ -233,42 +257,13 @@ class Recorder:
         return None
 
 
-def _layer_shapes(model: Module) -> list[dict[str, Any]]:
-    """Each layer's inputs, outputs and activation (a lone Layer or Neuron is one layer)."""
-    layers: list[list[Neuron]] = []
+def _neurons_by_layer(model: Module) -> list[list[Neuron]]:
+    """Each layer's neurons (a lone Layer or Neuron is one layer)."""
     if isinstance(model, MLP):
-        layers = [layer.neurons for layer in model.layers]
-    elif isinstance(model, Layer):
-        layers = [model.neurons]
-    elif isinstance(model, Neuron):
-        layers = [[model]]
-    return [{"nin": len(n[0].w), "nout": len(n), "activation": n[0].activation} for n in layers]
-
-
-def _forward(layers: list[dict[str, Any]], params: list[float], x: list[float]) -> list[list[float]]:
-    """Each layer's outputs for the sample `x`, from the flat `params`, in floats exactly as the Neurons compute them.
-
-    A sum runs in `Value.sum`'s order (0.0, the bias, then each product), and the activation
-    is the engine's own gate, run on a Value holding the sum.
-    """
-    probe = Value(0.0)
-    outputs, at = [], 0
-    for shape in layers:
-        nin, act = shape["nin"], ACTIVATIONS[shape["activation"]]
-        row = []
-        for _ in range(shape["nout"]):
-            total = 0.0
-            total += params[at + nin]
-            for j in range(nin):
-                total += params[at + j] * x[j]
-            at += nin + 1
-            if act is not None:
-                probe.data = total
-                total = act(probe).data
-            row.append(total)
-        outputs.append(row)
-        x = row
-    return outputs
+        return [layer.neurons for layer in model.layers]
+    if isinstance(model, Layer):
+        return [model.neurons]
+    return [[model]]  # type: ignore[list-item]
 
 
 def _stuck(activation: str, a: float) -> bool:

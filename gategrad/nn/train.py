@@ -7,14 +7,12 @@ engine runs on the light core, as the browser playground runs it.
 from __future__ import annotations
 
 import math
-import os
 import random
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from gategrad.engine import Value, fmt, gc_paused
-from gategrad.explain.walkthrough import describe_nonfinite, first_nonfinite
+from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
@@ -159,7 +157,7 @@ def fit(
     lr_schedule: Callable[[int], float] | None = None,
     seed: int = 0,
     quiet: bool = False,
-    record: str | os.PathLike | Recorder | None = None,
+    record: Recorder | None = None,
     engine: str = "scalar",
     alpha: float | None = None,
 ) -> dict[str, list[float]]:
@@ -175,8 +173,8 @@ def fit(
     naming the step and the gate (or the update) that first made one; the model is left as
     that step found it, or as its update left it.
 
-    `record`, a path or a `Recorder`, keeps every step's parameters and gradients too; with a
-    path, the run is saved there as a page to open in a browser (see `nn.Recorder`).
+    `record`, a `Recorder`, keeps every step's parameters and gradients too;
+    `gategrad.viz.save_run(recorder, path)` then writes the run as a page to open in a browser.
 
     `engine="replay"` computes each step's loss and gradients by batched replay
     (`gategrad.replay.Replay`: the model traced once, run with numpy), equal to the scalar
@@ -187,9 +185,12 @@ def fit(
     if alpha is not None:
         warnings.warn("fit(alpha=...) is now fit(l2=...), the name --l2 uses", DeprecationWarning, stacklevel=2)
         l2 = alpha
-    if record is not None and not isinstance(record, (str, os.PathLike, Recorder)):
-        raise TypeError(f"record must be a path or a Recorder, got {type(record).__name__}: {record!r}")
-    recorder = record if isinstance(record, Recorder) or record is None else Recorder()
+    if record is not None and not isinstance(record, Recorder):
+        raise TypeError(
+            f"record must be a gategrad.nn.Recorder, got {type(record).__name__}: {record!r}; to save the run as a "
+            "page, pass recorder = nn.Recorder() and then call gategrad.viz.save_run(recorder, path)"
+        )
+    recorder = record
     if recorder is not None:
         recorder.start(model, X, y, loss_fn, steps, l2)
     training = Training(
@@ -212,12 +213,12 @@ def fit(
             bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.2f}", refresh=False)
     except TrainingDiverged:
         if recorder is not None:
-            _finish(recorder, record)
+            recorder.finish()
         raise
     finally:
         bar.close()
     if recorder is not None:
-        _finish(recorder, record)
+        recorder.finish()
     return training.history
 
 
@@ -230,13 +231,6 @@ def _replay(
     from gategrad.replay import Replay  # numpy: loaded only when asked for
 
     return Replay(model, loss_fn, X, y)
-
-
-def _finish(recorder: Recorder, record: str | os.PathLike | Recorder | None) -> None:
-    """Close the record after the last step, and save the page when fit was given a path."""
-    recorder.finish()
-    if recorder is not record:
-        recorder.save(record)  # type: ignore[arg-type]
 
 
 def _scalar_loss(

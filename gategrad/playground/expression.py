@@ -56,8 +56,7 @@ def run(expression: str, values: Mapping[str, str], lang: str = ENGLISH, mistake
         "inputs": [{"name": n, "value": repr(v.data)} for n, v in circuit.inputs.items()],
         "report": report,
         "grads": [
-            {"name": n, "text": fmt(v.grad), "value": json.dumps(report["grads"][n])}
-            for n, v in circuit.inputs.items()
+            {"name": n, "text": fmt(v.grad), "value": json.dumps(report["grads"][n])} for n, v in circuit.inputs.items()
         ],
         "frames": [
             {

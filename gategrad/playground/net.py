@@ -16,10 +16,9 @@ from typing import Any
 
 from gategrad import nn
 from gategrad.data import DATASETS
-from gategrad.engine import fmt, gc_paused, topological_order
-from gategrad.engine.tags import neuron_calls
+from gategrad.engine import fmt, gc_paused, json_number, topological_order
 from gategrad.explain.lang import ENGLISH, gate_name, sentence, translator
-from gategrad.explain.walkthrough import json_number
+from gategrad.nn.tags import neuron_calls
 from gategrad.viz.viewer import STRINGS as RUN_PAGE
 
 GRID = 24  # decision regions: the model's class at GRID x GRID points of the plane

@@ -7,7 +7,7 @@ for `nn.fit(..., engine="replay")`. It reads the engine; the engine never import
 """
 
 from gategrad.replay.kernels import KERNELS, Kernel
-from gategrad.replay.run import Plan
+from gategrad.replay.plan import Plan
 from gategrad.replay.trace import Instruction, Program, ReplayError, trace
 from gategrad.replay.training import Replay
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from gategrad.engine import Value, fmt
 from gategrad.replay.kernels import KERNELS
-from gategrad.replay.run import Plan
+from gategrad.replay.plan import Plan
 from gategrad.replay.trace import SCALAR, Instruction, Program, ReplayError, trace
 
 

@@ -1,7 +1,8 @@
-"""Pictures and pages: Graphviz drawings of a circuit, its walkthrough frames, the HTML stepper."""
+"""Pictures and pages: Graphviz drawings of a circuit, its walkthrough frames, the HTML stepper, a run's page."""
 
 from gategrad.viz.dot import CircuitGraph, Frame, GraphvizNotInstalled, draw_dot, render_walkthrough, walkthrough_frames
 from gategrad.viz.stepper import Stepper
+from gategrad.viz.viewer import save_run
 
 __all__ = [
     "CircuitGraph",
@@ -10,5 +11,6 @@ __all__ = [
     "Stepper",
     "draw_dot",
     "render_walkthrough",
+    "save_run",
     "walkthrough_frames",
 ]

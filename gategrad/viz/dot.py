@@ -20,8 +20,9 @@ from typing import Any
 import graphviz
 
 from gategrad.engine import GATES, Step, Value, fmt, topological_order
-from gategrad.engine.tags import neuron_calls
 from gategrad.explain.lang import ENGLISH, sentence, translator
+from gategrad.files import atomic_write
+from gategrad.nn.tags import neuron_calls
 from gategrad.viz import levels
 
 MAX_NODES = 200
@@ -179,7 +180,7 @@ def render_walkthrough(
     paths = []
     for k, frame in enumerate(frames):
         path = out / f"frame-{k:03d}.{format}"
-        path.write_bytes(frame.svg.encode("utf-8") if format == "svg" else frame.graph.pipe(format=format))
+        atomic_write(path, frame.svg if format == "svg" else frame.graph.pipe(format=format))
         paths.append(path)
     return paths
 
@@ -223,28 +224,12 @@ def _draw(
     largest = max(abs(v.grad) for v in nodes) or 1.0
     index = {v: i for i, v in enumerate(nodes)}
     for i, v in enumerate(nodes):
-        kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
         is_active = active is not None and v is active.output
         is_root = i == len(nodes) - 1
-        fields = [_escape(v.label)] if v.label else []
-        fields.append(f"data {fmt(v.data)}")
-        if v in grads:
-            fields.append(f"grad {grads[v]}")
         border = _border(v, is_root, color_grads, largest)
         if is_active:
             border = {"color": ACTIVE, "penwidth": "2.5"}
-        classes = f"value {kind}" + (" output" if is_root else "")
-        label = "{ " + " | ".join(fields) + " }"
-        graph.node(
-            f"v{i}",
-            label,
-            shape="record",
-            style="filled",
-            fillcolor=KIND_COLORS[kind],
-            tooltip=kind,
-            **border,
-            **{"class": classes},
-        )
+        _value_node(graph, f"v{i}", v, grads.get(v), param_ids, border, is_root)
         if not v.children:
             continue
         _gate_node(graph, f"g{i}", v, is_active)
@@ -306,21 +291,8 @@ def _draw_zoomed(
     param_ids = {id(p) for p in params}
     for i, v in enumerate(picture.values):
         name = f"v{i}"
-        kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
-        fields = [_escape(v.label)] if v.label else []
-        fields.append(f"data {fmt(v.data)}")
-        if show_grad:
-            fields.append(f"grad {fmt(v.grad)}")
-        graph.node(
-            name,
-            "{ " + " | ".join(fields) + " }",
-            shape="record",
-            style="filled",
-            fillcolor=KIND_COLORS[kind],
-            tooltip=kind,
-            **_border(v, name == root_node, color_grads, largest),
-            **{"class": f"value {kind}" + (" output" if name == root_node else "")},
-        )
+        border = _border(v, name == root_node, color_grads, largest)
+        _value_node(graph, name, v, fmt(v.grad) if show_grad else None, param_ids, border, name == root_node)
         if v.children:
             _gate_node(graph, f"g{i}", v, False)
             graph.edge(f"g{i}", name)
@@ -346,6 +318,33 @@ def _border(v: Value, is_root: bool, color_grads: bool, largest: float) -> dict[
         sign = (v.grad > 0) - (v.grad < 0)
         return {"color": _SIGN_COLORS[sign], "penwidth": f"{1 + 3 * abs(v.grad) / largest:.2f}"}
     return {"color": "black", "penwidth": "2" if is_root else "1"}
+
+
+def _value_node(
+    graph: CircuitGraph,
+    name: str,
+    v: Value,
+    grad: str | None,
+    param_ids: Collection[int],
+    border: dict[str, str],
+    is_root: bool,
+) -> None:
+    """A Value as a record: its label, its data and, unless `grad` is None, the text of its gradient."""
+    kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
+    fields = [_escape(v.label)] if v.label else []
+    fields.append(f"data {fmt(v.data)}")
+    if grad is not None:
+        fields.append(f"grad {grad}")
+    graph.node(
+        name,
+        "{ " + " | ".join(fields) + " }",
+        shape="record",
+        style="filled",
+        fillcolor=KIND_COLORS[kind],
+        tooltip=kind,
+        **border,
+        **{"class": f"value {kind}" + (" output" if is_root else "")},
+    )
 
 
 def _gate_node(graph: CircuitGraph, name: str, v: Value, is_active: bool) -> None:

@@ -1,7 +1,7 @@
 """Zoom levels: a circuit seen one neuron, or one layer, at a time.
 
 At `level="neuron"` each run of a `gategrad.nn` neuron (found by its tags, see
-`gategrad.engine.tags`) becomes one box showing its weights, bias, pre-activation, output
+`gategrad.nn.tags`) becomes one box showing its weights, bias, pre-activation, output
 and gradient; at `level="layer"` each run of a layer does. The plain numbers fed into the
 first layer become input boxes, and whatever lies outside every neuron (a loss, gates of
 your own) stays gate by gate, as at `level="gate"`. This module decides the boxes and
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gategrad.engine import Value, fmt
-from gategrad.engine.tags import NeuronCall, neuron_calls
+from gategrad.nn.tags import NeuronCall, neuron_calls
 
 LEVELS = ("gate", "neuron", "layer")
 

@@ -1,5 +1,6 @@
-"""The page of a recorded training run (`nn.fit(..., record=...)`): one self-contained HTML file.
+"""The page of a recorded training run (`nn.fit(..., record=recorder)`): one self-contained HTML file.
 
+`save_run(recorder, path, lang)` writes it; the Recorder (`gategrad.nn.Recorder`) keeps the data.
 The record goes into the page as JSON, in `<script type="application/json" id="gategrad-record">`;
 the script (`web/viewer.js`) draws the loss curves, the decision regions, the net neuron by
 neuron and one sample's passes from it, and says a neuron's gates in the engine's sentences:
@@ -22,15 +23,13 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from gategrad.engine import GATES
-from gategrad.engine.tags import neuron_labels
+from gategrad.engine import GATES, json_number
 from gategrad.explain.lang import ENGLISH, gate_name, translator
-from gategrad.explain.walkthrough import json_number
 from gategrad.files import atomic_write
+from gategrad.nn.record import Recorder
+from gategrad.nn.tags import neuron_labels
 from gategrad.viz import page
 
-FORMAT = "gategrad-record"
-FORMAT_VERSION = 1
 PACE_MS = 150  # time per step while playing: a 100-step run plays in 15 s
 NEURON_OPS = ("mul", "add", "relu", "tanh", "sigmoid")  # the gates a neuron is made of
 
@@ -133,6 +132,13 @@ def save(record: dict[str, Any], path: str | os.PathLike, lang: str = ENGLISH) -
     """Write the page, in `lang`, to `path` atomically (a reader never sees half a file) and return the path."""
     atomic_write(path, document(record, lang))
     return Path(path)
+
+
+def save_run(recorder: Recorder, path: str | os.PathLike, lang: str = ENGLISH) -> Path:
+    """Write the run `recorder` kept as one self-contained page, its words in `lang`; returns its path."""
+    if not isinstance(recorder, Recorder):
+        raise TypeError(f"save_run saves a gategrad.nn.Recorder, got {type(recorder).__name__}: {recorder!r}")
+    return save(recorder.to_json(), path, lang)
 
 
 _RECORD = re.compile(r'<script type="application/json" id="gategrad-record">(.*?)</script>', re.S)
