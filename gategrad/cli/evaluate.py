@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gategrad import data, nn
-from gategrad.cli.common import DATASETS, CommandError, read_csv
+from gategrad.cli.common import CommandError, read_csv
+from gategrad.data import DATASETS
 from gategrad.engine import gc_paused
 from gategrad.replay import Replay
 

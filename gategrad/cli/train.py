@@ -9,7 +9,6 @@ from pathlib import Path
 
 from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
-    DATASETS,
     CommandError,
     fraction,
     layer_sizes,
@@ -19,10 +18,9 @@ from gategrad.cli.common import (
     read_csv,
 )
 from gategrad.cli.evaluate import measure
+from gategrad.data import DATASETS
 from gategrad.explain import lang
-
-OPTIMIZERS = {"sgd": nn.SGD, "adam": nn.Adam, "adamw": nn.AdamW}
-DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}
+from gategrad.nn import DEFAULT_LR, OPTIMIZERS
 
 
 def add_train(commands: argparse._SubParsersAction) -> None:
