@@ -133,7 +133,7 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels: Sequence[int]) -> float:
+def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels: Sequence[float]) -> float:
     """The fraction of samples classified right, each output's class by `predicted_class`.
 
     A single score's label counts as class 1 when > 0 (labels +1/-1, or 1/0 for logits); with
