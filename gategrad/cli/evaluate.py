@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gategrad import data, nn
-from gategrad.cli.common import DATASETS, CommandError, Parser, read_csv
+from gategrad.cli.common import CommandError, Parser, read_csv
+from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
 from gategrad.replay import Replay
 

@@ -11,7 +11,6 @@ from typing import cast
 
 from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
-    DATASETS,
     CommandError,
     Parser,
     fraction,
@@ -22,10 +21,9 @@ from gategrad.cli.common import (
     read_csv,
 )
 from gategrad.cli.evaluate import measure
+from gategrad.data import DATASETS
 from gategrad.explain import lang
-
-OPTIMIZERS = {"sgd": nn.SGD, "adam": nn.Adam, "adamw": nn.AdamW}
-DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}
+from gategrad.nn import DEFAULT_LR, OPTIMIZERS
 
 
 def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
