@@ -55,6 +55,7 @@ lint: $(STAMP) $(ESLINT)
 	$(BIN)/ruff format --check gategrad tests benchmarks tools
 	$(ESLINT) gategrad/viz/web gategrad/playground/web
 
+# Strict: pyproject.toml's [tool.mypy] says so, for this target and the pre-commit hook alike.
 typecheck: $(STAMP)
 	$(BIN)/mypy gategrad tools
 

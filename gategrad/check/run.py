@@ -99,7 +99,10 @@ def _tapped(v: object, name: str, index: tuple[int, ...]) -> Value:
 
 
 def check(
-    params: Mapping[str, Any], loss: Callable[[dict], Any], grads: Callable[[dict], Any], lang: str = ENGLISH
+    params: Mapping[str, Any],
+    loss: Callable[[dict[str, np.ndarray]], Any],
+    grads: Callable[[dict[str, np.ndarray]], Any],
+    lang: str = ENGLISH,
 ) -> Report:
     """Compare `grads(p)`, your backprop, with the engine's gradients of `loss(p)`, array by array.
 
@@ -282,7 +285,9 @@ def _parameters(params: object) -> dict[str, np.ndarray]:
     return floats
 
 
-def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Value, dict[str, np.ndarray], set[str]]:
+def _record(
+    loss: Callable[[dict[str, np.ndarray]], Any], p: dict[str, np.ndarray]
+) -> tuple[Value, dict[str, np.ndarray], set[str]]:
     """Run loss(p) on Values, recording its taps; the loss it returns, labelled L, the tapped arrays, and the
     names tap() was called with."""
     global _taps, _named
@@ -308,7 +313,9 @@ def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Valu
     return out, taps, named
 
 
-def _hand(grads: Callable[[dict], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]) -> dict:
+def _hand(
+    grads: Callable[[dict[str, np.ndarray]], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
     """grads(p) on fresh copies of the parameters, checked and copied (it may hand back its own buffers)."""
     out = grads({name: a.copy() for name, a in floats.items()})
     if not isinstance(out, Mapping):

@@ -6,12 +6,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from gategrad.cli.common import CommandError, output_path
+from gategrad.cli.common import CommandError, Parser, output_path
 
 DEFAULT_PORT = 8023
 
 
-def add(commands: argparse._SubParsersAction) -> None:
+def add(commands: argparse._SubParsersAction[Parser]) -> None:
     playground = commands.add_parser(
         "playground",
         help="backprop live in the browser: build the playground as a static site, or serve it here",

@@ -208,7 +208,7 @@ class _Builder:
         self.inputs = inputs
         # With `share`, each subexpression gets the number of its shape (its kind, its operator or
         # name, its parts' numbers), and the first Value built for a shape serves every later one.
-        self.shapes: dict[tuple, int] | None = {} if share else None
+        self.shapes: dict[tuple[object, ...], int] | None = {} if share else None
         self.numbers: dict[int, int] = {}  # id(ast node) -> its shape's number
         self.built: dict[int, Value | float] = {}  # a shape's number -> what was built for it
 

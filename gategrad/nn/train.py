@@ -10,7 +10,7 @@ import math
 import random
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
@@ -55,8 +55,8 @@ class Training:
         self,
         model: Module,
         X: Sequence[Sequence[float]] | np.ndarray,
-        y: Sequence[int],
-        loss_fn: Callable[[list, Sequence[int]], Value],
+        y: Sequence[float],
+        loss_fn: Callable[[list[Any], Sequence[Any]], Value],
         optimizer: Optimizer,
         *,
         batch_size: int | None = None,
@@ -126,7 +126,7 @@ class Training:
     def _names(self) -> dict[int, str]:
         return {id(p): f"parameter {name}" for name, p in self._named}
 
-    def _where_replay_diverged(self, batch: Sequence[int], labels: Sequence[int], loss: float) -> str:
+    def _where_replay_diverged(self, batch: Sequence[int], labels: Sequence[float], loss: float) -> str:
         """Where a replayed step stopped being finite: the batch rebuilt as Values, for the scalar engine to say."""
         if len(batch) > DIAGNOSE_LIMIT:
             return (
@@ -147,8 +147,8 @@ class Training:
 def fit(
     model: Module,
     X: Sequence[Sequence[float]] | np.ndarray,
-    y: Sequence[int],
-    loss_fn: Callable[[list, Sequence[int]], Value],
+    y: Sequence[float],
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
     optimizer: Optimizer,
     steps: int = 100,
     *,
@@ -224,9 +224,9 @@ def fit(
 
 def _replay(
     model: Module,
-    loss_fn: Callable[[list, Sequence[int]], Value],
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
     X: Sequence[Sequence[float]] | np.ndarray,
-    y: Sequence[int],
+    y: Sequence[float],
 ) -> Replay:
     from gategrad.replay import Replay  # numpy: loaded only when asked for
 
@@ -237,11 +237,11 @@ def _scalar_loss(
     model: Module,
     X: Sequence[Sequence[float]] | np.ndarray,
     batch: Sequence[int],
-    labels: Sequence[int],
-    loss_fn: Callable[[list, Sequence[int]], Value],
+    labels: Sequence[float],
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
     params: list[Value],
     l2: float,
-) -> tuple[Value, list]:
+) -> tuple[Value, list[Value | list[Value]]]:
     """The batch's loss as a circuit of Values (plus the L2 penalty), and the model's outputs."""
     outputs = [model(X[i]) for i in batch]
     total = loss_fn(outputs, labels)

@@ -12,6 +12,7 @@ import json
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from gategrad.files import atomic_write
 from gategrad.playground import bridge
@@ -63,7 +64,7 @@ def build(out: str | Path) -> list[Path]:
     return written
 
 
-def site() -> dict:
+def site() -> dict[str, Any]:
     """What the page reads first: its words in every language (so the progress line speaks the learner's
     language before Python runs), the labs this build has, and their style sheets."""
     labs = [lab for lab in LABS if (WEB / f"{lab}.js").is_file()]

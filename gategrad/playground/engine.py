@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import Any
 
 from gategrad.explain.lang import ENGLISH
 
 REFEREE = "gategrad.check.referee"  # check_engine_source(source, class_name, lang) -> an EngineReport
 
 
-def handle(action: str, args: Mapping) -> dict:
+def handle(action: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """Answer the tab's one request, "check"."""
     if action != "check":
         raise ValueError(f"the engine tab has no action {action!r}")
     return check(**args)
 
 
-def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict:
+def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict[str, Any]:
     """Referee the class `class_name` defined in `source`: `gategrad check FILE.py:CLASS --json`'s report and its text.
 
     A class that cannot be checked (EngineError, a ValueError) is an error reply with its reason.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from gategrad.engine import Step, fmt
 from gategrad.engine.gates import name
@@ -21,7 +22,7 @@ from gategrad.viz.page import PREDICT_TOLERANCE, ui_strings
 DEFAULT_VALUE = "1"  # a name the expression gains starts at 1
 
 
-def handle(action: str, args: Mapping) -> dict:
+def handle(action: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """Answer one of the page's requests: "run" the walk, or check a "predict"ion."""
     if action == "run":
         return run(**args)
@@ -37,7 +38,7 @@ def _circuit(expression: str, values: Mapping[str, str], mistake: str | None) ->
     return expr.build(expression, expr.parse_values([f"{n}={v}" for n, v in texts.items()]), share=bool(mistake))
 
 
-def run(expression: str, values: Mapping[str, str], lang: str = ENGLISH, mistake: str | None = None) -> dict:
+def run(expression: str, values: Mapping[str, str], lang: str = ENGLISH, mistake: str | None = None) -> dict[str, Any]:
     """Everything the lab shows for `expression` at `values` (texts such as "3", "-0.5" or "inf"), in `lang`.
 
     `report` is `explain --json`'s dict; `grads` each input's gradient as `explain` writes it
@@ -84,13 +85,13 @@ def run(expression: str, values: Mapping[str, str], lang: str = ENGLISH, mistake
     return result
 
 
-def mistake_names(lang: str = ENGLISH) -> list[dict]:
+def mistake_names(lang: str = ENGLISH) -> list[dict[str, str]]:
     """The misconception lab's mistakes: each one's name and what the lab calls it in `lang`."""
     t = translator(lang)
     return [{"name": m, "label": t.pgettext("mistake", m)} for m in mistakes.MISTAKES]
 
 
-def _question(step: Step, k: int, n: int, lang: str) -> dict:
+def _question(step: Step, k: int, n: int, lang: str) -> dict[str, Any]:
     """What predict mode asks before backward step `k` of `n`, in `lang`: the question, and who each field is for."""
     ui = ui_strings(lang)
     names = [name(i.value) for i in step.inputs]
@@ -105,7 +106,9 @@ def _question(step: Step, k: int, n: int, lang: str) -> dict:
     }
 
 
-def predict(expression: str, values: Mapping[str, str], step: int, answers: list[str], lang: str = ENGLISH) -> dict:
+def predict(
+    expression: str, values: Mapping[str, str], step: int, answers: list[str], lang: str = ENGLISH
+) -> dict[str, Any]:
     """Check the answers to predict mode's question at backward step `step` (from 1), as the stepper does.
 
     An answer within PREDICT_TOLERANCE of what the input gets, relative to it, is right (inf

@@ -390,7 +390,7 @@ def _number(what: str, x: Any) -> float:
     return value
 
 
-def _points(X: list, y: list, removed: Any, added: Any, classes: int) -> list[dict[str, Any]]:
+def _points(X: list[list[float]], y: list[int], removed: Any, added: Any, classes: int) -> list[dict[str, Any]]:
     """The dataset's points but the `removed` ones (by index), then the `added` ones ([x0, x1, label] each)."""
     if not isinstance(removed, list) or not all(isinstance(i, int) and 0 <= i < len(X) for i in removed):
         raise ValueError(f"removed points are indices of the dataset's {len(X)} points")
