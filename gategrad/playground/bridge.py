@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-from types import ModuleType
 from typing import Any
 
 from gategrad.explain.lang import ENGLISH, languages, translator
@@ -42,7 +41,7 @@ def handle(request: str) -> str:
 def strings(lang: str = ENGLISH) -> dict[str, str]:
     """Every lab's words (each module's `STRINGS`) in `lang`, by their English text."""
     t = translator(lang)
-    modules = [m for m in map(lab_module, STRING_MODULES) if m is not None]
+    modules = [importlib.import_module(name) for name in STRING_MODULES]
     return {text: t.gettext(text) for module in modules for text in module.STRINGS}
 
 
@@ -55,22 +54,7 @@ def all_strings() -> dict[str, Any]:
 def _lab(name: str) -> Any:
     if name not in LABS:
         raise ValueError(f"unknown lab {name!r}; known: {', '.join(LABS)}")
-    module = lab_module(LABS[name])
-    if module is None:
-        raise ValueError(f"the {name} lab is not in this build")
-    return module
-
-
-def lab_module(name: str) -> ModuleType | None:
-    """The module `name`, or None when this build has no such lab."""
-    # The network lab is built beside this frame (gategrad/playground/net.py); until it is merged
-    # a build without it still serves the other labs.
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name != name:
-            raise
-        return None
+    return importlib.import_module(LABS[name])
 
 
 def _one_line(e: BaseException) -> str:

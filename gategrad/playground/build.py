@@ -66,10 +66,9 @@ def build(out: str | Path) -> list[Path]:
 
 def site() -> dict[str, Any]:
     """What the page reads first: its words in every language (so the progress line speaks the learner's
-    language before Python runs), the labs this build has, and their style sheets."""
-    labs = [lab for lab in LABS if (WEB / f"{lab}.js").is_file()]
-    styles = [f"{lab}.css" for lab in labs if (WEB / f"{lab}.css").is_file()]
-    return {**bridge.all_strings(), "labs": labs, "styles": styles}
+    language before Python runs), the labs, and their style sheets."""
+    styles = [f"{lab}.css" for lab in LABS if (WEB / f"{lab}.css").is_file()]
+    return {**bridge.all_strings(), "labs": list(LABS), "styles": styles}
 
 
 def python_zip() -> bytes:

@@ -6,13 +6,11 @@ takes too long by ending the worker and starting a new one.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from gategrad.check.referee import check_engine_source
 from gategrad.explain.lang import ENGLISH
-
-REFEREE = "gategrad.check.referee"  # check_engine_source(source, class_name, lang) -> an EngineReport
 
 
 def handle(action: str, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -31,12 +29,5 @@ def check(source: str, class_name: str = "Value", lang: str = ENGLISH) -> dict[s
         raise ValueError("paste a Python class first")
     if not isinstance(class_name, str) or not class_name.isidentifier():
         raise ValueError(f"the class name must be a Python name such as Value, got {class_name!r}")
-    try:
-        referee = importlib.import_module(REFEREE)
-    except ModuleNotFoundError as e:
-        if e.name == REFEREE:
-            raise ValueError("the engine referee (gategrad check for a Value class) is not in this build") from None
-        # The page's Python has gategrad's light core and pure-Python packages only: no numpy.
-        raise ValueError(f"the engine referee cannot load here: it imports {e.name}, which this Python lacks") from None
-    report = referee.check_engine_source(source, class_name=class_name, lang=lang)
+    report = check_engine_source(source, class_name=class_name, lang=lang)
     return {**report.to_json(), "text": report.text()}

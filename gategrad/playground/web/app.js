@@ -86,7 +86,7 @@ const api = {
   drawDot,
 };
 
-/* ---- tabs: one per lab this build has (site.labs), each a button [data-tab] and a section #tab-<lab> ---- */
+/* ---- tabs: one per lab (site.labs), each a button [data-tab] and a section #tab-<lab> ---- */
 function showTab(name) {
   for (const button of document.querySelectorAll(".tabs [data-tab]")) {
     const selected = button.dataset.tab === name;
