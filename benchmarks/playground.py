@@ -23,6 +23,7 @@ from pathlib import Path
 
 from gategrad.playground import bridge, build, serve
 
+GRID_EVERY = 2.0  # seconds: net.js's GRID_EVERY_MS
 NEURON = ("sigmoid(w0*x0 + w1*x1 + w2)", {"w0": "2", "x0": "-1", "w1": "-3", "x1": "-2", "w2": "-3"})
 RERUN_JS = """
 const [name, value, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
@@ -105,13 +106,16 @@ def net_steps_per_second(driver, seconds: float) -> float | None:
 
 
 def cpython_steps_per_second(seconds: float) -> float | str:
-    """The same step, through the same bridge, in this Python: steps per second, or the bridge's error."""
+    """The page's play in this Python, through the same bridge: one step a request, the regions and health
+    figures every GRID_EVERY seconds, as net.js asks for them; steps per second, or the bridge's error."""
     reply = json.loads(bridge.handle(json.dumps({"lab": "net", "action": "reset", "args": {"dataset": "moons"}})))
     if not reply["ok"]:
         return reply["error"]
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        bridge.handle(json.dumps({"lab": "net", "action": "step", "args": {"n": 1}}))
+    steps, start, last_grid = 0, time.perf_counter(), 0.0
+    while (now := time.perf_counter()) - start < seconds:
+        grid = now - last_grid > GRID_EVERY
+        bridge.handle(json.dumps({"lab": "net", "action": "step", "args": {"n": 1, "grid": grid}}))
+        last_grid = now if grid else last_grid
         steps += 1
     return steps / (time.perf_counter() - start)
 
