@@ -12,6 +12,7 @@ obsolete. `--check` only says whether the template is up to date.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -68,8 +69,7 @@ def messages() -> list[polib.POEntry]:
     for key, text in STRINGS.items():
         add(("gategrad/viz/viewer.py", ""), f"the training viewer: {key}", msgid=text)
     for module in bridge.STRING_MODULES:  # each playground lab's words
-        words = bridge.lab_module(module)
-        for text in words.STRINGS if words is not None else ():
+        for text in importlib.import_module(module).STRINGS:
             add((module.replace(".", "/") + ".py", ""), "the playground", msgid=text)
     for path in sorted((ROOT / "gategrad").rglob("*.py")):
         calls = sorted(ast.walk(ast.parse(path.read_text(encoding="utf-8"))), key=lambda n: getattr(n, "lineno", 0))

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from gategrad import check
 from gategrad.check import referee, sandbox
-from gategrad.cli.common import CommandError, Parser
-from gategrad.explain import lang
+from gategrad.cli.common import CommandError, Parser, add_lang
 
 NUMPY_FUNCTIONS = ("params", "loss", "grads")
 TIMEOUT = 60.0  # seconds an engine check may take in its child process
@@ -41,13 +40,7 @@ def add(commands: argparse._SubParsersAction[Parser]) -> None:
         "file", metavar="FILE.py[:ClassName]", help="your file with params(), loss(p), grads(p), or your Value class"
     )
     checker.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
-    checker.add_argument(
-        "--lang",
-        choices=lang.languages(),
-        default=lang.ENGLISH,
-        metavar="LANG",
-        help=f"the language of the report and its diagnoses: {', '.join(lang.languages())}; default: en",
-    )
+    add_lang(checker, "the report and its diagnoses")
     checker.add_argument(
         "--timeout",
         type=float,

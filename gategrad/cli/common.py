@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gategrad import data
+from gategrad.explain import lang
 
 T = TypeVar("T")
 
@@ -55,6 +56,18 @@ layer_sizes = checked(
     lambda sizes: all(n >= 1 for n in sizes),
     "layer sizes must be at least 1, got {text!r}",
 )
+
+
+def add_lang(parser: argparse.ArgumentParser, what: str, note: str = "") -> None:
+    """The `--lang` option, one per command: `what` is what it translates."""
+    known = ", ".join(lang.languages())
+    parser.add_argument(
+        "--lang",
+        choices=lang.languages(),
+        default=lang.ENGLISH,
+        metavar="LANG",
+        help=f"the language of {what}: {known}; default: en{note}",
+    )
 
 
 def read_csv(command: str, path: Path, **options: Any) -> data.Table:

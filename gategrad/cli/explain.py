@@ -6,7 +6,7 @@ import argparse
 import json
 
 from gategrad import viz
-from gategrad.cli.common import CommandError, Parser, output_path
+from gategrad.cli.common import CommandError, Parser, add_lang, output_path
 from gategrad.explain import expr, lang, mistakes, walkthrough
 
 
@@ -29,13 +29,7 @@ def add(commands: argparse._SubParsersAction[Parser]) -> None:
     explain.add_argument(
         "--html", type=output_path, metavar="FILE", help="also write a page that steps through the walk in a browser"
     )
-    explain.add_argument(
-        "--lang",
-        choices=lang.languages(),
-        default=lang.ENGLISH,
-        metavar="LANG",
-        help=f"the language of the walk, the lab and the page: {', '.join(lang.languages())}; default: en",
-    )
+    add_lang(explain, "the walk, the lab and the page")
     explain.add_argument(
         "--mistake",
         choices=mistakes.MISTAKES,

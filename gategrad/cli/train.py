@@ -13,6 +13,7 @@ from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
     CommandError,
     Parser,
+    add_lang,
     fraction,
     layer_sizes,
     output_path,
@@ -95,14 +96,7 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
         metavar="RUN.html",
         help="write the run as one page to open in a browser: every step's loss, weights and gradients",
     )
-    train.add_argument(
-        "--lang",
-        choices=lang.languages(),
-        default=lang.ENGLISH,
-        metavar="LANG",
-        help=f"the language of the --record page: {', '.join(lang.languages())}; default: en (what train prints "
-        "stays English)",
-    )
+    add_lang(train, "the --record page", " (what train prints stays English)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
 
