@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from gategrad import arrays
-from gategrad.check import diagnose, graph
+from gategrad.check import diagnose, graph, trace
 from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
 
 LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
+ARRAYS = 1_000_000  # gates: a circuit this large is not built of Values when the report needs no walk of it
 
 
 class CheckError(ValueError):
@@ -52,6 +53,11 @@ def tap(name: str, array: Any) -> Any:
 
 
 def _tap(name: str, array: Any) -> Any:
+    if isinstance(array, trace.Traced):
+        out = trace.Traced(array.value, (array,), lambda g: (g,), True, array.size, (1,))  # Value's `v + 0.0`
+        assert _taps is not None
+        _taps[name] = out
+        return out
     items = np.asarray(array, dtype=object)
     out = np.empty(items.shape, dtype=object)
     for index, v in np.ndenumerate(items):
@@ -72,6 +78,8 @@ def _auto_tap(name: str, value: Any) -> Any:
         return value
     if isinstance(value, Value):
         made = bool(value.children)
+    elif isinstance(value, trace.Traced):
+        made = value.made
     elif isinstance(value, np.ndarray) and value.dtype == object and value.size:
         items = value.ravel()
         if not all(isinstance(v, (Value, int, float, np.number)) for v in items):
@@ -104,25 +112,81 @@ def check(
     """Compare `grads(p)`, your backprop, with the engine's gradients of `loss(p)`, array by array.
 
     `params` maps each name to a float array; `loss(p)` is the forward pass in numpy, run here on arrays of
-    Values; `grads(p)` returns a dict with a key per parameter and optionally per array tapped in loss(p).
+    Values (or, for a circuit of more than ARRAYS gates, on traced float arrays, see _arrays_report);
+    `grads(p)` returns a dict with a key per parameter and optionally per array tapped in loss(p).
     The diagnoses and the report speak `lang` (en, zh, ru).
     """
     translator(lang)  # an unknown language fails before the learner's code runs
     floats = _parameters(params)
-    p = {name: arrays.values(a, name) for name, a in floats.items()}
-    root, taps, named = _record(loss, p)
-    root.backward()
+    traced = _trace(loss, floats)
+    if traced is not None and traced.gates > ARRAYS:
+        hand, changed = _hands(grads, floats, traced.taps)
+        report = _arrays_report(traced, hand, changed, floats, lang)
+        if report is not None:
+            return report
+        p = {name: arrays.values(a, name) for name, a in floats.items()}
+        root, taps, named = _record(loss, p)
+    else:
+        p = {name: arrays.values(a, name) for name, a in floats.items()}
+        root, taps, named = _record(loss, p)
+        hand, changed = _hands(grads, floats, taps)
+    return _values_report(p, root, taps, named, hand, changed, floats, lang)
+
+
+def _arrays_report(
+    traced: _Traced, hand: dict[str, np.ndarray], changed: tuple[str, ...], floats: dict[str, np.ndarray], lang: str
+) -> Report | None:
+    """The report from one vectorised backward pass over loss(p)'s numpy calls, when every array agrees;
+    None when one disagrees, whose diagnosis and first divergence the circuit of Values then gives."""
+    grads = trace.backward(traced.root)
+    every = {**traced.p, **traced.taps}
+    marks = {id(a): name for name, a in every.items()}
+    true = {name: grads.get(id(a), np.zeros(a.shape)) for name, a in every.items() if name in hand}
+    comparisons = {name: diagnose.compare(hand[name], true[name], lang, name, floats.get(name)) for name in true}
+    if not all(c.agrees for c in comparisons.values()):
+        return None
+    names = _walking_back(trace.distances(traced.root, marks), true, traced.taps, traced.p)
+    kinds = {name: "parameter" if name in traced.p else "intermediate" for name in names}
+    checked = tuple(
+        Checked(n, kinds[n], true[n].shape, comparisons[n].agrees, comparisons[n].max_abs_error, None) for n in names
+    )
+    unchecked = tuple(n for n in traced.taps if n in traced.named and n not in hand)
+    return Report(checked, not changed, changed, None, unchecked, lang)
+
+
+def _walking_back(distance: Mapping[str, tuple[float, float]], named: Mapping, taps: Mapping, p: Mapping) -> list[str]:
+    """The names in `named` nearest the loss first; ties: the later tap, then params() order."""
+    rank = {name: i for i, name in enumerate([*reversed(taps), *p])}
+    return sorted(named, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
+
+
+def _hands(
+    grads: Callable[[dict], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
+) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """grads(p), and the names of the arrays it returns differently when called again."""
     hand = _hand(grads, floats, taps)
     again = _hand(grads, floats, taps)
-    changed = tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
+    return hand, tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
 
+
+def _values_report(
+    p: dict[str, np.ndarray],
+    root: Value,
+    taps: dict[str, np.ndarray],
+    named: set[str],
+    hand: dict[str, np.ndarray],
+    changed: tuple[str, ...],
+    floats: dict[str, np.ndarray],
+    lang: str,
+) -> Report:
+    """The report from the circuit of Values: backward(), then each look at the circuit the diagnoses need."""
+    root.backward()
     every = {**p, **taps}
     named_arrays = {n: a for n, a in every.items() if n in hand}
     marks = {v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a) if isinstance(v, Value)}
     order, distance = graph.order_from_loss(root, marks)
     kinds = {name: "parameter" if name in p else "intermediate" for name in named_arrays}
-    rank = {name: i for i, name in enumerate([*reversed(taps), *p])}  # ties: the later tap, then params() order
-    names = sorted(named_arrays, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
+    names = _walking_back(distance, named_arrays, taps, p)
 
     true = {name: arrays.grad(every[name]) for name in every}
     data = {name: arrays.data(every[name]) for name in every}
@@ -214,6 +278,9 @@ class _TapAssignments(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.Call:
         self.generic_visit(node)
         func = node.func
+        if self.depth and isinstance(func, ast.Attribute) and func.attr == "dot" and len(node.args) == 1:
+            # X.dot(W) makes a plain array of W before any hook of W's is asked: np.dot(X, W) asks W
+            return ast.copy_location(ast.Call(ast.Name(_DOT, ast.Load()), [func.value, *node.args], []), node)
         if self.depth and isinstance(func, ast.Attribute) and func.attr in ("maximum", "where"):
             for i, arg in enumerate(node.args):
                 text = ast.get_source_segment(self.source, arg)
@@ -228,6 +295,12 @@ def _tap_call(name: str, value: ast.expr) -> ast.expr:
 
 
 _TAP = "__gategrad_tap__"
+_DOT = "__gategrad_dot__"
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """`a.dot(b)`, as np.dot(a, b) when b is a traced array and a a plain one."""
+    return np.dot(a, b) if isinstance(b, trace.Traced) and not isinstance(a, trace.Traced) else a.dot(b)
 
 
 class _TappingLoader(importlib.abc.Loader):
@@ -238,6 +311,7 @@ class _TappingLoader(importlib.abc.Loader):
         source = path.read_text(encoding="utf-8")
         tree = _TapAssignments(source).visit(ast.parse(source, filename=str(path)))
         module.__dict__[_TAP] = _auto_tap
+        module.__dict__[_DOT] = _dot
         exec(compile(ast.fix_missing_locations(tree), str(path), "exec"), module.__dict__)
 
 
@@ -306,6 +380,37 @@ def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Valu
     if not out.label:
         out.label = "L"
     return out, taps, named
+
+
+@dataclasses.dataclass(frozen=True)
+class _Traced:
+    """loss(p) run on traced float arrays: the parameters, the loss, the tapped arrays, the names tap() was given."""
+
+    p: dict[str, trace.Traced]
+    root: trace.Traced
+    taps: dict[str, trace.Traced]
+    named: set[str]
+    gates: int
+
+
+def _trace(loss: Callable[[dict], Any], floats: dict[str, np.ndarray]) -> _Traced | None:
+    """Run loss(p) on traced float arrays; None when it makes a call the tracer does not know, or fails
+    (the run on Values then says why in its own words)."""
+    global _taps, _named
+    p = {name: trace.Traced(a, made=False) for name, a in floats.items()}
+    _taps, _named = {}, set(p)
+    _returned.clear()
+    try:
+        out = loss(p)
+        taps, named = _taps, _named - set(p)
+    except Exception:
+        return None
+    finally:
+        _taps, _named = None, set()
+        _returned.clear()
+    if not isinstance(out, trace.Traced) or out.shape != () or set(taps) & set(p):
+        return None
+    return _Traced(p, out, taps, named, trace.circuit_size(out))
 
 
 def _hand(grads: Callable[[dict], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]) -> dict:
