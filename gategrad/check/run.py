@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gategrad import arrays
-from gategrad.check import diagnose, graph, trace
+from gategrad.check import arraygraph, diagnose, graph, trace
 from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
@@ -30,6 +30,7 @@ class CheckError(ValueError):
 
 
 _taps: dict[str, np.ndarray] | None = None  # the arrays tapped by the loss(p) being checked; None outside a check
+_tracing = False  # loss(p) runs on traced float arrays, not on Values
 _named: set[str] = set()  # the names tap() was given (the others are the automatic taps), and the parameters'
 _returned: dict[int, Any] = {}  # the arrays tap() handed back, by id (kept alive, so no id is reused)
 
@@ -53,8 +54,12 @@ def tap(name: str, array: Any) -> Any:
 
 
 def _tap(name: str, array: Any) -> Any:
+    if _tracing and not isinstance(array, trace.Traced):
+        array = trace.Traced(array, made=False)  # data tapped by hand: a leaf, as Values of its numbers are
     if isinstance(array, trace.Traced):
-        out = trace.Traced(array.value, (array,), lambda g: (g,), True, array.size, (1,))  # Value's `v + 0.0`
+        out = trace.elementwise(
+            trace.Traced(array.value, (array,), lambda g: (g,), True, array.size, (1,), lambda a: a)
+        )
         assert _taps is not None
         _taps[name] = out
         return out
@@ -130,28 +135,19 @@ def check(
         p = {name: arrays.values(a, name) for name, a in floats.items()}
         root, taps, named = _record(loss, p)
         hand, changed = _hands(grads, floats, taps)
-    return _values_report(p, root, taps, named, hand, changed, floats, lang)
+    return _report(_Values(root, {**p, **taps}), p, taps, named, hand, changed, floats, lang)
 
 
 def _arrays_report(
     traced: _Traced, hand: dict[str, np.ndarray], changed: tuple[str, ...], floats: dict[str, np.ndarray], lang: str
 ) -> Report | None:
-    """The report from one vectorised backward pass over loss(p)'s numpy calls, when every array agrees;
-    None when one disagrees, whose diagnosis and first divergence the circuit of Values then gives."""
-    grads = trace.backward(traced.root)
-    every = {**traced.p, **traced.taps}
-    marks = {id(a): name for name, a in every.items()}
-    true = {name: grads.get(id(a), np.zeros(a.shape)) for name, a in every.items() if name in hand}
-    comparisons = {name: diagnose.compare(hand[name], true[name], lang, name, floats.get(name)) for name in true}
-    if not all(c.agrees for c in comparisons.values()):
+    """The report from one vectorised backward pass over loss(p)'s numpy calls; the walks the report shows
+    are built of Values for the few entries they pass. None when a walk meets a call the tracer cannot replay."""
+    circuit = arraygraph.Circuit(traced.root, traced.p, traced.taps)
+    try:
+        return _report(circuit, traced.p, traced.taps, traced.named, hand, changed, floats, lang)
+    except trace.Untraced:
         return None
-    names = _walking_back(trace.distances(traced.root, marks), true, traced.taps, traced.p)
-    kinds = {name: "parameter" if name in traced.p else "intermediate" for name in names}
-    checked = tuple(
-        Checked(n, kinds[n], true[n].shape, comparisons[n].agrees, comparisons[n].max_abs_error, None) for n in names
-    )
-    unchecked = tuple(n for n in traced.taps if n in traced.named and n not in hand)
-    return Report(checked, not changed, changed, None, unchecked, lang)
 
 
 def _walking_back(distance: Mapping[str, tuple[float, float]], named: Mapping, taps: Mapping, p: Mapping) -> list[str]:
@@ -169,32 +165,55 @@ def _hands(
     return hand, tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
 
 
-def _values_report(
-    p: dict[str, np.ndarray],
-    root: Value,
-    taps: dict[str, np.ndarray],
+class _Values:
+    """The circuit of Values loss(p) made, after backward(): what the report reads from it (see graph.py)."""
+
+    def __init__(self, root: Value, every: dict[str, np.ndarray]) -> None:
+        root.backward()
+        self.root, self.every = root, every
+        self.marks = {
+            v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a) if isinstance(v, Value)
+        }
+        self.order, self.distance = graph.order_from_loss(root, self.marks)
+        self.size = len(self.order)
+        self.true = {name: arrays.grad(a) for name, a in every.items()}
+        self.data = {name: arrays.data(a) for name, a in every.items()}
+
+    def bias_line(self, name: str) -> str | None:
+        return graph.bias_line(self.every[name].shape, lambda index: self.route(name, index))
+
+    def elementwise_next(self, name: str) -> str | None:
+        return graph.elementwise_next(self.order, dict(np.ndenumerate(self.every[name])), self.marks)
+
+    def parts(self, name: str) -> dict[str, np.ndarray]:
+        return graph.parts(self.order, self.every[name], self.marks, self.root)
+
+    def pulls(self, name: str, use: str, guesses: list[np.ndarray]) -> list[np.ndarray]:
+        return graph.pulls(self.order, self.every[name], self.marks, self.root, use, guesses)
+
+    def route(self, name: str, index: tuple[int, ...]) -> graph.Route:
+        return graph.route(self.order, self.every[name][index], self.marks, self.root)
+
+
+def _report(
+    circuit: Any,
+    p: Mapping[str, Any],
+    taps: Mapping[str, Any],
     named: set[str],
     hand: dict[str, np.ndarray],
     changed: tuple[str, ...],
     floats: dict[str, np.ndarray],
     lang: str,
 ) -> Report:
-    """The report from the circuit of Values: backward(), then each look at the circuit the diagnoses need."""
-    root.backward()
-    every = {**p, **taps}
-    named_arrays = {n: a for n, a in every.items() if n in hand}
-    marks = {v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a) if isinstance(v, Value)}
-    order, distance = graph.order_from_loss(root, marks)
-    kinds = {name: "parameter" if name in p else "intermediate" for name in named_arrays}
-    names = _walking_back(distance, named_arrays, taps, p)
-
-    true = {name: arrays.grad(every[name]) for name in every}
-    data = {name: arrays.data(every[name]) for name in every}
+    """Compare, diagnose and walk, reading the circuit (_Values or arraygraph.Circuit) only where needed."""
+    names = _walking_back(circuit.distance, [n for n in [*p, *taps] if n in hand], taps, p)
+    kinds = {name: "parameter" if name in p else "intermediate" for name in names}
+    true = circuit.true
     comparisons = {}
     for name in names:
         c = diagnose.compare(hand[name], true[name], lang, name, floats.get(name))
         if name in p and c.diagnosis is not None and c.diagnosis.kind == "other":
-            bias = graph.bias_line(order, every[name], marks, root)  # a walk of the circuit: only when needed
+            bias = circuit.bias_line(name)  # a walk of the circuit: only when needed
             if bias is not None:
                 c = diagnose.compare(hand[name], true[name], lang, name, floats[name], bias)
         comparisons[name] = c
@@ -202,15 +221,15 @@ def _values_report(
     first = next((name for name in names if not comparisons[name].agrees), None)
     for name, c in comparisons.items():
         # each look at the circuit walks it whole: on a large one, only the first divergence gets it
-        if c.diagnosis is not None and c.diagnosis.kind == "other" and (name == first or len(order) <= LARGE):
-            found = _in_context(name, hand[name], every, data, true, order, marks, root, lang, shown)
+        if c.diagnosis is not None and c.diagnosis.kind == "other" and (name == first or circuit.size <= LARGE):
+            found = _in_context(name, hand[name], circuit, lang, shown)
             if found is not None:
                 comparisons[name] = dataclasses.replace(c, diagnosis=found)
         if not comparisons[name].agrees:
             shown.add(name)
     divergence = None
     if first is not None:
-        divergence = _divergence(first, every[first], hand[first], true[first], order, marks, root)
+        divergence = _divergence(first, hand[first], true[first], circuit)
     checked = tuple(
         Checked(n, kinds[n], true[n].shape, c.agrees, c.max_abs_error, c.diagnosis) for n, c in comparisons.items()
     )
@@ -396,9 +415,9 @@ class _Traced:
 def _trace(loss: Callable[[dict], Any], floats: dict[str, np.ndarray]) -> _Traced | None:
     """Run loss(p) on traced float arrays; None when it makes a call the tracer does not know, or fails
     (the run on Values then says why in its own words)."""
-    global _taps, _named
+    global _taps, _named, _tracing
     p = {name: trace.Traced(a, made=False) for name, a in floats.items()}
-    _taps, _named = {}, set(p)
+    _taps, _named, _tracing = {}, set(p), True
     _returned.clear()
     try:
         out = loss(p)
@@ -406,7 +425,7 @@ def _trace(loss: Callable[[dict], Any], floats: dict[str, np.ndarray]) -> _Trace
     except Exception:
         return None
     finally:
-        _taps, _named = None, set()
+        _taps, _named, _tracing = None, set(), False
         _returned.clear()
     if not isinstance(out, trace.Traced) or out.shape != () or set(taps) & set(p):
         return None
@@ -441,53 +460,40 @@ def _what(x: object) -> str:
     return f"{type(x).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _divergence(
-    name: str,
-    array: np.ndarray,
-    yours: np.ndarray,
-    true: np.ndarray,
-    order: list[Value],
-    marks: graph.Marks,
-    root: Value,
-) -> Divergence:
-    """The first divergence, shown at its worst entry (at its largest true entry when the shapes differ)."""
+def _divergence(name: str, yours: np.ndarray, true: np.ndarray, circuit: Any) -> Divergence:
+    """The first divergence, shown at its worst entry (at its largest true entry when the shapes differ).
+
+    Entries worse by less than the tolerance of agreement are equally bad: the first of them is shown, so
+    a true gradient summed in another order (BLAS's, not the circuit's) shows the same entry.
+    """
     same = yours.shape == true.shape
     scores = np.nan_to_num(diagnose.errors(yours, true), nan=np.inf) if same else np.abs(true)
-    index = tuple(int(i) for i in np.unravel_index(np.argmax(scores), true.shape))
-    return Divergence(name, graph.route(order, array[index], marks, root), float(yours[index]) if same else None)
+    top = scores.max()
+    worst = scores >= (top - diagnose.tolerance(true) if np.isfinite(top) else top)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(worst), true.shape))
+    return Divergence(name, circuit.route(name, index), float(yours[index]) if same else None)
 
 
-def _in_context(
-    name: str,
-    yours: np.ndarray,
-    every: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    true: Mapping[str, np.ndarray],
-    order: list[Value],
-    marks: graph.Marks,
-    root: Value,
-    lang: str,
-    shown: set[str],
-) -> diagnose.Diagnosis | None:
+def _in_context(name: str, yours: np.ndarray, circuit: Any, lang: str, shown: set[str]) -> diagnose.Diagnosis | None:
     """Name what is wrong with `name` from the circuit around it: the array after it, its uses, and, when
     yours is right for a wrong gradient of one of its uses, that use's mistake."""
+    true = circuit.true
 
     def context(of: str, parts: Mapping[str, np.ndarray]) -> diagnose.Context:
-        after = graph.elementwise_next(order, dict(np.ndenumerate(every[of])), marks)
-        return diagnose.Context(of, after, parts, data, true)
+        return diagnose.Context(of, circuit.elementwise_next(of), parts, circuit.data, true)
 
-    parts = graph.parts(order, every[name], marks, root)
+    parts = circuit.parts(name)
     found = diagnose.in_context(yours, true[name], context(name, parts), lang)
     if found is not None:
         return found
     for use, part in parts.items():
-        if use not in every:
+        if use not in true:
             continue
         k = diagnose.use_factor(yours - (true[name] - part), part)
         if k is not None:
             return diagnose.inherited_scale(name, use, k, lang, use in shown)
         guesses = diagnose.guesses(context(use, {}), lang)
-        pulled = graph.pulls(order, every[name], marks, root, use, [guess for _, guess, _ in guesses])
+        pulled = circuit.pulls(name, use, [guess for _, guess, _ in guesses])
         for (kind, _, why), through in zip(guesses, pulled):
             if diagnose.close(yours, true[name] - part + through):
                 return diagnose.inherited(name, use, kind, why, lang, use in shown)

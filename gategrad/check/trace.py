@@ -41,6 +41,7 @@ class Traced(np.lib.mixins.NDArrayOperatorsMixin):
         made: bool = True,
         gates: int = 0,
         steps: tuple[int, ...] | None = None,
+        forward: Callable[..., Any] | None = None,
     ) -> None:
         self.value = np.asarray(value, dtype=float)
         self.parents = parents
@@ -48,6 +49,9 @@ class Traced(np.lib.mixins.NDArrayOperatorsMixin):
         self.made = made
         self.gates = gates
         self.steps = (0,) * len(parents) if steps is None else steps
+        self.forward = forward  # the same call on the parents' arrays, of floats or of Values
+        self.elementwise = False  # entry [i] is made from the parents' entries [i] alone (and constants)
+        self.ufunc: np.ufunc | None = None  # the ufunc that made it, if one did
 
     shape = property(lambda self: self.value.shape)
     ndim = property(lambda self: self.value.ndim)
@@ -83,19 +87,31 @@ class Traced(np.lib.mixins.NDArrayOperatorsMixin):
             np.add.at(out, key, g)
             return (out,)
 
-        return Traced(self.value[key], (self,), vjp, self.made)
+        return Traced(self.value[key], (self,), vjp, self.made, forward=lambda a: a[key])
 
     def transpose(self, *axes: Any) -> Traced:
         order = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None)
         inverse = None if order is None else np.argsort(order)
-        return Traced(np.transpose(self.value, order), (self,), lambda g: (np.transpose(g, inverse),), self.made)
+        return Traced(
+            np.transpose(self.value, order),
+            (self,),
+            lambda g: (np.transpose(g, inverse),),
+            self.made,
+            forward=lambda a: np.transpose(a, order),
+        )
 
     def reshape(self, *shape: Any) -> Traced:
         before = self.shape
-        return Traced(self.value.reshape(*shape), (self,), lambda g: (g.reshape(before),), self.made)
+        return Traced(
+            self.value.reshape(*shape),
+            (self,),
+            lambda g: (g.reshape(before),),
+            self.made,
+            forward=lambda a: a.reshape(*shape),
+        )
 
     def copy(self) -> Traced:
-        return Traced(self.value.copy(), (self,), lambda g: (g,), self.made)
+        return elementwise(Traced(self.value.copy(), (self,), lambda g: (g,), self.made, forward=lambda a: a.copy()))
 
     def astype(self, dtype: Any) -> Traced:
         if np.dtype(dtype) != np.float64:
@@ -141,13 +157,27 @@ class Traced(np.lib.mixins.NDArrayOperatorsMixin):
         made = any(p.made for p in parents) if selects else True
         inner = values[0].shape[-1] if ufunc is np.matmul else 1  # a matmul's entry is a sum of products
         steps = _steps(ufunc, [isinstance(x, Traced) for x in inputs], inner)
-        return Traced(out, parents, vjp, made, 2 * np.size(out) * inner, tuple(steps[i] for i in keep))
+
+        def forward(*arrays: Any, via: Callable[..., Any] = ufunc) -> Any:
+            given = iter(arrays)
+            return via(*[next(given) if isinstance(x, Traced) else x for x in inputs])
+
+        traced = Traced(out, parents, vjp, made, 2 * np.size(out) * inner, tuple(steps[i] for i in keep), forward)
+        traced.elementwise = ufunc is not np.matmul
+        traced.ufunc = ufunc
+        return traced
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         rule = _FUNCTIONS.get(func)
         if rule is None:
             raise Untraced(f"np.{func.__name__}")
         return rule(*args, **kwargs)
+
+
+def elementwise(x: Traced) -> Traced:
+    """`x`, marked as made entry by entry from its parents."""
+    x.elementwise = True
+    return x
 
 
 def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -235,7 +265,8 @@ def _sum(x: Any, axis: Any = None, keepdims: bool = False, **rest: Any) -> Trace
         return (np.broadcast_to(g, shape).copy(),)
 
     reduced = x.size // max(np.size(out), 1)
-    return Traced(out, (x,), vjp, True, x.size, (1 if reduced > 1 else 0,))  # numpy adds the entries in a chain
+    steps = (1 if reduced > 1 else 0,)  # numpy adds the entries in a chain
+    return Traced(out, (x,), vjp, True, x.size, steps, lambda a: np.sum(a, axis=axis, keepdims=keepdims))
 
 
 def _mean(x: Any, axis: Any = None, keepdims: bool = False, **rest: Any) -> Traced:
@@ -263,7 +294,7 @@ def _max(x: Any, axis: Any = None, keepdims: bool = False, **rest: Any) -> Trace
             np.put_along_axis(grad, picked, np.reshape(g, picked.shape), axis)
         return (grad,)
 
-    return Traced(out, (x,), vjp, x.made, x.size)
+    return Traced(out, (x,), vjp, x.made, x.size, forward=lambda a: np.max(a, axis=axis, keepdims=keepdims))
 
 
 def _dot(a: Any, b: Any) -> Traced:
@@ -286,7 +317,11 @@ def _where(condition: Any, a: Any, b: Any) -> Traced:
         grads = (_unbroadcast(g * c, shapes[0]), _unbroadcast(g * ~c, shapes[1]))
         return [grad for grad, t in zip(grads, traced) if t]
 
-    return Traced(np.where(c, av, bv), parents, vjp, any(p.made for p in parents), c.size)
+    def forward(*arrays: Any) -> Any:
+        given = iter(arrays)
+        return np.where(c, *[next(given) if t else x for x, t in zip((a, b), traced)])
+
+    return elementwise(Traced(np.where(c, av, bv), parents, vjp, any(p.made for p in parents), c.size, forward=forward))
 
 
 def _concatenate(arrays: Sequence[Any], axis: int = 0) -> Traced:
@@ -298,7 +333,11 @@ def _concatenate(arrays: Sequence[Any], axis: int = 0) -> Traced:
     def vjp(g: np.ndarray) -> list[np.ndarray]:
         return [part for part, t in zip(np.split(g, ends, axis=axis), traced) if t]
 
-    return Traced(np.concatenate(values, axis=axis), parents, vjp, any(p.made for p in parents))
+    def forward(*given: Any) -> Any:
+        it = iter(given)
+        return np.concatenate([next(it) if t else v for v, t in zip(values, traced)], axis=axis)
+
+    return Traced(np.concatenate(values, axis=axis), parents, vjp, any(p.made for p in parents), forward=forward)
 
 
 def _hstack(arrays: Sequence[Any]) -> Traced:
