@@ -139,15 +139,15 @@ class Circuit:
             if mark is not None:
                 out = _tapped(out, mark, marks, self.true[mark], given)
             values[id(x)] = out
-        root = values[id(self.root)][()]
-        if not isinstance(root, Value):
-            raise trace.Untraced("the replayed loss is not a Value")
+        entry, root = values[id(a)][index], values[id(self.root)][()]
+        if not isinstance(root, Value):  # the loss is made from no Value: relus passed constant zeros on
+            return graph.Route(entry, (), ())
         if not root.label:
             root.label = "L"
         given.setdefault(root, 1.0)
         order = topological_order(root)
         _pull_back(order, given)
-        return graph.route(order, values[id(a)][index], marks, root)
+        return graph.route(order, entry, marks, root)
 
     def _replayed(self, a: trace.Traced) -> list[trace.Traced]:
         """The calls a walk from `a` replays, in forward order: every call made from `a`, down to the loss, and
@@ -214,9 +214,10 @@ def _at(shape: tuple[int, ...], index: tuple[int, ...]) -> np.ndarray:
 def _values(numbers: np.ndarray, where: np.ndarray, name: str) -> np.ndarray:
     """`numbers` as an object array: Values where `where` (labelled like `W1[0,2]` when `name` is given), floats
     elsewhere."""
-    out = np.empty(numbers.shape, dtype=object)
-    for index, x in np.ndenumerate(numbers):
-        out[index] = Value(float(x), label=arrays.label(name, index) if name else "") if where[index] else float(x)
+    out = numbers.astype(object)  # Python floats
+    for index in np.argwhere(where):
+        at = tuple(int(i) for i in index)
+        out[at] = Value(float(numbers[at]), label=arrays.label(name, at) if name else "")
     return out
 
 
