@@ -98,7 +98,7 @@ def main() -> None:
         for _ in range(args.rounds):
             cmd = [sys.executable, __file__, "--one", json.dumps([args.inputs, args.hidden, args.samples, bug])]
             runs.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout))
-        expected = (False, "W1", "mask") if bug else (True, None, None)
+        expected = (False, "b1", "mask") if bug else (True, None, None)
         assert all((r["ok"], r["first_divergence"], r["kind"]) == expected for r in runs), runs
         wall = statistics.median(r["wall_seconds"] for r in runs)
         peak = statistics.median(r["peak_mb"] for r in runs)
