@@ -9,7 +9,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,14 @@ from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
 
 LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
-ARRAYS = 1_000_000  # gates: a circuit this large is not built of Values when the report needs no walk of it
+ARRAYS = LARGE  # gates: a circuit this large is checked on traced float arrays (see _arrays_report)
 
 
 class CheckError(ValueError):
     """The file or its functions are not what the check needs: a missing function, a loss that is not a number."""
 
 
-_taps: dict[str, np.ndarray] | None = None  # the arrays tapped by the loss(p) being checked; None outside a check
+_taps: dict[str, Any] | None = None  # the arrays tapped by the loss(p) being checked; None outside a check
 _tracing = False  # loss(p) runs on traced float arrays, not on Values
 _named: set[str] = set()  # the names tap() was given (the others are the automatic taps), and the parameters'
 _returned: dict[int, Any] = {}  # the arrays tap() handed back, by id (kept alive, so no id is reused)
@@ -57,12 +57,10 @@ def _tap(name: str, array: Any) -> Any:
     if _tracing and not isinstance(array, trace.Traced):
         array = trace.Traced(array, made=False)  # data tapped by hand: a leaf, as Values of its numbers are
     if isinstance(array, trace.Traced):
-        out = trace.elementwise(
-            trace.Traced(array.value, (array,), lambda g: (g,), True, array.size, (1,), lambda a: a)
-        )
+        node = trace.Traced(array.value, (array,), lambda g: (g,), True, array.size, (1,), lambda a: a)
         assert _taps is not None
-        _taps[name] = out
-        return out
+        _taps[name] = trace.elementwise(node)  # the tap's own `v + 0.0`
+        return node
     items = np.asarray(array, dtype=object)
     out = np.empty(items.shape, dtype=object)
     for index, v in np.ndenumerate(items):
@@ -150,7 +148,9 @@ def _arrays_report(
         return None
 
 
-def _walking_back(distance: Mapping[str, tuple[float, float]], named: Mapping, taps: Mapping, p: Mapping) -> list[str]:
+def _walking_back(
+    distance: Mapping[str, tuple[float, float]], named: Iterable[str], taps: Mapping, p: Mapping
+) -> list[str]:
     """The names in `named` nearest the loss first; ties: the later tap, then params() order."""
     rank = {name: i for i, name in enumerate([*reversed(taps), *p])}
     return sorted(named, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))

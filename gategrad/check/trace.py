@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-Vjp = Callable[[np.ndarray], Sequence[np.ndarray | None]]
+Vjp = Callable[[np.ndarray], Sequence[np.ndarray]]
 
 
 class Untraced(Exception):
