@@ -5,10 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ESLINT := node_modules/.bin/eslint
+VENDOR := gategrad/playground/vendor
+PYODIDE_FILES := pyodide.mjs pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip pyodide-lock.json
+# The last hypothesis released as pure Python: later ones carry a compiled part, which Pyodide cannot load.
+PURE_HYPOTHESIS := hypothesis==6.155.7
 
 .PHONY: setup system-deps test test-fast lint typecheck pytest bench demo docs messages clean
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps $(VENDOR)/.copied
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +20,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# npm brings ESLint for the pages' JavaScript (package-lock.json pins it).
+# npm brings ESLint for the pages' JavaScript, and Pyodide and viz-js for the playground (package-lock.json pins them).
 $(ESLINT): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(ESLINT)
+
+# The playground's assets, where the wheel picks them up (gitignored): Pyodide's core and viz-js's ES module
+# from npm, and a pure-Python hypothesis wheel for the engine referee in the browser.
+$(VENDOR)/.copied: $(ESLINT) $(STAMP)
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/pyodide $(VENDOR)/viz $(VENDOR)/wheels
+	cp $(addprefix node_modules/pyodide/,$(PYODIDE_FILES)) $(VENDOR)/pyodide/
+	cp node_modules/@viz-js/viz/dist/viz.js $(VENDOR)/viz/
+	$(BIN)/pip download -q --no-deps --only-binary=:all: --platform any --implementation py --abi none \
+		-d $(VENDOR)/wheels '$(PURE_HYPOTHESIS)'
+	touch $@
 
 # Graphviz's `dot` renders the circuits; Chromium drives the browser tests; npm installs ESLint.
 system-deps:
@@ -39,8 +53,9 @@ system-deps:
 lint: $(STAMP) $(ESLINT)
 	$(BIN)/ruff check gategrad tests benchmarks tools
 	$(BIN)/ruff format --check gategrad tests benchmarks tools
-	$(ESLINT) gategrad/viz/web
+	$(ESLINT) gategrad/viz/web gategrad/playground/web
 
+# Strict: pyproject.toml's [tool.mypy] says so, for this target and the pre-commit hook alike.
 typecheck: $(STAMP)
 	$(BIN)/mypy gategrad tools
 

@@ -20,7 +20,7 @@ _STARTED = time.time()  # temporary files older than this process are left over 
 class FileRefused(ValueError):
     """A path gategrad will not read or write: not a regular file, too large, or empty."""
 
-    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         super().__init__(f"{os.fspath(path)}: {reason}")
         self.path = os.fspath(path)
         self.reason = reason
@@ -37,11 +37,11 @@ def _kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
-def _not_regular(path: str | os.PathLike, mode: int) -> FileRefused:
+def _not_regular(path: str | os.PathLike[str], mode: int) -> FileRefused:
     return FileRefused(path, f"not a regular file ({_kind(mode)})")
 
 
-def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
+def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:
     """The bytes of the regular file at `path`, refusing anything else and any file over `limit` bytes.
 
     A directory, a named pipe or a device (also behind a symlink) is refused without being
@@ -76,7 +76,7 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _target(path: str | os.PathLike) -> tuple[str, int | None]:
+def _target(path: str | os.PathLike[str]) -> tuple[str, int | None]:
     """The file a write to `path` replaces (symlinks followed) and its permission bits, None if it is new."""
     if not os.fspath(path):
         raise FileRefused(path, "an empty path names no file")
@@ -129,7 +129,7 @@ def _remove_stale_temps(folder: str) -> None:
             continue
 
 
-def check_writable(path: str | os.PathLike) -> None:
+def check_writable(path: str | os.PathLike[str]) -> None:
     """Fail now, as a save to `path` would later: create the temporary file beside the target and remove it.
 
     Raises FileRefused for an empty path or a target that is not a regular file (a directory,
@@ -144,7 +144,7 @@ def check_writable(path: str | os.PathLike) -> None:
     _remove_stale_temps(folder)
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
+def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Replace the file at `path` with `data` (a str is written as UTF-8) in one step.
 
     Writes a temporary file in the target's folder, fsyncs it and renames it over the target, so

@@ -123,24 +123,6 @@ def test_the_root_loads_its_names_when_asked():
     assert result.stdout == "module 'gategrad' has no attribute 'nope'\n"
 
 
-def _top_level_imports(path: Path) -> set[str]:
-    """The modules `path` imports when it is imported (not inside functions)."""
-    names = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            names.add(node.module or "")
-    return names
-
-
-# nn/train.py is helper wt-net's to make lazy (numpy and replay loaded on engine="replay" only). Until
-# that lands, `import gategrad.nn` needs numpy, and the cases that use nn fail for that one reason.
-TRAIN_NEEDS_NUMPY = bool({"numpy", "gategrad.replay"} & _top_level_imports(PACKAGE / "nn" / "train.py"))
-needs_lazy_train = pytest.mark.xfail(
-    TRAIN_NEEDS_NUMPY, reason="nn/train.py imports numpy (via replay) at the top; wt-net makes it lazy", strict=True
-)
-
 WITHOUT_NUMPY = {
     "the engine": """
         x, y = Value(3.0, "x"), Value(-4.0, "y")
@@ -208,12 +190,9 @@ WITHOUT_NUMPY = {
         assert recorder.to_json()["steps"][-1]["loss"] == history["loss"][-1]
     """,
 }
-USES_NN = {"an MLP, forward and backward", "a model file, saved and loaded", "fit on the scalar engine, recorded"}
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=needs_lazy_train) if c in USES_NN else c for c in WITHOUT_NUMPY]
-)
+@pytest.mark.parametrize("case", WITHOUT_NUMPY)
 def test_the_light_core_runs_without_numpy(case):
     blocked = 'import sys\nsys.modules["numpy"] = None  # `import numpy` now fails, as where it is not installed\n'
     result = run(blocked + "from gategrad import Value, gradcheck\n" + textwrap.dedent(WITHOUT_NUMPY[case]))

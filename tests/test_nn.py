@@ -302,6 +302,37 @@ def test_fit_with_mini_batches_is_reproducible_by_seed():
         nn.fit(nn.MLP(2, [1]), X, y, nn.bce_with_logits, nn.SGD([Value(0.0)], lr=0.1), 1, batch_size=31)
 
 
+def test_a_training_stepped_by_hand_takes_fits_steps_with_the_same_numbers():
+    X, y = make_moons(30, seed=2)
+
+    def parts():
+        model = nn.MLP(2, [4, 1], seed=0)
+        return model, (model, X, y, nn.bce_with_logits, nn.Adam(model.parameters(), lr=0.1))
+
+    fitted, args = parts()
+    history = nn.fit(*args, 6, batch_size=8, l2=1e-3, lr_schedule=lambda k: 0.1 / (k + 1), seed=3, quiet=True)
+    stepped, args = parts()
+    training = nn.Training(*args, batch_size=8, l2=1e-3, lr_schedule=lambda k: 0.1 / (k + 1), seed=3)
+    taken = [training.step() for _ in range(6)]
+    assert taken == list(zip(history["loss"], history["accuracy"]))
+    assert training.history == history and training.steps == 6
+    assert training.optimizer.lr == 0.1 / 6
+    assert len(training.batch) == 8
+    assert stepped.state_dict() == fitted.state_dict()
+
+
+def test_a_training_that_diverges_says_at_which_step_as_fit_does():
+    neuron = nn.Neuron(1, activation="linear")
+    neuron.w[0].data = 0.5
+    training = nn.Training(neuron, [[10.0]], [-10], nn.mse_loss, nn.SGD(neuron.parameters(), lr=1e-3))
+    assert training.step() == (225.0, 0.0)  # (10 w + b + 10)^2 at w = 0.5, b = 0; score 15 > 0, label -10
+    training.optimizer.lr = 1e307
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        training.step()
+    assert diverged.value.step == 2 and training.steps == 2
+    assert diverged.value.history == training.history and len(training.history["loss"]) == 2
+
+
 def test_fit_stops_at_the_first_step_whose_loss_overflows_and_names_the_gate():
     X, y = make_moons(100, noise=0.1, seed=0)
     labels = [2 * c - 1 for c in y]

@@ -2,7 +2,7 @@
 
 Writes `gategrad/explain/locale/gategrad.pot`, the template of every message gategrad
 translates: the gate table's sentences and gate names, the misconception lab's table of
-mistakes, the stepper page's UI_STRINGS, the training viewer's STRINGS, and each string
+mistakes, the stepper page's UI_STRINGS, the training viewer's and the playground's STRINGS, and each string
 literal passed to gettext, ngettext or pgettext in gategrad/. Then merges it
 into every shipped `.po` file, as gettext's msgmerge does: a new message shows up there
 untranslated (and the tests fail until it is translated), a message no longer used becomes
@@ -21,6 +21,7 @@ import polib
 from gategrad.engine.gates import GATES
 from gategrad.explain.lang import DOMAIN, SHIPPED, placeholders
 from gategrad.explain.mistakes import MISTAKES
+from gategrad.playground import bridge
 from gategrad.viz.page import UI_STRINGS
 from gategrad.viz.viewer import STRINGS
 
@@ -66,6 +67,10 @@ def messages() -> list[polib.POEntry]:
         add(("gategrad/viz/page.py", ""), f"the stepper page: {key}", msgid=text)
     for key, text in STRINGS.items():
         add(("gategrad/viz/viewer.py", ""), f"the training viewer: {key}", msgid=text)
+    for module in bridge.STRING_MODULES:  # each playground lab's words
+        words = bridge.lab_module(module)
+        for text in words.STRINGS if words is not None else ():
+            add((module.replace(".", "/") + ".py", ""), "the playground", msgid=text)
     for path in sorted((ROOT / "gategrad").rglob("*.py")):
         calls = sorted(ast.walk(ast.parse(path.read_text(encoding="utf-8"))), key=lambda n: getattr(n, "lineno", 0))
         for node in calls:

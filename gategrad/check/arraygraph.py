@@ -222,7 +222,11 @@ def _values(numbers: np.ndarray, where: np.ndarray, name: str) -> np.ndarray:
 
 
 def _tapped(
-    out: np.ndarray, name: str, marks: dict[Value, tuple[str, tuple[int, ...]]], true: np.ndarray, given: dict
+    out: np.ndarray,
+    name: str,
+    marks: dict[Value, tuple[str, tuple[int, ...]]],
+    true: np.ndarray,
+    given: dict[Value, float],
 ) -> np.ndarray:
     """The tap's own nodes (run._tapped: `v + 0.0`, labelled), each given the array's true gradient."""
     tapped = np.empty(out.shape, dtype=object)

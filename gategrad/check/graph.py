@@ -184,7 +184,9 @@ def pulls(
     return [_pull(gates, starts, own, marks, root, array.shape, guess) for guess in guesses]
 
 
-def _uses(order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value) -> tuple[dict, dict[str, list]]:
+def _uses(
+    order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value
+) -> tuple[dict[Value, tuple[int, ...]], dict[str, list[Value]]]:
     """`array`'s entries (node -> index), and each marked array that uses them directly with all its entries."""
     own = {v: i for i, v in np.ndenumerate(array) if isinstance(v, Value)}
     between: set[Value] = set()

@@ -48,8 +48,8 @@ class Finding:
     message: str  # the finding in words, in the report's language, with gategrad's walk
     mistake: str | None = None  # the misconception lab's name for it (`gategrad explain --mistake`), if one fits
 
-    def to_json(self) -> dict:
-        def numbers(d: dict[str, float] | None) -> dict | None:
+    def to_json(self) -> dict[str, Any]:
+        def numbers(d: dict[str, float] | None) -> dict[str, float | str] | None:
             return None if d is None else {k: json_number(x) for k, x in d.items()}
 
         return {
@@ -82,7 +82,7 @@ class EngineReport:
         """True when no finding is `wrong` (limits do not count)."""
         return not any(f.severity == "wrong" for f in self.findings)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "class": self.class_name,
@@ -369,7 +369,16 @@ class _Referee:
             self.progress(str(c))
         return _run(self.cls, c, backward)
 
-    def add(self, kind: str, op: str | None, c: Circuit, yours: dict | None, true: dict, message: str, **more: Any):
+    def add(
+        self,
+        kind: str,
+        op: str | None,
+        c: Circuit,
+        yours: dict[str, float] | None,
+        true: dict[str, float],
+        message: str,
+        **more: Any,
+    ) -> None:
         """Record a finding on circuit `c`; its message starts with the circuit and your numbers against the true."""
         severity = more.pop("severity", "wrong")
         program = more.pop("program", None) or c.program()
@@ -821,7 +830,15 @@ class _Referee:
             message = self.gettext("A chain of {n} add gates raised {error}.", n=n, error=error)
             self._add_chain("order", "wrong", program, None, true, message)
 
-    def _add_chain(self, kind: str, severity: str, program: str, yours: dict | None, true: dict, message: str) -> None:
+    def _add_chain(
+        self,
+        kind: str,
+        severity: str,
+        program: str,
+        yours: dict[str, float] | None,
+        true: dict[str, float],
+        message: str,
+    ) -> None:
         c = circuits.circuit([1.0], ("+", (0, 0.5)))
         self.add(kind, None, c, yours, true, message, severity=severity, program=program)
 

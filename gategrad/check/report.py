@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from gategrad.check.diagnose import RTOL, Diagnosis
 from gategrad.check.graph import Route
@@ -48,7 +49,7 @@ class Report:
         """True when every array agrees and grads(p) gives the same answer twice."""
         return self.repeatable and all(c.agrees for c in self.checked)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The JSON object of `gategrad check --json`; an inf or nan error is the string "Infinity" or "NaN"."""
         return {
             "ok": self.ok,

@@ -110,7 +110,10 @@ def _tapped(v: object, name: str, index: tuple[int, ...]) -> Value:
 
 
 def check(
-    params: Mapping[str, Any], loss: Callable[[dict], Any], grads: Callable[[dict], Any], lang: str = ENGLISH
+    params: Mapping[str, Any],
+    loss: Callable[[dict[str, np.ndarray]], Any],
+    grads: Callable[[dict[str, np.ndarray]], Any],
+    lang: str = ENGLISH,
 ) -> Report:
     """Compare `grads(p)`, your backprop, with the engine's gradients of `loss(p)`, array by array.
 
@@ -149,15 +152,15 @@ def _arrays_report(
 
 
 def _walking_back(
-    distance: Mapping[str, tuple[float, float]], named: Iterable[str], taps: Mapping, p: Mapping
+    distance: Mapping[str, tuple[float, float]], named: Iterable[str], taps: Mapping[str, Any], p: Mapping[str, Any]
 ) -> list[str]:
     """The names in `named` nearest the loss first; ties: the later tap, then params() order."""
-    rank = {name: i for i, name in enumerate([*reversed(taps), *p])}
+    rank = {name: i for i, name in enumerate([*list(taps)[::-1], *p])}
     return sorted(named, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
 
 
 def _hands(
-    grads: Callable[[dict], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
+    grads: Callable[[dict[str, np.ndarray]], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
 ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
     """grads(p), and the names of the arrays it returns differently when called again."""
     hand = _hand(grads, floats, taps)
@@ -375,7 +378,9 @@ def _parameters(params: object) -> dict[str, np.ndarray]:
     return floats
 
 
-def _record(loss: Callable[[dict], Any], p: dict[str, np.ndarray]) -> tuple[Value, dict[str, np.ndarray], set[str]]:
+def _record(
+    loss: Callable[[dict[str, np.ndarray]], Any], p: dict[str, np.ndarray]
+) -> tuple[Value, dict[str, np.ndarray], set[str]]:
     """Run loss(p) on Values, recording its taps; the loss it returns, labelled L, the tapped arrays, and the
     names tap() was called with."""
     global _taps, _named
@@ -412,7 +417,7 @@ class _Traced:
     gates: int
 
 
-def _trace(loss: Callable[[dict], Any], floats: dict[str, np.ndarray]) -> _Traced | None:
+def _trace(loss: Callable[[dict[str, Any]], Any], floats: dict[str, np.ndarray]) -> _Traced | None:
     """Run loss(p) on traced float arrays; None when it makes a call the tracer does not know, or fails
     (the run on Values then says why in its own words)."""
     global _taps, _named, _tracing
@@ -432,7 +437,9 @@ def _trace(loss: Callable[[dict], Any], floats: dict[str, np.ndarray]) -> _Trace
     return _Traced(p, out, taps, named, trace.circuit_size(out))
 
 
-def _hand(grads: Callable[[dict], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]) -> dict:
+def _hand(
+    grads: Callable[[dict[str, np.ndarray]], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
     """grads(p) on fresh copies of the parameters, checked and copied (it may hand back its own buffers)."""
     out = grads({name: a.copy() for name, a in floats.items()})
     if not isinstance(out, Mapping):

@@ -27,7 +27,7 @@ class EngineRunError(Exception):
 class Result:
     """What the child sent back: the report as JSON, its text, and whether it is ok."""
 
-    report: dict
+    report: dict[str, Any]
     text: str
 
     @property
@@ -80,7 +80,7 @@ def child(path: Path, class_name: str, lang: str, out: Path, progress: Path) -> 
     """The child's work: import, referee, write the answer (a report, or an error message) to `out`."""
     from gategrad.check import referee
 
-    def write(answer: dict) -> None:
+    def write(answer: dict[str, Any]) -> None:
         out.write_text(json.dumps(answer, ensure_ascii=False, allow_nan=False), encoding="utf-8")
 
     def tell(where: str) -> None:

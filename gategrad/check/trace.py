@@ -122,8 +122,9 @@ class Traced(np.lib.mixins.NDArrayOperatorsMixin):
         return _sum(self, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Traced:
-        n = self.size // max(_sum(self, axis, keepdims).size, 1)
-        return _sum(self, axis, keepdims) / n
+        total = _sum(self, axis, keepdims)
+        out: Traced = total / (self.size // max(total.size, 1))
+        return out
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Traced:
         return _max(self, axis, keepdims)
@@ -187,25 +188,29 @@ def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return g
     g = np.broadcast_to(g, np.broadcast_shapes(g.shape, shape))
     g = g.sum(axis=tuple(range(g.ndim - len(shape))))
-    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape)
+    out: np.ndarray = g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape)
+    return out
 
 
-def _pow_grads(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Callable:
+Grads = Callable[[np.ndarray], tuple[np.ndarray, ...]]  # the output's gradient -> each input's
+
+
+def _pow_grads(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Grads:
     return lambda g: (g * b * a ** (b - 1), g * out * np.log(a))
 
 
-def _max_grads(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Callable:
+def _max_grads(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Grads:
     first = a >= b  # numpy's object maximum keeps its first argument on a tie, as `a >= b` picks it
     return lambda g: (g * first, g * ~first)
 
 
-def _min_grads(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Callable:
+def _min_grads(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Grads:
     first = a <= b
     return lambda g: (g * first, g * ~first)
 
 
 # each ufunc: its inputs and output -> the function from the output's gradient to each input's
-_UFUNCS: dict[np.ufunc, Callable[..., Callable[[np.ndarray], tuple]]] = {
+_UFUNCS: dict[np.ufunc, Callable[..., Grads]] = {
     np.add: lambda a, b, out: lambda g: (g, g),
     np.subtract: lambda a, b, out: lambda g: (g, -g),
     np.multiply: lambda a, b, out: lambda g: (g * b, g * a),
@@ -298,9 +303,8 @@ def _max(x: Any, axis: Any = None, keepdims: bool = False, **rest: Any) -> Trace
 
 
 def _dot(a: Any, b: Any) -> Traced:
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return np.multiply(a, b)
-    return np.matmul(a, b)
+    out: Traced = np.multiply(a, b) if np.ndim(a) == 0 or np.ndim(b) == 0 else np.matmul(a, b)
+    return out
 
 
 def _where(condition: Any, a: Any, b: Any) -> Traced:
@@ -349,7 +353,7 @@ def _vstack(arrays: Sequence[Any]) -> Traced:
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return x.shape
+    return tuple(x.shape)
 
 
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {

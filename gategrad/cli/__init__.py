@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gategrad import nn
-from gategrad.cli import check, demo, evaluate, explain, train
+from gategrad.cli import check, demo, evaluate, explain, playground, train
 from gategrad.cli.common import CommandError, Parser
 
 
@@ -21,6 +21,7 @@ def build_parser() -> Parser:
     evaluate.add_predict(commands)
     demo.add(commands)
     check.add(commands)
+    playground.add(commands)
     return parser
 
 

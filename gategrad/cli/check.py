@@ -11,14 +11,14 @@ from pathlib import Path
 
 from gategrad import check
 from gategrad.check import referee, sandbox
-from gategrad.cli.common import CommandError
+from gategrad.cli.common import CommandError, Parser
 from gategrad.explain import lang
 
 NUMPY_FUNCTIONS = ("params", "loss", "grads")
 TIMEOUT = 60.0  # seconds an engine check may take in its child process
 
 
-def add(commands: argparse._SubParsersAction) -> None:
+def add(commands: argparse._SubParsersAction[Parser]) -> None:
     checker = commands.add_parser(
         "check",
         help="check a numpy backprop, or your own Value class, against the engine",

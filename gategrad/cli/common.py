@@ -1,4 +1,4 @@
-"""What the subcommands share: the one-line error, the parser that raises it, checked arguments, the datasets."""
+"""What the subcommands share: the one-line error, the parser that raises it, checked arguments."""
 
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ from typing import Any, TypeVar
 from gategrad import data
 
 T = TypeVar("T")
-
-Dataset = tuple[list[list[float]], list[int]]
-DATASETS: dict[str, Callable[[int], Dataset]] = {  # train's and eval's toy datasets, drawn with a seed
-    "xor": lambda seed: data.make_xor(),
-    "moons": lambda seed: data.make_moons(100, noise=0.1, seed=seed),
-    "circles": lambda seed: data.make_circles(100, noise=0.05, factor=0.5, seed=seed),
-    "spiral": lambda seed: data.make_spiral(50, classes=3, noise=0.2, seed=seed),
-}
 
 
 class CommandError(Exception):

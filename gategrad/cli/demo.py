@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 from gategrad import files, viz
-from gategrad.cli.common import CommandError
+from gategrad.cli.common import CommandError, Parser
 from gategrad.explain import expr, walkthrough
 
 DEMO_EXPRESSION = "2*(x*y + max(z, w))"
 DEMO_VALUES = ["x=3", "y=-4", "z=2", "w=-1"]
 
 
-def add(commands: argparse._SubParsersAction) -> None:
+def add(commands: argparse._SubParsersAction[Parser]) -> None:
     demo = commands.add_parser(
         "demo",
         help="a tour: one circuit walked gate by gate, drawn, then a small net trained on moons",

@@ -5,18 +5,26 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from gategrad import data, nn
-from gategrad.cli.common import DATASETS, CommandError, read_csv
-from gategrad.engine import gc_paused
+from gategrad.cli.common import CommandError, Parser, read_csv
+from gategrad.data import DATASETS
+from gategrad.engine import Value, gc_paused
 from gategrad.replay import Replay
 
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
 
 
-def measure(model: nn.Module, X: list, labels: list, loss_fn: Callable, engine: str) -> tuple[float, float]:
+def measure(
+    model: nn.Module,
+    X: Sequence[Sequence[float]],
+    labels: Sequence[float],
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
+    engine: str,
+) -> tuple[float, float]:
     """The mean loss and the accuracy of `model` over all of X: replayed at once, or a chunk at a time as Values."""
     if engine == "replay":
         loss, scores = Replay(model, loss_fn, X, labels).evaluate()
@@ -32,7 +40,7 @@ def measure(model: nn.Module, X: list, labels: list, loss_fn: Callable, engine: 
     return loss / len(X), right / len(X)
 
 
-def add_eval(commands: argparse._SubParsersAction) -> None:
+def add_eval(commands: argparse._SubParsersAction[Parser]) -> None:
     evaluate = commands.add_parser(
         "eval",
         help="the accuracy of a saved model on a toy dataset or a CSV file",
@@ -109,7 +117,7 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     return 0
 
 
-def add_predict(commands: argparse._SubParsersAction) -> None:
+def add_predict(commands: argparse._SubParsersAction[Parser]) -> None:
     predict = commands.add_parser(
         "predict",
         help="a saved model's prediction for each row of a CSV file, as CSV",

@@ -6,11 +6,11 @@ import argparse
 import json
 
 from gategrad import viz
-from gategrad.cli.common import CommandError, output_path
+from gategrad.cli.common import CommandError, Parser, output_path
 from gategrad.explain import expr, lang, mistakes, walkthrough
 
 
-def add(commands: argparse._SubParsersAction) -> None:
+def add(commands: argparse._SubParsersAction[Parser]) -> None:
     explain = commands.add_parser(
         "explain",
         help="walk backpropagation through an expression, gate by gate",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
-    DATASETS,
     CommandError,
+    Parser,
     fraction,
     layer_sizes,
     output_path,
@@ -19,13 +21,12 @@ from gategrad.cli.common import (
     read_csv,
 )
 from gategrad.cli.evaluate import measure
+from gategrad.data import DATASETS
 from gategrad.explain import lang
-
-OPTIMIZERS = {"sgd": nn.SGD, "adam": nn.Adam, "adamw": nn.AdamW}
-DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}
+from gategrad.nn import DEFAULT_LR, OPTIMIZERS
 
 
-def add_train(commands: argparse._SubParsersAction) -> None:
+def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
     train = commands.add_parser(
         "train",
         help="train a small MLP on a toy dataset or your own CSV file",
@@ -136,7 +137,7 @@ def run_train(args: argparse.Namespace) -> int:
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
 
-    labels: list = [task.label(c) for c in y]
+    labels: list[float] = [task.label(c) for c in y]
     model = nn.MLP(len(X[0]), [*args.hidden, task.outputs], args.activation, seed=args.seed)
     model.data_info = info
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
@@ -175,7 +176,7 @@ def run_train(args: argparse.Namespace) -> int:
             raise CommandError(f"train: cannot save the model to {args.save}: {e.strerror or e}") from None
         print(f"saved the model to {args.save}")
     if plot is not None:
-        _plot(model, X, y, plot)
+        _plot(model, X, cast("Sequence[int]", y), plot)  # class indices: --plot refuses a regression above
         print(f"saved the decision boundary to {plot}")
     if args.record is not None:
         try:
@@ -201,7 +202,7 @@ def _image_path(path: Path) -> Path:
         raise CommandError(f"train: --plot {e}") from None
 
 
-def _plot(model: nn.Module, X: list[list[float]], y: list[int], path: Path) -> None:
+def _plot(model: nn.Module, X: list[list[float]], y: Sequence[int], path: Path) -> None:
     """Colour the plane by the class the model predicts and draw the data on top."""
     from gategrad.viz import plot
 
@@ -231,7 +232,7 @@ class _Points:
 
     name: str  # the toy dataset's name or the CSV file's path, for messages
     X: list[list[float]]
-    y: list  # class indices, or numbers for a regression
+    y: Sequence[float]  # class indices, or numbers for a regression
     classes: int  # how many; 0 for a regression
     class_names: list[str] | None = None
     features: list[str] | None = None
@@ -258,7 +259,9 @@ def _dataset(args: argparse.Namespace) -> _Points:
     return _Points(str(args.csv), table.X, table.y or [], classes, table.classes, table.features, args.target)
 
 
-def _split(args: argparse.Namespace, points: _Points) -> tuple[list, list, list, list]:
+def _split(
+    args: argparse.Namespace, points: _Points
+) -> tuple[list[list[float]], Sequence[float], list[list[float]], Sequence[float]]:
     """(X, y, X_test, y_test): a seeded --test-fraction held out, or nothing."""
     if args.test_fraction is None:
         return points.X, points.y, [], []

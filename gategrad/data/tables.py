@@ -15,13 +15,16 @@ import os
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gategrad.files import FileRefused, read_bytes
 
 # Far more than gategrad trains in reasonable time: 64 MiB of CSV is about a million rows of
 # a few columns, some hundreds of MB once read as Python floats.
 MAX_BYTES = 64 * 2**20
+
+_Row = TypeVar("_Row")
+_Target = TypeVar("_Target")
 
 
 class CSVError(ValueError):
@@ -46,12 +49,12 @@ class Table:
     columns: list[str]
     rows: list[list[str]] | None = None
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[Any]:  # X, y and classes differ in type, as a tuple's items do
         return iter((self.X, self.y, self.classes))
 
 
 def load_csv(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     target: str | None = None,
     *,
     regression: bool = False,
@@ -87,7 +90,7 @@ def load_csv(
     known = None if classes is None else {label: i for i, label in enumerate(classes)}
     seen: dict[str, int] = {}  # each label's index in order of first appearance, sorted at the end
     X: list[list[float]] = []
-    y: list = []
+    y: list[Any] = []  # class indices (int), or a regression's numbers (float)
     rows: list[list[str]] | None = [] if keep_rows else None
     try:
         for row in reader:
@@ -255,7 +258,9 @@ def standardize(X: Sequence[Sequence[float]], mean: Sequence[float], scale: Sequ
     return [[(x - m) / s for x, m, s in zip(row, mean, scale)] for row in X]
 
 
-def train_test_split(X: Sequence, y: Sequence, test_fraction: float, seed: int = 0) -> tuple[list, list, list, list]:
+def train_test_split(
+    X: Sequence[_Row], y: Sequence[_Target], test_fraction: float, seed: int = 0
+) -> tuple[list[_Row], list[_Row], list[_Target], list[_Target]]:
     """`X_train, X_test, y_train, y_test`, as sklearn's: a seeded shuffle, then `test_fraction` of the rows held out.
 
     The test rows are test_fraction * n rounded to a whole number; both parts must keep at least one row.

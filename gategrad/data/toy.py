@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+
+Dataset = tuple[list[list[float]], list[int]]
 
 
-def make_xor() -> tuple[list[list[float]], list[int]]:
+def make_xor() -> Dataset:
     """The four corners of the unit square, labelled 1 where exactly one coordinate is 1."""
     X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     return X, [0, 1, 1, 0]
@@ -86,3 +89,12 @@ def _noisy_shuffle(X: list[list[float]], y: list[int], noise: float, seed: int) 
     order = list(range(len(X)))
     rng.shuffle(order)
     return [X[i] for i in order], [y[i] for i in order]
+
+
+# `gategrad train`'s datasets by name, each drawn from a seed with train's number of points and noise.
+DATASETS: dict[str, Callable[[int], Dataset]] = {
+    "xor": lambda seed: make_xor(),
+    "moons": lambda seed: make_moons(100, noise=0.1, seed=seed),
+    "circles": lambda seed: make_circles(100, noise=0.05, factor=0.5, seed=seed),
+    "spiral": lambda seed: make_spiral(50, classes=3, noise=0.2, seed=seed),
+}

@@ -55,7 +55,8 @@ def pow(x: float, y: float) -> float:
     if x < 0.0 and math.isfinite(y) and not y.is_integer():
         return math.nan  # a negative base to a fractional power has no real value
     try:
-        return x**y
+        result: float = x**y  # float ** float is typed Any for a complex result, which the line above rules out
+        return result
     except ZeroDivisionError:  # zero to a negative power
         return -math.inf if math.copysign(1.0, x) < 0.0 and is_odd_integer(y) else math.inf
     except OverflowError:

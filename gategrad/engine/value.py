@@ -17,8 +17,9 @@ import copy
 import gc
 import math
 import numbers
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from gategrad.engine import floats, gates
 from gategrad.engine.floats import fmt
@@ -317,7 +318,7 @@ class Value:
             for v in topological_order(self):
                 v.grad = -0.0
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Callable[..., Value], tuple[Any, ...]]:
         """Pickle and copy a circuit as a flat list, so a million-gate chain needs no recursion.
 
         Leaves travel as themselves (a model's parameters stay the model's); the gates above
@@ -345,12 +346,16 @@ class Value:
         ]
         return (_circuit, (leaves, rows))
 
-    def __deepcopy__(self, memo: dict) -> Value:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         """A copy of the circuit, flat as a pickle is; its rows hold only numbers, so only the leaves are copied."""
         if self._in0 is None:
             return _leaf(self.data, self.grad, self.label, self.op)
         _, (leaves, rows) = self.__reduce__()
         return _circuit(copy.deepcopy(leaves, memo), rows)
+
+
+# One flattened gate of a pickled circuit: data, grad, label, op, then each input's index and local gradient.
+_Row = tuple[float, float, str, str, int, float, int, float, tuple[int, ...]]
 
 
 def _leaf(data: float, grad: float, label: str, op: str) -> Value:
@@ -360,7 +365,7 @@ def _leaf(data: float, grad: float, label: str, op: str) -> Value:
     return v
 
 
-def _circuit(leaves: list[Value], rows: list[tuple]) -> Value:
+def _circuit(leaves: list[Value], rows: list[_Row]) -> Value:
     """Rebuild the gates `Value.__reduce__` flattened; the last row is the circuit's output."""
     nodes = list(leaves)
     for data, grad, label, op, in0, local0, in1, local1, rest in rows:

@@ -85,8 +85,7 @@ def build(expression: str, values: Mapping[str, float], share: bool = False) -> 
     """
     text = expression.strip()
     tree = _parse(text)
-    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS]
-    used = list(dict.fromkeys(n.id for n in sorted(names, key=lambda n: (n.lineno, n.col_offset))))
+    used = _names(tree)
     missing = [name for name in used if name not in values]
     if missing:
         raise ExpressionError(f"no value for {', '.join(missing)}: give each name as NAME=VALUE, e.g. {missing[0]}=1")
@@ -98,6 +97,16 @@ def build(expression: str, values: Mapping[str, float], share: bool = False) -> 
     if not isinstance(output, Value):
         raise ExpressionError("the expression has no names, so there is nothing to differentiate")
     return Circuit(text, output, inputs)
+
+
+def input_names(expression: str) -> list[str]:
+    """The names `expression` needs a value for, in order of appearance; ExpressionError if it is refused."""
+    return _names(_parse(expression.strip()))
+
+
+def _names(tree: ast.Expression) -> list[str]:
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS]
+    return list(dict.fromkeys(n.id for n in sorted(names, key=lambda n: (n.lineno, n.col_offset))))
 
 
 def _parse(text: str) -> ast.Expression:
@@ -199,7 +208,7 @@ class _Builder:
         self.inputs = inputs
         # With `share`, each subexpression gets the number of its shape (its kind, its operator or
         # name, its parts' numbers), and the first Value built for a shape serves every later one.
-        self.shapes: dict[tuple, int] | None = {} if share else None
+        self.shapes: dict[tuple[object, ...], int] | None = {} if share else None
         self.numbers: dict[int, int] = {}  # id(ast node) -> its shape's number
         self.built: dict[int, Value | float] = {}  # a shape's number -> what was built for it
 

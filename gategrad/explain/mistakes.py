@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import name
@@ -415,7 +416,7 @@ def format_lab(lab: Lab, expression: str, inputs: Mapping[str, Value], lang: str
     return "\n\n".join(parts)
 
 
-def lab_json(lab: Lab, inputs: Mapping[str, Value], lang: str = ENGLISH) -> dict:
+def lab_json(lab: Lab, inputs: Mapping[str, Value], lang: str = ENGLISH) -> dict[str, Any]:
     """The mistaken walk, as `explain --mistake --json` gives it: its gradients, where it parts from the right, why.
 
     The keys, the mistake's name and the gates' `op`s are the same in every language; the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import name
@@ -87,7 +88,7 @@ def format_report(
 
 def to_json(
     expression: str, root: Value, inputs: Mapping[str, Value], steps: Sequence[Step], lang: str = ENGLISH
-) -> dict:
+) -> dict[str, Any]:
     """The walk as a JSON-ready dict with the keys of `gategrad explain --json`; the explanations are in `lang`.
 
     JSON has no inf or nan, so those become the strings "Infinity", "-Infinity" and
@@ -101,7 +102,7 @@ def to_json(
     }
 
 
-def _json_step(s: Step, explanation: str) -> dict:
+def _json_step(s: Step, explanation: str) -> dict[str, Any]:
     out = s.output
     return {
         "gate": s.op,

@@ -18,17 +18,19 @@ from gategrad.nn.losses import (
     probabilities,
 )
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
-from gategrad.nn.optim import SGD, Adam, AdamW, Optimizer
+from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
 from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
-from gategrad.nn.train import TrainingDiverged, fit
+from gategrad.nn.train import Training, TrainingDiverged, fit
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULT_LR",
     "FORMAT",
     "FORMAT_VERSION",
     "LOSSES",
     "MLP",
+    "OPTIMIZERS",
     "SGD",
     "Adam",
     "AdamW",
@@ -39,6 +41,7 @@ __all__ = [
     "Objective",
     "Optimizer",
     "Recorder",
+    "Training",
     "TrainingDiverged",
     "accuracy",
     "bce_with_logits",

@@ -10,8 +10,11 @@ from typing import Any
 
 from gategrad.engine import Value
 
+# One sample's output or target: a number, or a list of them.
+Sample = Value | float | Sequence[Value | float]
 
-def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
+
+def _check_pairs(what: str, outputs: Sequence[object], labels: Sequence[object]) -> int:
     if len(outputs) != len(labels):
         raise ValueError(f"{what}: {len(outputs)} outputs but {len(labels)} labels")
     if not outputs:
@@ -19,17 +22,17 @@ def _check_pairs(what: str, outputs: Sequence, labels: Sequence) -> int:
     return len(outputs)
 
 
-def mse_loss(preds: Sequence, targets: Sequence) -> Value:
+def mse_loss(preds: Sequence[Sample], targets: Sequence[Sample]) -> Value:
     """Mean squared error over every element, as torch's mse_loss; a sample may be a number or a list."""
     _check_pairs("mse_loss", preds, targets)
-    squares = []
+    squares: list[Value | float] = []
     for p, t in zip(preds, targets):
         if isinstance(p, (list, tuple)):
             if not isinstance(t, (list, tuple)) or len(t) != len(p):
                 raise ValueError(f"mse_loss: a prediction of {len(p)} outputs needs a target of {len(p)} numbers")
             squares += [(pi - ti) ** 2 for pi, ti in zip(p, t)]
         else:
-            squares.append((p - t) ** 2)
+            squares.append((p - t) ** 2)  # type: ignore[operator]  # a sample that is not a list or tuple is a number
     return Value.sum(squares) / len(squares)
 
 
@@ -87,7 +90,7 @@ class Objective:
     """What training with a loss on a task needs: the net's outputs, the loss function, and each target's label."""
 
     outputs: int
-    loss: Callable[[Sequence, Sequence], Value]
+    loss: Callable[[Sequence[Any], Sequence[Any]], Value]  # each loss takes its own kind of outputs and labels
     label: Callable[[Any], Any]
 
 
@@ -115,8 +118,8 @@ def objective(loss: str, classes: int) -> Objective:
     return Objective(1, hinge_loss if loss == "hinge" else mse_loss, lambda c: 2 * c - 1)
 
 
-def _one_hot_mse(classes: int) -> Callable[[Sequence, Sequence[int]], Value]:
-    def one_hot_mse(outputs: Sequence, labels: Sequence[int]) -> Value:
+def _one_hot_mse(classes: int) -> Callable[[Sequence[Sample], Sequence[int]], Value]:
+    def one_hot_mse(outputs: Sequence[Sample], labels: Sequence[int]) -> Value:
         return mse_loss(outputs, [[float(j == c) for j in range(classes)] for c in labels])
 
     return one_hot_mse
@@ -130,7 +133,7 @@ def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
     return Value.sum([p * p for p in parameters]) * l2
 
 
-def accuracy(outputs: Iterable, labels: Sequence[int]) -> float:
+def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels: Sequence[float]) -> float:
     """The fraction of samples classified right, each output's class by `predicted_class`.
 
     A single score's label counts as class 1 when > 0 (labels +1/-1, or 1/0 for logits); with
@@ -151,7 +154,8 @@ def accuracy(outputs: Iterable, labels: Sequence[int]) -> float:
         raise ValueError("accuracy: no samples")
     # several scores against a class index; one score's class (0 or 1) against its label's sign
     truth = labels if several else [int(y > 0) for y in labels]
-    return sum(map(operator.eq, classes, truth)) / len(classes)
+    right: int = sum(map(operator.eq, classes, truth))  # operator.eq is typed Any; on ints it gives bools
+    return right / len(classes)
 
 
 def predicted_class(output: Value | float | Sequence[Value | float]) -> int:

@@ -13,7 +13,7 @@ import os
 import random
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import GATES, Value
 from gategrad.nn.tags import neuron_labels
@@ -74,11 +74,11 @@ class Module:
         for name, p in named.items():
             p.data = values[name]
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module's architecture."""
         raise NotImplementedError
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the architecture, `data_info` and every parameter to a JSON model file, atomically.
 
         See `gategrad.nn.serialization`, whose `load` reads it back.
@@ -154,7 +154,7 @@ class Neuron(Module):
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "activation": self.activation}
 
     def __repr__(self) -> str:
@@ -190,7 +190,7 @@ class Layer(Module):
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         first = self.neurons[0]
         return {"nin": len(first.w), "nout": len(self.neurons), "activation": first.activation}
 
@@ -229,7 +229,7 @@ class MLP(Module):
             (f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()
         ]
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         nin = len(self.layers[0].neurons[0].w)
         return {"nin": nin, "nouts": [len(layer.neurons) for layer in self.layers], "activation": self.activation}
 
@@ -251,13 +251,13 @@ class MLP(Module):
         return convert.from_torch(seq)
 
 
-def predict(model: Module, X: Iterable[Sequence[float]]) -> list:
+def predict(model: Module, X: Iterable[Sequence[float]]) -> list[float | list[float]]:
     """The model's outputs for each sample as plain numbers: a float, or a list of floats for several outputs.
 
     Each sample's circuit is dropped as soon as its numbers are read, so evaluating many
     samples needs the memory of one circuit, not one per sample.
     """
-    outputs: list = []
+    outputs: list[float | list[float]] = []
     for x in X:
         out = model(x)
         outputs.append([v.data for v in out] if isinstance(out, list) else out.data)

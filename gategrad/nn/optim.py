@@ -113,3 +113,7 @@ class AdamW(Adam):
         """AdamW decays the weight itself and leaves the gradient alone."""
         p.data *= 1 - self.lr * self.weight_decay
         return p.grad
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}  # `gategrad train`'s choices
+DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}  # `gategrad train`'s learning rates: micrograd's demo for sgd

@@ -51,7 +51,7 @@ class Recorder:
         model: Module,
         X: Sequence[Sequence[float]] | np.ndarray,
         y: Sequence[Any],
-        loss_fn: Callable[[list, Sequence[Any]], Value],
+        loss_fn: Callable[[list[Any], Sequence[Any]], Value],  # outputs: a Value, or a list of them, per sample
         steps: int,
         l2: float = 0.0,
     ) -> None:
@@ -73,7 +73,7 @@ class Recorder:
         self._params = model.parameters()
         self._keep = _evenly(steps, self.max_steps)
         self._ratios: dict[int, list[float | None]] = {}
-        self._waiting: tuple[int, array] | None = None  # a kept step whose update is yet to be seen
+        self._waiting: tuple[int, array[float]] | None = None  # a kept step whose update is yet to be seen
         self._derived: dict[int, dict[str, Any]] = {}
 
     def record(self, step: int, loss: float, accuracy: float, batch: Sequence[int] | None = None) -> None:
@@ -104,7 +104,7 @@ class Recorder:
             for entry in self._kept
         ]
 
-    def _close_update(self, now: array) -> None:
+    def _close_update(self, now: array[float]) -> None:
         if self._waiting is not None:
             kept, before = self._waiting
             self._ratios[kept] = [_ratio(before[lo:hi], now[lo:hi]) for lo, hi in self._spans()]

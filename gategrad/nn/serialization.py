@@ -123,7 +123,7 @@ def _check_fits(info: object, model: Module) -> DataInfo:
     return info
 
 
-def save(model: Module, path: str | os.PathLike) -> None:
+def save(model: Module, path: str | os.PathLike[str]) -> None:
     """Write the architecture, `model.data_info` if set, and every parameter to a JSON model file, atomically.
 
     A save that fails or is interrupted leaves any earlier file at `path` untouched (see
@@ -152,9 +152,9 @@ class _Broken(ValueError):
     """Something in a model file that is not right; load() adds the file's name."""
 
 
-def _object(pairs: list[tuple[str, object]]) -> dict:
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     """A JSON object that names each key once (json.loads would keep the last of two silently)."""
-    doc: dict = {}
+    doc: dict[str, object] = {}
     for key, value in pairs:
         if key in doc:
             raise _Broken(f"the key {key!r} appears twice")
@@ -162,7 +162,7 @@ def _object(pairs: list[tuple[str, object]]) -> dict:
     return doc
 
 
-def _check_config(model: str, config: dict, held: int) -> None:
+def _check_config(model: str, config: dict[str, object], held: int) -> None:
     """Each size in `config` against the `held` parameters, then their total, before anything is built."""
     unknown = sorted(set(config) - _CONFIG_KEYS[model])
     if unknown:
@@ -191,7 +191,7 @@ def _check_config(model: str, config: dict, held: int) -> None:
         raise _Broken(f'"config" describes {needed:,} parameters, "parameters" holds {held:,}')
 
 
-def _check_parameters(state: dict) -> None:
+def _check_parameters(state: dict[str, object]) -> None:
     """The number of parameters against MAX_PARAMETERS, and each one finite; names the first that is not."""
     if len(state) > MAX_PARAMETERS:
         raise _Broken(f'"parameters" holds {len(state):,}, more than the limit of {MAX_PARAMETERS:,}')
@@ -202,7 +202,7 @@ def _check_parameters(state: dict) -> None:
             raise _Broken(f"parameter {name} is {x}; every weight must be finite")
 
 
-def _check(doc: object) -> tuple[type[Module], dict, dict, dict | None]:
+def _check(doc: object) -> tuple[type[Module], dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """The module class, config, parameters and data section (None if absent) of a parsed model file, checked."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _Broken(f'no "format": "{FORMAT}" field')
@@ -242,7 +242,7 @@ def _parse(raw: bytes) -> object:
         raise _Broken("JSON nested too deeply") from None
 
 
-def load(path: str | os.PathLike) -> Module:
+def load(path: str | os.PathLike[str]) -> Module:
     """Read a model file written by `save()` and rebuild the model, its `data_info` included (None if absent).
 
     Raises FileNotFoundError for a missing file, and ValueError naming the file for anything
@@ -263,7 +263,7 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
-def _data_info(section: dict, model: Module) -> DataInfo:
+def _data_info(section: dict[str, Any], model: Module) -> DataInfo:
     """The "data" section read strictly: exactly DataInfo's keys, its checks, and a fit with the model."""
     keys = [field.name for field in dataclasses.fields(DataInfo)]
     if sorted(section) != sorted(keys):

@@ -13,6 +13,7 @@ from gategrad.nn.modules import MLP
 
 if TYPE_CHECKING:
     import torch
+    from torch.nn import Sequential
 
 # The name of torch.nn's module for each activation of ours, from its gate's row; "linear" has none.
 TORCH_ACTIVATIONS = {op: gate.activation.torch_module for op, gate in GATES.items() if gate.activation}
@@ -38,7 +39,8 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
         modules.append(linear)
         if i < len(model.layers) - 1 and model.activation != "linear":
             modules.append(getattr(torch.nn, TORCH_ACTIVATIONS[model.activation])())
-    return torch.nn.Sequential(*modules)
+    seq: Sequential = torch.nn.Sequential(*modules)  # named, as torch comes from _torch() untyped
+    return seq
 
 
 def from_torch(seq: torch.nn.Sequential) -> MLP:

@@ -1,4 +1,8 @@
-"""The training loop: batches, loss, backward, step, with a progress bar."""
+"""The training loop: batches, loss, backward, step. `Training` takes one step at a time; `fit` runs many.
+
+numpy is loaded only for `engine="replay"`, and tqdm only by `fit`: a `Training` on the scalar
+engine runs on the light core, as the browser playground runs it.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,18 @@ import math
 import random
 import warnings
 from collections.abc import Callable, Sequence
-
-import numpy as np
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
 from gategrad.nn.record import Recorder
-from gategrad.replay import Replay
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from gategrad.replay import Replay
 
 ENGINES = ("scalar", "replay")
 DIAGNOSE_LIMIT = 2_000  # replay rebuilds a diverged batch of up to this many points as Values, to say where
@@ -33,11 +39,116 @@ class TrainingDiverged(RuntimeError):
         self.step, self.where, self.history = step, where, history
 
 
+class Training:
+    """A training run taken one `step()` at a time: what `fit` loops over, and what the playground steps.
+
+    It holds the model, the data, the loss, the optimizer, the batches drawn with `seed` and
+    `steps`, the number of steps taken. Each `step()` sets the lr from `lr_schedule(steps)` if
+    given, runs the model on a batch (all of X, or `batch_size` points), takes `loss_fn(outputs,
+    labels)` plus `l2` times the L2 penalty, backpropagates, updates, and returns the batch's loss
+    and accuracy from before the update. `history` keeps them. A `recorder` (already started)
+    keeps each step's parameters and gradients. A number that is not finite raises
+    TrainingDiverged, as `fit` describes.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        X: Sequence[Sequence[float]] | np.ndarray,
+        y: Sequence[float],
+        loss_fn: Callable[[list[Any], Sequence[Any]], Value],
+        optimizer: Optimizer,
+        *,
+        batch_size: int | None = None,
+        l2: float = 0.0,
+        lr_schedule: Callable[[int], float] | None = None,
+        seed: int = 0,
+        recorder: Recorder | None = None,
+        engine: str = "scalar",
+    ) -> None:
+        if batch_size is not None and not 1 <= batch_size <= len(X):
+            raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        self.model, self.X, self.y, self.loss_fn, self.optimizer = model, X, y, loss_fn, optimizer
+        self.batch_size, self.l2, self.lr_schedule, self.recorder = batch_size, l2, lr_schedule, recorder
+        self.replay = _replay(model, loss_fn, X, y) if engine == "replay" else None
+        self.steps = 0
+        self.batch: Sequence[int] = range(len(X))  # the last step's batch
+        self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        self._rng = random.Random(seed)
+        self._named = model.named_parameters()
+        self._params = [p for _, p in self._named]
+
+    def step(self) -> tuple[float, float]:
+        """One step on the next batch: (its loss, its accuracy), both from before the update."""
+        k, optimizer, params = self.steps, self.optimizer, self._params
+        if self.lr_schedule is not None:
+            optimizer.lr = self.lr_schedule(k)
+        n = len(self.X)
+        batch = range(n) if self.batch_size is None else self._rng.sample(range(n), self.batch_size)
+        labels = [self.y[i] for i in batch]
+        self.batch = batch
+        # A step builds thousands of gates and frees them together; pausing the cyclic
+        # garbage collector meanwhile saves it rescanning them (there are no cycles).
+        # The circuit is let go inside the block, so the collector never sees it.
+        with gc_paused():
+            optimizer.zero_grad()
+            if self.replay is not None:
+                loss, scores = self.replay.backward(batch, self.l2)
+                acc = accuracy(scores, labels)
+            else:
+                total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, params, self.l2)
+                if math.isfinite(total.data):
+                    total.backward()
+                loss, acc = total.data, accuracy(outputs, labels)
+                del outputs
+            finite = math.isfinite(loss) and all(math.isfinite(p.grad) for p in params)
+            if finite:
+                self.history["loss"].append(loss)
+                self.history["accuracy"].append(acc)
+            if self.recorder is not None:  # the diverging step too: the page shows where it went
+                self.recorder.record(k, loss, acc, None if self.batch_size is None else batch)
+            if not finite:
+                if self.replay is not None:
+                    where = self._where_replay_diverged(batch, labels, loss)
+                else:
+                    where = _where(total, self._names())
+                raise TrainingDiverged(k + 1, where, self.history)
+            optimizer.step()
+        self.steps += 1
+        for name, p in self._named:
+            if not math.isfinite(p.data):
+                update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {p.grad:.6g})"
+                raise TrainingDiverged(k + 1, f"{update} made parameter {name} {p.data}", self.history)
+        return loss, acc
+
+    def _names(self) -> dict[int, str]:
+        return {id(p): f"parameter {name}" for name, p in self._named}
+
+    def _where_replay_diverged(self, batch: Sequence[int], labels: Sequence[float], loss: float) -> str:
+        """Where a replayed step stopped being finite: the batch rebuilt as Values, for the scalar engine to say."""
+        if len(batch) > DIAGNOSE_LIMIT:
+            return (
+                f"replay's loss ({fmt(loss)}) or a gradient is not finite; {len(batch)} points are too many to "
+                f'rebuild as Values and name the gate: train a batch of at most {DIAGNOSE_LIMIT} with engine="scalar" '
+                "to see it"
+            )
+        for p in self._params:
+            p.grad = -0.0
+        total, _ = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._params, self.l2)
+        if math.isfinite(total.data):
+            total.backward()
+        if first_nonfinite(total) is None:
+            return f"replay's loss ({fmt(loss)}) or a gradient is not finite, though the scalar engine's are all finite"
+        return _where(total, self._names())
+
+
 def fit(
     model: Module,
     X: Sequence[Sequence[float]] | np.ndarray,
-    y: Sequence[int],
-    loss_fn: Callable[[list, Sequence[int]], Value],
+    y: Sequence[float],
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
     optimizer: Optimizer,
     steps: int = 100,
     *,
@@ -69,11 +180,11 @@ def fit(
     (`gategrad.replay.Replay`: the model traced once, run with numpy), equal to the scalar
     engine's to 1e-9 and many times faster; it refuses a model whose circuit depends on the data.
     """
+    from tqdm import tqdm  # only the loop with a progress bar needs it, not a Training stepped on its own
+
     if alpha is not None:
         warnings.warn("fit(alpha=...) is now fit(l2=...), the name --l2 uses", DeprecationWarning, stacklevel=2)
         l2 = alpha
-    if batch_size is not None and not 1 <= batch_size <= len(X):
-        raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
     if record is not None and not isinstance(record, Recorder):
         raise TypeError(
             f"record must be a gategrad.nn.Recorder, got {type(record).__name__}: {record!r}; to save the run as a "
@@ -82,52 +193,24 @@ def fit(
     recorder = record
     if recorder is not None:
         recorder.start(model, X, y, loss_fn, steps, l2)
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    replay = Replay(model, loss_fn, X, y) if engine == "replay" else None
-    rng = random.Random(seed)
-    named = model.named_parameters()
-    params = [p for _, p in named]
-    names = {id(p): f"parameter {name}" for name, p in named}
-    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    training = Training(
+        model,
+        X,
+        y,
+        loss_fn,
+        optimizer,
+        batch_size=batch_size,
+        l2=l2,
+        lr_schedule=lr_schedule,
+        seed=seed,
+        recorder=recorder,
+        engine=engine,
+    )
     bar = tqdm(range(steps), desc="training", unit="step", disable=True if quiet else None)
     try:
-        for k in bar:
-            if lr_schedule is not None:
-                optimizer.lr = lr_schedule(k)
-            batch = range(len(X)) if batch_size is None else rng.sample(range(len(X)), batch_size)
-            labels = [y[i] for i in batch]
-            # A step builds thousands of gates and frees them together; pausing the cyclic
-            # garbage collector meanwhile saves it rescanning them (there are no cycles).
-            # The circuit is let go inside the block, so the collector never sees it.
-            with gc_paused():
-                optimizer.zero_grad()
-                if replay is not None:
-                    loss, acc = _replay_step(replay, batch, labels, l2)
-                else:
-                    total, outputs = _scalar_loss(model, X, batch, labels, loss_fn, params, l2)
-                    if math.isfinite(total.data):
-                        total.backward()
-                    loss, acc = total.data, accuracy(outputs, labels)
-                    del outputs
-                finite = math.isfinite(loss) and all(math.isfinite(p.grad) for p in params)
-                if finite:
-                    history["loss"].append(loss)
-                    history["accuracy"].append(acc)
-                if recorder is not None:  # the diverging step too: the page shows where it went
-                    recorder.record(k, loss, acc, None if batch_size is None else batch)
-                if not finite:
-                    if replay is not None:
-                        where = _where_replay_diverged(model, X, batch, labels, loss_fn, params, l2, names, loss)
-                    else:
-                        where = _where(total, names)
-                    raise TrainingDiverged(k + 1, where, history)
-                optimizer.step()
-            for name, p in named:
-                if not math.isfinite(p.data):
-                    update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {p.grad:.6g})"
-                    raise TrainingDiverged(k + 1, f"{update} made parameter {name} {p.data}", history)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", accuracy=f"{history['accuracy'][-1]:.2f}", refresh=False)
+        for _ in bar:
+            loss, acc = training.step()
+            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.2f}", refresh=False)
     except TrainingDiverged:
         if recorder is not None:
             recorder.finish()
@@ -136,18 +219,29 @@ def fit(
         bar.close()
     if recorder is not None:
         recorder.finish()
-    return history
+    return training.history
+
+
+def _replay(
+    model: Module,
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
+    X: Sequence[Sequence[float]] | np.ndarray,
+    y: Sequence[float],
+) -> Replay:
+    from gategrad.replay import Replay  # numpy: loaded only when asked for
+
+    return Replay(model, loss_fn, X, y)
 
 
 def _scalar_loss(
     model: Module,
     X: Sequence[Sequence[float]] | np.ndarray,
     batch: Sequence[int],
-    labels: Sequence[int],
-    loss_fn: Callable[[list, Sequence[int]], Value],
+    labels: Sequence[float],
+    loss_fn: Callable[[list[Any], Sequence[Any]], Value],
     params: list[Value],
     l2: float,
-) -> tuple[Value, list]:
+) -> tuple[Value, list[Value | list[Value]]]:
     """The batch's loss as a circuit of Values (plus the L2 penalty), and the model's outputs."""
     outputs = [model(X[i]) for i in batch]
     total = loss_fn(outputs, labels)
@@ -161,36 +255,3 @@ def _where(total: Value, names: dict[int, str]) -> str:
     where = first_nonfinite(total)
     assert where is not None  # the loss or a parameter's gradient is not finite
     return describe_nonfinite(where, names.get(id(where), ""))
-
-
-def _replay_step(replay: Replay, batch: Sequence[int], labels: Sequence[int], l2: float) -> tuple[float, float]:
-    """The batch's loss and accuracy by replay, each parameter's gradient added to its .grad (as backward())."""
-    loss, outputs = replay.backward(batch, l2)
-    return loss, accuracy(outputs, labels)
-
-
-def _where_replay_diverged(
-    model: Module,
-    X: Sequence[Sequence[float]] | np.ndarray,
-    batch: Sequence[int],
-    labels: Sequence[int],
-    loss_fn: Callable[[list, Sequence[int]], Value],
-    params: list[Value],
-    l2: float,
-    names: dict[int, str],
-    loss: float,
-) -> str:
-    """Where a replayed step stopped being finite: the batch rebuilt as Values, for the scalar engine to say."""
-    if len(batch) > DIAGNOSE_LIMIT:
-        return (
-            f"replay's loss ({fmt(loss)}) or a gradient is not finite; {len(batch)} points are too many to rebuild "
-            f'as Values and name the gate: train a batch of at most {DIAGNOSE_LIMIT} with engine="scalar" to see it'
-        )
-    for p in params:
-        p.grad = -0.0
-    total, _ = _scalar_loss(model, X, batch, labels, loss_fn, params, l2)
-    if math.isfinite(total.data):
-        total.backward()
-    if first_nonfinite(total) is None:
-        return f"replay's loss ({fmt(loss)}) or a gradient is not finite, though the scalar engine's are all finite"
-    return _where(total, names)

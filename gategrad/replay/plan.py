@@ -184,7 +184,7 @@ class Plan:
         for s in [s for ins in program.instructions for s in ins.inputs] + list(program.outputs):
             readers[s] += 1
 
-        groups: dict[tuple, list[_Neuron]] = defaultdict(list)
+        groups: dict[tuple[tuple[int, ...], bool], list[_Neuron]] = defaultdict(list)
         for add in program.instructions:
             if add.op == "add" and add.constant is None and (neuron := _neuron(add, made_by, readers, p)):
                 groups[(neuron.x, neuron.bias is None)].append(neuron)
@@ -199,7 +199,7 @@ class Plan:
         """The units by depth in the circuit; at each depth, the gates of one kind together, each layer apart."""
         p = len(self.program.params)
         depth = dict.fromkeys(range(self.program.first_gate), 0)
-        by_depth: dict[int, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
+        by_depth: dict[int, dict[tuple[object, ...], list[Unit]]] = defaultdict(lambda: defaultdict(list))
         for unit in sorted(units, key=lambda u: min(_outputs(u))):  # the program's order: inputs come first
             level = 1 + max(depth[s] for s in _reads(unit))
             for s in _outputs(unit):
@@ -209,8 +209,9 @@ class Plan:
             else:
                 kind = (unit.op, len(unit.inputs), unit.constant is None, tuple(s < p for s in unit.inputs))
                 by_depth[level][kind].append(unit)
+        # A "layer" key's group is that one layer; every other group holds instructions alone.
         return [
-            group[0] if key[0] == "layer" else group
+            group[0] if key[0] == "layer" else group  # type: ignore[misc]
             for level in sorted(by_depth)
             for key, group in by_depth[level].items()
         ]
@@ -255,7 +256,8 @@ class Plan:
             for unit in self._units:
                 unit.forward(rows, theta)
         self._last = rows, theta
-        return rows[self._outputs].T
+        outputs: np.ndarray = rows[self._outputs].T  # numpy types fancy indexing as Any
+        return outputs
 
     def backward(self, grad_outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Backpropagate `grad_outputs` (samples × outputs) through the last forward.

@@ -147,7 +147,7 @@ def trace(fn: Callable[[list[Value]], Value | Sequence[Value]], params: Sequence
     except TypeError as e:
         raise ReplayError(f"replay calls the model and the loss with Values, and that failed: {e}. {SCALAR}") from e
     single = isinstance(out, Value)
-    roots: list = [out] if single else list(out)  # type: ignore[arg-type]
+    roots: list[Value] = [out] if isinstance(out, Value) else list(out)
     if not roots or not all(isinstance(v, Value) for v in roots):
         raise ReplayError(f"replay needs a function that returns a Value or a list of Values, got {out!r}")
     order = topological_order(Value.sum(roots))[:-1]  # one walk over all the outputs; the sum itself is dropped

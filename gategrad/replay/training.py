@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,9 +34,9 @@ class Replay:
     def __init__(
         self,
         model: Callable[[list[Value]], Value | list[Value]],
-        loss_fn: Callable[[list, list], Value],
+        loss_fn: Callable[[list[Any], list[Any]], Value],  # outputs, and labels, of a batch
         X: np.ndarray | Sequence[Sequence[float]],
-        y: Sequence,
+        y: Sequence[object],
         *,
         fuse: bool = True,
     ) -> None:
@@ -63,7 +63,7 @@ class Replay:
             self.loss_programs[key] = traced[0]
 
         # Labels whose loss programs differ only in constants share one program and a table of those constants.
-        by_shape: dict[tuple, list[Hashable]] = {}
+        by_shape: dict[tuple[object, ...], list[Hashable]] = {}
         for key, program in self.loss_programs.items():
             by_shape.setdefault(_shape(program), []).append(key)
         self._losses = []
@@ -86,7 +86,7 @@ class Replay:
             raise ReplayError("replay needs a loss_fn that returns one Value")
         return program
 
-    def _check_mean(self, samples: list[int], outputs: list) -> None:
+    def _check_mean(self, samples: list[int], outputs: list[Value | list[Value]]) -> None:
         """Refuse a loss_fn whose batch loss is not the mean of its samples' losses (a sum, say)."""
         saved = [p.grad for p in self.params]
         for p in self.params:
@@ -184,7 +184,7 @@ def _key(label: object) -> Hashable:
     return key
 
 
-def _shape(program: Program) -> tuple:
+def _shape(program: Program) -> tuple[object, ...]:
     """A program without its constants' values: labels with the same shape share one program."""
     gates = tuple((ins.op, ins.inputs, ins.constant is None) for ins in program.instructions)
     return program.n_inputs, len(program.constants), gates, program.outputs

@@ -42,7 +42,7 @@ class GraphvizNotInstalled(RuntimeError):
         )
 
 
-class CircuitGraph(graphviz.Digraph):
+class CircuitGraph(graphviz.Digraph):  # type: ignore[misc]  # graphviz has no type hints: Digraph is Any
     """A graphviz.Digraph whose rendering says how to install Graphviz when `dot` is missing.
 
     Jupyter displays it inline through `pipe`, so that path explains itself too.

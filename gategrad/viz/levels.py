@@ -51,7 +51,7 @@ def zoom(order: Sequence[Value], level: str, show_grad: bool = True) -> Zoom:
     calls = neuron_calls(order)
     hidden = _inside(order, calls)
     picture = Zoom()
-    numbers: dict[tuple, str] = {}
+    numbers: dict[tuple[tuple[int, float], ...], str] = {}  # a box of plain numbers, by its (index, number) pairs
     feeds: list[tuple[Value | str, str]] = []
     for run in _layer_runs(calls) if level == "layer" else [[call] for call in calls]:
         box = picture.add(_layer_box(run, show_grad) if level == "layer" else _neuron_box(run[0], show_grad))
@@ -81,14 +81,16 @@ def _inside(order: Sequence[Value], calls: list[NeuronCall]) -> set[Value]:
 
 def _layer_runs(calls: list[NeuronCall]) -> list[list[NeuronCall]]:
     """The neuron runs grouped into layer runs: neurons of one layer reading the same inputs."""
-    runs: dict[tuple, list[NeuronCall]] = {}
+    runs: dict[tuple[int, tuple[tuple[str, float], ...]], list[NeuronCall]] = {}
     for call in calls:
         reads = tuple(("value", id(x)) if isinstance(x, Value) else ("number", x) for x in call.inputs)
         runs.setdefault((call.layer, reads), []).append(call)
     return list(runs.values())
 
 
-def _sources(picture: Zoom, numbers: dict[tuple, str], call: NeuronCall, level: str) -> list[Value | str]:
+def _sources(
+    picture: Zoom, numbers: dict[tuple[tuple[int, float], ...], str], call: NeuronCall, level: str
+) -> list[Value | str]:
     """What feeds a run: Values, and boxes of plain numbers (one per number for a neuron, one for a layer)."""
     sources: list[Value | str] = [x for x in call.inputs if isinstance(x, Value)]
     plain = tuple((j, x) for j, x in enumerate(call.inputs) if not isinstance(x, Value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 from gategrad.engine import Step, Value, fmt, topological_order
 from gategrad.engine.gates import name
@@ -72,7 +73,7 @@ class Stepper:
         )
 
 
-def _predict(step: Step) -> dict:
+def _predict(step: Step) -> dict[str, Any]:
     """What predict mode asks and checks at `step`: its output, the upstream, what each input gets."""
     return {
         "output": name(step.output),

@@ -148,13 +148,13 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
     return Template(page.web_file("page.html")).substitute(title=escape(words["title"]), body=body, lang=escape(lang))
 
 
-def save(record: dict[str, Any], path: str | os.PathLike, lang: str = ENGLISH) -> Path:
+def save(record: dict[str, Any], path: str | os.PathLike[str], lang: str = ENGLISH) -> Path:
     """Write the page, in `lang`, to `path` atomically (a reader never sees half a file) and return the path."""
     atomic_write(path, document(record, lang))
     return Path(path)
 
 
-def save_run(recorder: Recorder, path: str | os.PathLike, lang: str = ENGLISH) -> Path:
+def save_run(recorder: Recorder, path: str | os.PathLike[str], lang: str = ENGLISH) -> Path:
     """Write the run `recorder` kept as one self-contained page, its words in `lang`; returns its path."""
     if not isinstance(recorder, Recorder):
         raise TypeError(f"save_run saves a gategrad.nn.Recorder, got {type(recorder).__name__}: {recorder!r}")
@@ -204,12 +204,13 @@ _RECORD = re.compile(r'<script type="application/json" id="gategrad-record">(.*?
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def read_record(path: str | os.PathLike) -> dict[str, Any]:
+def read_record(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The record inside a page `save` wrote, its nan and inf numbers floats again."""
     found = _RECORD.search(Path(path).read_text(encoding="utf-8"))
     if found is None:
         raise ValueError(f"{os.fspath(path)}: not a page of a recorded training run (no gategrad-record script)")
-    return _numbers_again(json.loads(found[1]))
+    record: dict[str, Any] = _numbers_again(json.loads(found[1]))  # the JSON object `save` wrote
+    return record
 
 
 def _architecture(record: dict[str, Any]) -> str:
