@@ -118,7 +118,8 @@ def check(
     """Compare `grads(p)`, your backprop, with the engine's gradients of `loss(p)`, array by array.
 
     `params` maps each name to a float array; `loss(p)` is the forward pass in numpy, run here on arrays of
-    Values (or, for a circuit of more than ARRAYS gates, on traced float arrays, see _arrays_report);
+    Values (or, for a circuit of more than ARRAYS gates, on traced float arrays, see _arrays_report: loss(p)
+    runs once on those first, to learn the circuit's size);
     `grads(p)` returns a dict with a key per parameter and optionally per array tapped in loss(p).
     The diagnoses and the report speak `lang` (en, zh, ru).
     """
