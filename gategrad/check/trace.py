@@ -254,10 +254,6 @@ def _matmul_grads(a: np.ndarray, b: np.ndarray, g: np.ndarray) -> tuple[np.ndarr
     return (g2 @ b2.T).reshape(a.shape), (a2.T @ g2).reshape(b.shape)
 
 
-def _traced(x: Any) -> Traced | None:
-    return x if isinstance(x, Traced) else None
-
-
 def _sum(x: Any, axis: Any = None, keepdims: bool = False, **rest: Any) -> Traced:
     if rest or not isinstance(x, Traced):
         raise Untraced("np.sum with " + ", ".join(rest))
