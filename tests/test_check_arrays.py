@@ -145,3 +145,32 @@ def test_x_dot_w_in_a_learners_file_is_traced():
     out = run._dot(x, w)
     assert isinstance(out, run.trace.Traced) and out.value.tolist() == [[11.0]]
     assert run._dot(x, np.array([[3.0], [4.0]])).tolist() == [[11.0]]
+
+
+def every_call(p):
+    """A loss that makes each numpy call the tracer knows, on arrays of mixed signs."""
+    W, b = p["W"], p["b"]
+    z = np.dot(np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]]), W) + b
+    s = np.where(z > 0, np.sqrt(np.abs(z) + 1), np.tanh(z))
+    m = np.maximum(s, 0.1) - np.minimum(z.T, -0.2).T
+    e = np.exp(m - np.max(m, axis=1, keepdims=True))
+    q = e / np.sum(e, axis=1, keepdims=True)
+    both = np.hstack([q, np.concatenate([z, z**2], axis=0).reshape(3, 4)[:, :2]])
+    picked = both[np.arange(3), np.array([0, 2, 1])]
+    return np.mean(-np.log(picked)) + np.square(W).sum() * 0.5 + np.transpose(W)[1, 0] / 3
+
+
+@pytest.mark.parametrize("arrays", [True, False])
+def test_every_call_the_tracer_knows_has_the_engines_gradient(monkeypatch, arrays):
+    seen = []
+    report = run._report
+    monkeypatch.setattr(run, "_report", lambda circuit, *rest: seen.append(circuit) or report(circuit, *rest))
+    monkeypatch.setattr(run, "ARRAYS", 0 if arrays else 10**12)
+    params = {"W": np.array([[0.3, -0.6], [0.9, 0.2]]), "b": np.array([0.1, -0.4])}
+    run.check(params, every_call, lambda p: {"W": np.zeros((2, 2)), "b": np.zeros(2)})
+    monkeypatch.setattr(run, "ARRAYS", 10**12)
+    run.check(params, every_call, lambda p: {"W": np.zeros((2, 2)), "b": np.zeros(2)})
+    traced_or_not, values = seen
+    assert isinstance(traced_or_not, run.arraygraph.Circuit) == arrays
+    assert close(traced_or_not.true["W"], values.true["W"]) and close(traced_or_not.true["b"], values.true["b"])
+    assert np.abs(values.true["W"]).min() > 0.01  # every entry gets a gradient, so a wrong one shows
