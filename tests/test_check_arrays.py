@@ -16,7 +16,8 @@ CATALOGUE = sorted(path.stem for path in BACKPROPS.glob("*.py"))
 
 @pytest.fixture
 def circuits(monkeypatch):
-    """check_file(path, arrays) on the array path (arrays=True) or on Values, and the circuit each one read."""
+    """check_file(path, arrays) on the array path (arrays=True), on Values (False) or as the size decides (None),
+    and the circuit it read."""
     seen = []
     report = run._report
 
@@ -27,7 +28,7 @@ def circuits(monkeypatch):
     monkeypatch.setattr(run, "_report", spy)
 
     def checked(path, arrays):
-        monkeypatch.setattr(run, "ARRAYS", 0 if arrays else 10**12)
+        monkeypatch.setattr(run, "ARRAYS", {True: 0, False: 10**12, None: run.LARGE}[arrays])
         seen.clear()
         out = check_file(path)
         return out, seen[-1]
@@ -174,3 +175,28 @@ def test_every_call_the_tracer_knows_has_the_engines_gradient(monkeypatch, array
     assert isinstance(traced_or_not, run.arraygraph.Circuit) == arrays
     assert close(traced_or_not.true["W"], values.true["W"]) and close(traced_or_not.true["b"], values.true["b"])
     assert np.abs(values.true["W"]).min() > 0.01  # every entry gets a gradient, so a wrong one shows
+
+
+@pytest.mark.slow
+def test_a_net_of_327680_gates_gets_the_same_walk_through_x_at_w1_on_both_paths(tmp_path, circuits):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        from check_size import NET
+    finally:
+        sys.path.pop(0)
+    source = NET.format(inputs=1024, hidden=16, samples=10, mask="da1 * (z1 > 0)").replace(
+        '"W1": X.T @ dz1', '"W1": 2 * X.T @ dz1'
+    )
+    (tmp_path / "cat_net.py").write_text(source)
+    on_arrays, circuit = circuits(tmp_path / "cat_net.py", arrays=None)
+    assert isinstance(circuit, run.arraygraph.Circuit) and circuit.size > run.LARGE
+    on_values, _ = circuits(tmp_path / "cat_net.py", arrays=False)
+    assert table_without_round_off(on_arrays) == table_without_round_off(on_values)
+    mine, theirs = on_arrays.first_divergence.route, on_values.first_divergence.route
+    assert on_arrays.first_divergence.name == "W1" and mine.entry.label == theirs.entry.label
+    assert [t.output.label for t in mine.terms] == [t.output.label for t in theirs.terms]  # z1[i,j], live samples
+    assert [(s.op, s.output.label) for s in mine.steps] == [(s.op, s.output.label) for s in theirs.steps]
+    assert [s.upstream for s in mine.steps] == pytest.approx([s.upstream for s in theirs.steps], rel=1e-12)
+    assert len(mine.steps) > 900  # + b1, the adds of the matmul's sum from W1[48,11]'s product on, the product
