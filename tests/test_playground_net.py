@@ -159,6 +159,17 @@ def test_health_is_the_recorders_of_the_last_step():
     assert health["nonfinite"] == "first nan or inf: none"
 
 
+def test_playing_without_the_grid_keeps_the_last_health_figures_recorded():
+    net.handle("reset", {})
+    at_two = net.handle("step", {"n": 2})["health"]
+    playing = net.handle("step", {"n": 2, "grid": False})
+    assert playing["step"] == 4 and playing["grid"] is None
+    assert playing["health"] == at_two
+    again = net.handle("step", {"n": 1})["health"]
+    net.handle("reset", {})
+    assert again == net.handle("step", {"n": 5})["health"]
+
+
 def test_a_neurons_walk_is_the_engines_steps_of_its_gates_in_the_chosen_language():
     net.handle("reset", {"hidden": "4,4"})
     net.handle("step", {"n": 2})

@@ -78,7 +78,8 @@ _lab: _Lab | None = None
 def handle(action: str, args: dict[str, Any]) -> dict[str, Any]:
     """One request of the page: `reset` (settings), `step` (`n`, 0 to redraw), or `walk` (`target`, `lang`).
 
-    `reset` and `step` answer with the view (`grid: false` leaves out the regions, the slowest part).
+    `reset` and `step` answer with the view. `grid: false` leaves out the slow parts while the page plays:
+    the regions, and the recording of the step's health figures (the view keeps the last ones recorded).
     """
     global _lab
     if action == "reset":
@@ -87,7 +88,7 @@ def handle(action: str, args: dict[str, Any]) -> dict[str, Any]:
     if _lab is None:
         raise ValueError("reset the network lab first")
     if action == "step":
-        _lab.step(_count(args.get("n", 1)))
+        _lab.step(_count(args.get("n", 1)), health=args.get("grid", True) is not False)
         return _lab.view(args)
     if action == "walk":
         return _lab.walk(args.get("target"), _sample(args.get("sample", _lab.sample), len(_lab.X)), _lang(args))
@@ -122,23 +123,25 @@ class _Lab:
         self.diverged: dict[str, Any] | None = None
         self.sample = 0
 
-    def step(self, n: int) -> None:
-        """Take `n` steps, each recorded for its health figures (the last one's are kept). A diverged run takes no
-        more; its last recorded step is the one that diverged, which the health figures then describe."""
+    def step(self, n: int, health: bool = True) -> None:
+        """Take `n` steps; with `health`, each is recorded for its health figures (the last one's are kept).
+        A diverged run takes no more; its last recorded step is the one that diverged."""
         if self.diverged is not None:
             raise ValueError(f"the run diverged at step {self.diverged['step']}: reset it to train again")
+        recorder = None
         for _ in range(n):
-            recorder = self.training.recorder = self._recorder()
+            recorder = self.training.recorder = self._recorder() if health else None
             try:
                 self.training.step()
             except nn.TrainingDiverged as e:
                 self.diverged = {"step": e.step, "where": e.where}
             finally:
                 self.training.recorder = None
-                recorder.finish()
+                if recorder is not None:
+                    recorder.finish()
             if self.diverged is not None:
                 break
-        if n:
+        if recorder is not None:
             self.health = recorder.health(0)
 
     def _recorder(self) -> nn.Recorder:
