@@ -11,7 +11,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -169,6 +169,21 @@ def _hands(
     return hand, tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
 
 
+class _Circuit(Protocol):
+    """What the report reads from the circuit of loss(p): _Values on Values, arraygraph.Circuit on traced arrays."""
+
+    true: dict[str, np.ndarray]  # each marked array's true gradient, by name
+    data: dict[str, np.ndarray]  # its numbers
+    distance: dict[str, tuple[float, float]]  # graph.order_from_loss's
+    size: int
+
+    def bias_line(self, name: str) -> str | None: ...
+    def elementwise_next(self, name: str) -> str | None: ...
+    def parts(self, name: str) -> dict[str, np.ndarray]: ...
+    def pulls(self, name: str, use: str, guesses: list[np.ndarray]) -> list[np.ndarray]: ...
+    def route(self, name: str, index: tuple[int, ...]) -> graph.Route: ...
+
+
 class _Values:
     """The circuit of Values loss(p) made, after backward(): what the report reads from it (see graph.py)."""
 
@@ -200,7 +215,7 @@ class _Values:
 
 
 def _report(
-    circuit: Any,
+    circuit: _Circuit,
     p: Mapping[str, Any],
     taps: Mapping[str, Any],
     named: set[str],
@@ -468,7 +483,7 @@ def _what(x: object) -> str:
     return f"{type(x).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _divergence(name: str, yours: np.ndarray, true: np.ndarray, circuit: Any) -> Divergence:
+def _divergence(name: str, yours: np.ndarray, true: np.ndarray, circuit: _Circuit) -> Divergence:
     """The first divergence, shown at its worst entry (at its largest true entry when the shapes differ).
 
     Entries worse by less than the tolerance of agreement are equally bad: the first of them is shown, so
@@ -482,7 +497,9 @@ def _divergence(name: str, yours: np.ndarray, true: np.ndarray, circuit: Any) ->
     return Divergence(name, circuit.route(name, index), float(yours[index]) if same else None)
 
 
-def _in_context(name: str, yours: np.ndarray, circuit: Any, lang: str, shown: set[str]) -> diagnose.Diagnosis | None:
+def _in_context(
+    name: str, yours: np.ndarray, circuit: _Circuit, lang: str, shown: set[str]
+) -> diagnose.Diagnosis | None:
     """Name what is wrong with `name` from the circuit around it: the array after it, its uses, and, when
     yours is right for a wrong gradient of one of its uses, that use's mistake."""
     true = circuit.true
