@@ -59,7 +59,7 @@ class Comparison:
 
 def close(yours: np.ndarray, true: np.ndarray) -> bool:
     """Same shape, and every entry within RTOL × max|true| (an inf or nan must match exactly)."""
-    return yours.shape == true.shape and bool(np.all(errors(yours, true) <= _tolerance(true)))
+    return yours.shape == true.shape and bool(np.all(errors(yours, true) <= tolerance(true)))
 
 
 def compare(
@@ -80,7 +80,7 @@ def compare(
         return Comparison(False, None, _diagnose_shape(yours, true, t))
     diffs = errors(yours, true)
     worst = float(np.max(diffs)) if diffs.size else 0.0
-    if np.all(diffs <= _tolerance(true)):
+    if np.all(diffs <= tolerance(true)):
         return Comparison(True, worst, None)
     return Comparison(False, worst, _diagnose(yours, true, diffs, t, name, values, bias))
 
@@ -90,7 +90,8 @@ def entry(index: tuple[int, ...]) -> str:
     return label("", index)
 
 
-def _tolerance(true: np.ndarray) -> float:
+def tolerance(true: np.ndarray) -> float:
+    """How far an entry may be from `true` and agree: RTOL × the largest finite |true| entry."""
     finite = np.abs(true[np.isfinite(true)])
     return RTOL * float(finite.max()) if finite.size else 0.0
 
@@ -251,7 +252,7 @@ def _label_entries(yours: np.ndarray, true: np.ndarray, diffs: np.ndarray, t: Nu
     """Yours differs from the true gradient at one entry of each row (or each column) alone: the label's."""
     if yours.ndim != 2 or min(yours.shape) < 2:
         return None
-    wrong = diffs > _tolerance(true)
+    wrong = diffs > tolerance(true)
     for axis, said in (
         (
             1,
@@ -301,7 +302,7 @@ def _bias_line(
 ) -> Diagnosis | None:
     """Yours is wrong in the bias row (column) of P alone: 0 there, or yours - true = c·P there (the bias
     regularised where the loss does not)."""
-    wrong = diffs > _tolerance(true)
+    wrong = diffs > tolerance(true)
     line = (0, slice(None)) if bias == "row" else (slice(None), 0)
     inside = np.zeros_like(wrong)
     inside[line] = True
@@ -343,7 +344,7 @@ def _bias_line(
 
 
 def _other_message(yours: np.ndarray, true: np.ndarray, diffs: np.ndarray, t: NullTranslations) -> str:
-    wrong = diffs > _tolerance(true)
+    wrong = diffs > tolerance(true)
     where = entry(tuple(int(i) for i in np.unravel_index(np.argmax(diffs), diffs.shape)))
     worst = fmt(float(diffs.max()))
     if wrong.all():
@@ -417,7 +418,7 @@ def guesses(c: Context, lang: str = ENGLISH) -> list[Guess]:
     upstream, x, a, true = c.grads[c.after], c.data[c.name], c.data[c.after], c.grads[c.name]
     if not (upstream.shape == x.shape == a.shape == true.shape):
         return found
-    off = ~np.isclose(true, upstream, rtol=0, atol=_tolerance(upstream))
+    off = ~np.isclose(true, upstream, rtol=0, atol=tolerance(upstream))
     if off.any() and not np.any(true[off] != 0):  # the truth is ∂L/∂after or 0: a relu's (or a max's) mask
         said = t.ngettext(
             "Yours is ∂L/∂{after} passed on unchanged, also where the true gradient is 0 ({n} of {size} entry): "

@@ -8,7 +8,7 @@ Everything here reads what the engine recorded: each gate's inputs, its local gr
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,17 +263,18 @@ def _below(starts: Sequence[Value], own: Mapping[Value, object], marks: Marks) -
     return out
 
 
-def bias_line(order: Sequence[Value], array: np.ndarray, marks: Marks, root: Value) -> str | None:
-    """ "row" when row 0 of a weight matrix multiplies a column of ones (x @ W with x = [1, ...]), "column" for
-    column 0 and a row of ones (W @ x); else None. Read from the local gradients recorded at [0,j] and [i,0]."""
-    if array.ndim != 2 or array.size < 2:
+def bias_line(shape: tuple[int, ...], route_of: Callable[[tuple[int, int]], Route]) -> str | None:
+    """ "row" when row 0 of a weight matrix of `shape` multiplies a column of ones (x @ W with x = [1, ...]),
+    "column" for column 0 and a row of ones (W @ x); else None. Read from the local gradients recorded at
+    [0,j] and [i,0], whose routes `route_of` gives."""
+    if len(shape) != 2 or shape[0] * shape[1] < 2:
         return None
 
     def ones(index: tuple[int, int]) -> bool:
-        terms = route(order, array[index], marks, root).terms
+        terms = route_of(index).terms
         return bool(terms) and all(term.local == 1.0 for term in terms)
 
-    rows, columns = array.shape
+    rows, columns = shape
     row = ones((0, 1 if columns > 1 else 0)) and (rows == 1 or not ones((1, 0)))
     if row:
         return "row"

@@ -9,26 +9,28 @@ import importlib.machinery
 import importlib.util
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from gategrad import arrays
-from gategrad.check import diagnose, graph
+from gategrad.check import arraygraph, diagnose, graph, trace
 from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
 
 LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
+ARRAYS = LARGE  # gates: a circuit this large is checked on traced float arrays (see _arrays_report)
 
 
 class CheckError(ValueError):
     """The file or its functions are not what the check needs: a missing function, a loss that is not a number."""
 
 
-_taps: dict[str, np.ndarray] | None = None  # the arrays tapped by the loss(p) being checked; None outside a check
+_taps: dict[str, Any] | None = None  # the arrays tapped by the loss(p) being checked; None outside a check
+_tracing = False  # loss(p) runs on traced float arrays, not on Values
 _named: set[str] = set()  # the names tap() was given (the others are the automatic taps), and the parameters'
 _returned: dict[int, Any] = {}  # the arrays tap() handed back, by id (kept alive, so no id is reused)
 
@@ -52,6 +54,13 @@ def tap(name: str, array: Any) -> Any:
 
 
 def _tap(name: str, array: Any) -> Any:
+    if _tracing and not isinstance(array, trace.Traced):
+        array = trace.Traced(array, made=False)  # data tapped by hand: a leaf, as Values of its numbers are
+    if isinstance(array, trace.Traced):
+        node = trace.Traced(array.value, (array,), lambda g: (g,), True, array.size, (1,), lambda a: a)
+        assert _taps is not None
+        _taps[name] = trace.elementwise(node)  # the tap's own `v + 0.0`
+        return node
     items = np.asarray(array, dtype=object)
     out = np.empty(items.shape, dtype=object)
     for index, v in np.ndenumerate(items):
@@ -72,6 +81,8 @@ def _auto_tap(name: str, value: Any) -> Any:
         return value
     if isinstance(value, Value):
         made = bool(value.children)
+    elif isinstance(value, trace.Traced):
+        made = value.made
     elif isinstance(value, np.ndarray) and value.dtype == object and value.size:
         items = value.ravel()
         if not all(isinstance(v, (Value, int, float, np.number)) for v in items):
@@ -107,33 +118,121 @@ def check(
     """Compare `grads(p)`, your backprop, with the engine's gradients of `loss(p)`, array by array.
 
     `params` maps each name to a float array; `loss(p)` is the forward pass in numpy, run here on arrays of
-    Values; `grads(p)` returns a dict with a key per parameter and optionally per array tapped in loss(p).
+    Values (or, for a circuit of more than ARRAYS gates, on traced float arrays, see _arrays_report: loss(p)
+    runs once on those first, to learn the circuit's size);
+    `grads(p)` returns a dict with a key per parameter and optionally per array tapped in loss(p).
     The diagnoses and the report speak `lang` (en, zh, ru).
     """
     translator(lang)  # an unknown language fails before the learner's code runs
     floats = _parameters(params)
-    p = {name: arrays.values(a, name) for name, a in floats.items()}
-    root, taps, named = _record(loss, p)
-    root.backward()
+    traced = _trace(loss, floats)
+    if traced is not None and traced.gates > ARRAYS:
+        hand, changed = _hands(grads, floats, traced.taps)
+        report = _arrays_report(traced, hand, changed, floats, lang)
+        if report is not None:
+            return report
+        p = {name: arrays.values(a, name) for name, a in floats.items()}
+        root, taps, named = _record(loss, p)
+    else:
+        p = {name: arrays.values(a, name) for name, a in floats.items()}
+        root, taps, named = _record(loss, p)
+        hand, changed = _hands(grads, floats, taps)
+    return _report(_Values(root, {**p, **taps}), p, taps, named, hand, changed, floats, lang)
+
+
+def _arrays_report(
+    traced: _Traced, hand: dict[str, np.ndarray], changed: tuple[str, ...], floats: dict[str, np.ndarray], lang: str
+) -> Report | None:
+    """The report from one vectorised backward pass over loss(p)'s numpy calls; the walks the report shows
+    are built of Values for the few entries they pass. None when a walk meets a call the tracer cannot replay."""
+    circuit = arraygraph.Circuit(traced.root, traced.p, traced.taps)
+    try:
+        return _report(circuit, traced.p, traced.taps, traced.named, hand, changed, floats, lang)
+    except trace.Untraced:
+        return None
+
+
+def _walking_back(
+    distance: Mapping[str, tuple[float, float]], named: Iterable[str], taps: Mapping[str, Any], p: Mapping[str, Any]
+) -> list[str]:
+    """The names in `named` nearest the loss first; ties: the later tap, then params() order."""
+    rank = {name: i for i, name in enumerate([*list(taps)[::-1], *p])}
+    return sorted(named, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
+
+
+def _hands(
+    grads: Callable[[dict[str, np.ndarray]], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
+) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """grads(p), and the names of the arrays it returns differently when called again."""
     hand = _hand(grads, floats, taps)
     again = _hand(grads, floats, taps)
-    changed = tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
+    return hand, tuple(n for n in hand if not diagnose.close(again[n], hand[n]))
 
-    every = {**p, **taps}
-    named_arrays = {n: a for n, a in every.items() if n in hand}
-    marks = {v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a) if isinstance(v, Value)}
-    order, distance = graph.order_from_loss(root, marks)
-    kinds = {name: "parameter" if name in p else "intermediate" for name in named_arrays}
-    rank = {name: i for i, name in enumerate([*reversed(taps), *p])}  # ties: the later tap, then params() order
-    names = sorted(named_arrays, key=lambda n: (*distance.get(n, (np.inf, np.inf)), rank[n]))
 
-    true = {name: arrays.grad(every[name]) for name in every}
-    data = {name: arrays.data(every[name]) for name in every}
+class _Circuit(Protocol):
+    """What the report reads from the circuit of loss(p): _Values on Values, arraygraph.Circuit on traced arrays."""
+
+    true: dict[str, np.ndarray]  # each marked array's true gradient, by name
+    data: dict[str, np.ndarray]  # its numbers
+    distance: dict[str, tuple[float, float]]  # graph.order_from_loss's
+    size: int
+
+    def bias_line(self, name: str) -> str | None: ...
+    def elementwise_next(self, name: str) -> str | None: ...
+    def parts(self, name: str) -> dict[str, np.ndarray]: ...
+    def pulls(self, name: str, use: str, guesses: list[np.ndarray]) -> list[np.ndarray]: ...
+    def route(self, name: str, index: tuple[int, ...]) -> graph.Route: ...
+
+
+class _Values:
+    """The circuit of Values loss(p) made, after backward(): what the report reads from it (see graph.py)."""
+
+    def __init__(self, root: Value, every: dict[str, np.ndarray]) -> None:
+        root.backward()
+        self.root, self.every = root, every
+        self.marks = {
+            v: (name, index) for name, a in every.items() for index, v in np.ndenumerate(a) if isinstance(v, Value)
+        }
+        self.order, self.distance = graph.order_from_loss(root, self.marks)
+        self.size = len(self.order)
+        self.true = {name: arrays.grad(a) for name, a in every.items()}
+        self.data = {name: arrays.data(a) for name, a in every.items()}
+
+    def bias_line(self, name: str) -> str | None:
+        return graph.bias_line(self.every[name].shape, lambda index: self.route(name, index))
+
+    def elementwise_next(self, name: str) -> str | None:
+        return graph.elementwise_next(self.order, dict(np.ndenumerate(self.every[name])), self.marks)
+
+    def parts(self, name: str) -> dict[str, np.ndarray]:
+        return graph.parts(self.order, self.every[name], self.marks, self.root)
+
+    def pulls(self, name: str, use: str, guesses: list[np.ndarray]) -> list[np.ndarray]:
+        return graph.pulls(self.order, self.every[name], self.marks, self.root, use, guesses)
+
+    def route(self, name: str, index: tuple[int, ...]) -> graph.Route:
+        return graph.route(self.order, self.every[name][index], self.marks, self.root)
+
+
+def _report(
+    circuit: _Circuit,
+    p: Mapping[str, Any],
+    taps: Mapping[str, Any],
+    named: set[str],
+    hand: dict[str, np.ndarray],
+    changed: tuple[str, ...],
+    floats: dict[str, np.ndarray],
+    lang: str,
+) -> Report:
+    """Compare, diagnose and walk, reading the circuit (_Values or arraygraph.Circuit) only where needed."""
+    names = _walking_back(circuit.distance, [n for n in [*p, *taps] if n in hand], taps, p)
+    kinds = {name: "parameter" if name in p else "intermediate" for name in names}
+    true = circuit.true
     comparisons = {}
     for name in names:
         c = diagnose.compare(hand[name], true[name], lang, name, floats.get(name))
         if name in p and c.diagnosis is not None and c.diagnosis.kind == "other":
-            bias = graph.bias_line(order, every[name], marks, root)  # a walk of the circuit: only when needed
+            bias = circuit.bias_line(name)  # a walk of the circuit: only when needed
             if bias is not None:
                 c = diagnose.compare(hand[name], true[name], lang, name, floats[name], bias)
         comparisons[name] = c
@@ -141,15 +240,15 @@ def check(
     first = next((name for name in names if not comparisons[name].agrees), None)
     for name, c in comparisons.items():
         # each look at the circuit walks it whole: on a large one, only the first divergence gets it
-        if c.diagnosis is not None and c.diagnosis.kind == "other" and (name == first or len(order) <= LARGE):
-            found = _in_context(name, hand[name], every, data, true, order, marks, root, lang, shown)
+        if c.diagnosis is not None and c.diagnosis.kind == "other" and (name == first or circuit.size <= LARGE):
+            found = _in_context(name, hand[name], circuit, lang, shown)
             if found is not None:
                 comparisons[name] = dataclasses.replace(c, diagnosis=found)
         if not comparisons[name].agrees:
             shown.add(name)
     divergence = None
     if first is not None:
-        divergence = _divergence(first, every[first], hand[first], true[first], order, marks, root)
+        divergence = _divergence(first, hand[first], true[first], circuit)
     checked = tuple(
         Checked(n, kinds[n], true[n].shape, c.agrees, c.max_abs_error, c.diagnosis) for n, c in comparisons.items()
     )
@@ -217,6 +316,9 @@ class _TapAssignments(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.Call:
         self.generic_visit(node)
         func = node.func
+        if self.depth and isinstance(func, ast.Attribute) and func.attr == "dot" and len(node.args) == 1:
+            # X.dot(W) makes a plain array of W before any hook of W's is asked: np.dot(X, W) asks W
+            return ast.copy_location(ast.Call(ast.Name(_DOT, ast.Load()), [func.value, *node.args], []), node)
         if self.depth and isinstance(func, ast.Attribute) and func.attr in ("maximum", "where"):
             for i, arg in enumerate(node.args):
                 text = ast.get_source_segment(self.source, arg)
@@ -231,6 +333,12 @@ def _tap_call(name: str, value: ast.expr) -> ast.expr:
 
 
 _TAP = "__gategrad_tap__"
+_DOT = "__gategrad_dot__"
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """`a.dot(b)`, as np.dot(a, b) when b is a traced array and a a plain one."""
+    return np.dot(a, b) if isinstance(b, trace.Traced) and not isinstance(a, trace.Traced) else a.dot(b)
 
 
 class _TappingLoader(importlib.abc.Loader):
@@ -241,6 +349,7 @@ class _TappingLoader(importlib.abc.Loader):
         source = path.read_text(encoding="utf-8")
         tree = _TapAssignments(source).visit(ast.parse(source, filename=str(path)))
         module.__dict__[_TAP] = _auto_tap
+        module.__dict__[_DOT] = _dot
         exec(compile(ast.fix_missing_locations(tree), str(path), "exec"), module.__dict__)
 
 
@@ -313,6 +422,37 @@ def _record(
     return out, taps, named
 
 
+@dataclasses.dataclass(frozen=True)
+class _Traced:
+    """loss(p) run on traced float arrays: the parameters, the loss, the tapped arrays, the names tap() was given."""
+
+    p: dict[str, trace.Traced]
+    root: trace.Traced
+    taps: dict[str, trace.Traced]
+    named: set[str]
+    gates: int
+
+
+def _trace(loss: Callable[[dict[str, Any]], Any], floats: dict[str, np.ndarray]) -> _Traced | None:
+    """Run loss(p) on traced float arrays; None when it makes a call the tracer does not know, or fails
+    (the run on Values then says why in its own words)."""
+    global _taps, _named, _tracing
+    p = {name: trace.Traced(a, made=False) for name, a in floats.items()}
+    _taps, _named, _tracing = {}, set(p), True
+    _returned.clear()
+    try:
+        out = loss(p)
+        taps, named = _taps, _named - set(p)
+    except Exception:
+        return None
+    finally:
+        _taps, _named, _tracing = None, set(), False
+        _returned.clear()
+    if not isinstance(out, trace.Traced) or out.shape != () or set(taps) & set(p):
+        return None
+    return _Traced(p, out, taps, named, trace.circuit_size(out))
+
+
 def _hand(
     grads: Callable[[dict[str, np.ndarray]], Any], floats: dict[str, np.ndarray], taps: Mapping[str, Any]
 ) -> dict[str, np.ndarray]:
@@ -343,53 +483,42 @@ def _what(x: object) -> str:
     return f"{type(x).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _divergence(
-    name: str,
-    array: np.ndarray,
-    yours: np.ndarray,
-    true: np.ndarray,
-    order: list[Value],
-    marks: graph.Marks,
-    root: Value,
-) -> Divergence:
-    """The first divergence, shown at its worst entry (at its largest true entry when the shapes differ)."""
+def _divergence(name: str, yours: np.ndarray, true: np.ndarray, circuit: _Circuit) -> Divergence:
+    """The first divergence, shown at its worst entry (at its largest true entry when the shapes differ).
+
+    Entries worse by less than the tolerance of agreement are equally bad: the first of them is shown, so
+    a true gradient summed in another order (BLAS's, not the circuit's) shows the same entry.
+    """
     same = yours.shape == true.shape
     scores = np.nan_to_num(diagnose.errors(yours, true), nan=np.inf) if same else np.abs(true)
-    index = tuple(int(i) for i in np.unravel_index(np.argmax(scores), true.shape))
-    return Divergence(name, graph.route(order, array[index], marks, root), float(yours[index]) if same else None)
+    top = scores.max()
+    worst = scores >= (top - diagnose.tolerance(true) if np.isfinite(top) else top)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(worst), true.shape))
+    return Divergence(name, circuit.route(name, index), float(yours[index]) if same else None)
 
 
 def _in_context(
-    name: str,
-    yours: np.ndarray,
-    every: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
-    true: Mapping[str, np.ndarray],
-    order: list[Value],
-    marks: graph.Marks,
-    root: Value,
-    lang: str,
-    shown: set[str],
+    name: str, yours: np.ndarray, circuit: _Circuit, lang: str, shown: set[str]
 ) -> diagnose.Diagnosis | None:
     """Name what is wrong with `name` from the circuit around it: the array after it, its uses, and, when
     yours is right for a wrong gradient of one of its uses, that use's mistake."""
+    true = circuit.true
 
     def context(of: str, parts: Mapping[str, np.ndarray]) -> diagnose.Context:
-        after = graph.elementwise_next(order, dict(np.ndenumerate(every[of])), marks)
-        return diagnose.Context(of, after, parts, data, true)
+        return diagnose.Context(of, circuit.elementwise_next(of), parts, circuit.data, true)
 
-    parts = graph.parts(order, every[name], marks, root)
+    parts = circuit.parts(name)
     found = diagnose.in_context(yours, true[name], context(name, parts), lang)
     if found is not None:
         return found
     for use, part in parts.items():
-        if use not in every:
+        if use not in true:
             continue
         k = diagnose.use_factor(yours - (true[name] - part), part)
         if k is not None:
             return diagnose.inherited_scale(name, use, k, lang, use in shown)
         guesses = diagnose.guesses(context(use, {}), lang)
-        pulled = graph.pulls(order, every[name], marks, root, use, [guess for _, guess, _ in guesses])
+        pulled = circuit.pulls(name, use, [guess for _, guess, _ in guesses])
         for (kind, _, why), through in zip(guesses, pulled):
             if diagnose.close(yours, true[name] - part + through):
                 return diagnose.inherited(name, use, kind, why, lang, use in shown)
