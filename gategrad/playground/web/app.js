@@ -64,7 +64,10 @@ async function drawDot(dot, element) {
   element.replaceChildren(svg);
 }
 
-/* What each lab's mount(root, api) gets: see PLAYGROUND_CONTRACT.md. */
+/* What each lab's mount(root, api) gets: call(lab, action, args), one request to Python (queued, in order; it
+   rejects with the error line of an {ok: false} reply); t(msgid), a word in the page's language; lang and
+   onLang(callback), called once the words of a new language are in; state.get/set(key, value), the lab's part
+   of the URL hash (keys start with the lab's name); drawDot(dot, element), Graphviz's SVG in element. */
 const api = {
   call: (lab, action, args) => python.call(lab, action, args),
   t,
