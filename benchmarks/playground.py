@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from chromium import headless
+
 from gategrad.playground import bridge, build, serve
 
 GRID_EVERY = 2.0  # seconds: net.js's GRID_EVERY_MS
@@ -35,25 +37,6 @@ new MutationObserver((_, observer) => { observer.disconnect(); done(performance.
 box.value = value;
 box.dispatchEvent(new Event("input", { bubbles: true }));
 """
-
-
-def browser(profile: str):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        f"--user-data-dir={profile}",
-        "--window-size=1300,1000",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
 
 
 def ready_after(driver, address: str, timeout: float = 120) -> tuple[float, float]:
@@ -137,7 +120,7 @@ def main() -> None:
         state = {"expr.expression": NEURON[0], "expr.values": NEURON[1]}
         loads, readies, times = [], [], []
         for round_ in range(args.rounds):
-            driver = browser(str(Path(folder) / f"profile-{round_}"))
+            driver = headless(str(Path(folder) / f"profile-{round_}"))
             try:
                 loaded, ready = ready_after(driver, address + hash_of(state))
                 loads.append(loaded)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from chromium import headless
+
 
 def train(recorded: bool, page: str) -> dict:
     """One training run in this process; with `recorded`, a Recorder and the page saved to `page`."""
@@ -54,20 +56,7 @@ def train(recorded: bool, page: str) -> dict:
 
 def in_chromium(page: Path) -> dict:
     """Open the page in headless Chromium and time it becoming usable, and three interactions."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1300,1000",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+    driver = headless()
     try:
         driver.get(page.as_uri())
         # The page marks itself ready after its first full drawing; read the time the load began and now.
