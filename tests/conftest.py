@@ -10,6 +10,9 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -95,6 +98,22 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
     driver = webdriver.Chrome(service=service, options=options)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """gategrad's wheel, built once offline from a copy of what it is made of, so building leaves nothing behind."""
+    root = Path(__file__).resolve().parent.parent
+    folder = tmp_path_factory.mktemp("wheel")
+    source = folder / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(root / name, source / name)
+    shutil.copytree(root / "gategrad", source / "gategrad", ignore=shutil.ignore_patterns("__pycache__", ".copied"))
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
+    subprocess.run([*pip, "-w", str(folder), str(source)], check=True)
+    (built,) = folder.glob("gategrad-*.whl")
+    return built
 
 
 def console_errors(driver) -> list[str]:
