@@ -272,6 +272,23 @@ def test_readable_at_800_and_1300_px(browser, page, width, tmp_path):
         browser.set_window_size(1300, 1000)
 
 
+def test_at_800_px_the_gate_being_explained_is_in_the_circuits_box(browser, page):
+    show(page, *MAX_CIRCUIT)
+    browser.set_window_size(800, 1000)
+    try:
+        for step in range(4):  # the output's mul is at the far right, x*y's at the far left
+            page.find_element(By.CSS_SELECTOR, f'#walk [data-step="{step + 1}"]').click()
+            wait(page, lambda s=step: page.find_element(By.ID, "expr-counter").text == f"{s + 2} / 5")
+            wait(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.active")) == 1)
+            box, gate = page.execute_script(
+                "const c = document.getElementById('circuit');"
+                "return [c.getBoundingClientRect(), c.querySelector('g.gate.active').getBoundingClientRect()];"
+            )
+            assert box["left"] <= gate["left"] and gate["right"] <= box["right"], step
+    finally:
+        browser.set_window_size(1300, 1000)
+
+
 def test_the_engine_tab_shows_the_referees_answer(page):
     page.find_element(By.ID, "tab-button-engine").click()
     source = "class Value:\n    def __init__(self, data):\n        self.data = data\n"

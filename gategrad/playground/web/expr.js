@@ -231,6 +231,16 @@ export async function mount(root, api) {
     score.textContent = fill(t("score: {right} of {answered}"), lab.score);
     showQuiz();
     await api.drawDot(frame.dot, circuit);
+    showActiveGate();
+  }
+
+  /* A wide circuit scrolls in its box: bring the gate being explained to the middle of the box. */
+  function showActiveGate() {
+    const gate = circuit.querySelector("g.node.active");
+    if (!gate) return;
+    const box = circuit.getBoundingClientRect();
+    const node = gate.getBoundingClientRect();
+    circuit.scrollLeft += node.left + node.width / 2 - (box.left + box.width / 2);
   }
 
   function showQuiz() {
