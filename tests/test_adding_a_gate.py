@@ -95,7 +95,7 @@ def copy(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("gategrad", "tests", "tools"):
         shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, root / name)
     apply_recipe(root / "gategrad")
     return root
