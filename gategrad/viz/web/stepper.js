@@ -36,6 +36,13 @@ function gategradStepper(root, pageKeys, pace, tolerance) {
     part("figure").innerHTML = shown.svg;
     shown.grads.forEach((g, j) => { grads[j].textContent = g; });
     showQuiz(slide);
+    showActiveGate();
+  }
+  /* A circuit wider than its box scrolls in it: bring the gate being explained to the middle of the
+     box, and the box into the window if it is out of it. */
+  function showActiveGate() {
+    const gate = part("figure").querySelector("g.node.gg-active");
+    if (gate) gate.scrollIntoView({ block: "nearest", inline: "center" });
   }
 
   /* ---- predict mode ---- */
