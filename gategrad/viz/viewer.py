@@ -60,7 +60,7 @@ STRINGS: dict[str, str] = {
     "axis_across": "across",
     "axis_up": "up",
     "legend_classes": "a point's fill: its label; the shade behind the points: the class the net predicts there",
-    "legend_picked_sample": "orange ring: the sample you picked, whose passes are shown below",
+    "legend_picked_sample": "thick dark ring: the sample you picked, whose passes are shown below",
     "legend_marker": "dashed line: the step shown",
     "network": "The net, neuron by neuron",
     "color_by": "weights coloured by",
