@@ -381,3 +381,25 @@ def test_the_nodes_keep_their_places_from_frame_to_frame(open_page, tmp_path, ci
         assert len(centres) == len(first)
         for (x0, y0), (x, y) in zip(first, centres):
             assert (x, y) == (pytest.approx(x0, abs=1), pytest.approx(y0, abs=1)), f"frame {k}"
+
+
+def test_a_circuit_a_little_too_wide_is_shrunk_to_fit_and_a_much_wider_one_scrolls(open_page, tmp_path):
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output).save(tmp_path / "max.html"))
+    page.set_window_size(1300, 900)
+    try:
+        page.find_element(By.ID, "next").click()
+        drawn, size, room, scroll = page.execute_script(
+            "const f = document.querySelector('#stepper [data-part=\"figure\"]'), svg = f.querySelector('svg');"
+            "return [svg.getBoundingClientRect().width, svg.width.baseVal.value, f.clientWidth, f.scrollWidth];"
+        )
+        assert room < size <= room / 0.75  # a little too wide
+        assert drawn == pytest.approx(room, abs=1) and scroll == room  # shrunk to the box, nothing to scroll
+        page.set_window_size(800, 900)
+        page.find_element(By.ID, "next").click()
+        drawn, size, room, scroll = page.execute_script(
+            "const f = document.querySelector('#stepper [data-part=\"figure\"]'), svg = f.querySelector('svg');"
+            "return [svg.getBoundingClientRect().width, svg.width.baseVal.value, f.clientWidth, f.scrollWidth];"
+        )
+        assert size > room / 0.75 and drawn == size and scroll > room  # kept at its size: it scrolls
+    finally:
+        page.set_window_size(1300, 1000)
