@@ -321,6 +321,7 @@ def _draw(
             attrs["dir"] = "back"  # the arrow points the way the gradient flows
         graph.edge(tail, head, **attrs, **pinned)
 
+    pinned = place.node if place is not None else (lambda name: {})
     param_ids = {id(p) for p in params}
     largest = max(abs(v.grad) for v in nodes) or 1.0
     index = {v: i for i, v in enumerate(nodes)}
@@ -330,7 +331,6 @@ def _draw(
         border = _border(v, is_root, color_grads, largest)
         if is_active:
             border = {"color": ACTIVE, "penwidth": "2.5"}
-        pinned = place.node if place is not None else (lambda name: {})
         _value_node(graph, f"v{i}", v, grads.get(v), param_ids, border, is_root, pinned(f"v{i}"))
         if not v.children:
             continue
