@@ -392,6 +392,7 @@ def test_a_csv_run_keeps_its_feature_and_class_names_in_the_record_and_on_the_pa
     assert text(page, "sample-view").startswith(f"sample {cherry}: x = ({x}), label cherry, at step 0")
 
 
+@pytest.mark.slow  # the engine's class at 3 x 3600 points
 def test_three_features_show_a_slice_the_engine_colours_with_the_others_at_their_mean(open_page, fruit_run):
     path, doc = fruit_run
     page = open_page(path)

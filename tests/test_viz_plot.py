@@ -58,8 +58,9 @@ def test_the_picture_colours_the_classes_with_the_palette(tmp_path):
     image = needs("matplotlib.image")
     X, y = [[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [0, 1, 2]
     plot.decision_boundary(lambda p: 0 if p[0] < -0.3 else 1 if p[0] < 0.3 else 2, X, y, tmp_path / "b.png", "")
-    pixels = image.imread(tmp_path / "b.png")
-    colours = Counter(tuple(round(255 * v) for v in px[:3]) for row in pixels for px in row)
+    pixels = (255 * image.imread(tmp_path / "b.png")[..., :3]).round().astype(int).reshape(-1, 3)
+    found, counts = needs("numpy").unique(pixels, axis=0, return_counts=True)
+    colours = Counter({tuple(int(v) for v in colour): int(n) for colour, n in zip(found, counts)})
 
     def rgb(colour):
         return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
