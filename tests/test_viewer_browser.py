@@ -320,7 +320,7 @@ def test_a_single_feature_lists_its_samples_to_pick(open_page, tmp_path):
     nn.fit(model, X, [1, -1, 1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, quiet=True, record=recorder)
     path = viz.save_run(recorder, tmp_path / "run.html")
     page = open_page(path)
-    assert "The samples have 1 features" in text(page, "boundary")
+    assert "The samples have a single feature, so there is no plane to colour" in text(page, "boundary")
     page.find_element(By.CSS_SELECTOR, '#boundary button[data-sample="2"]').click()
     out = nn.MLP(1, [2, 1], seed=0)
     doc = viewer.read_record(path)

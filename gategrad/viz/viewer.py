@@ -54,7 +54,7 @@ STRINGS: dict[str, str] = {
     "step_axis": "step",
     "log_scale": "{name} (log scale)",
     "boundary": "Decision regions at this step",
-    "boundary_not_2d": "The samples have {d} features, so there is no plane to colour; pick a sample:",
+    "boundary_not_2d": "The samples have a single feature, so there is no plane to colour; pick a sample:",
     "slice_note": "The samples have more than two features: the plane shows two of them, the others held at their "
     "mean ({held}).",
     "axis_across": "across",

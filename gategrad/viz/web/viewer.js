@@ -278,7 +278,7 @@ function gategradViewer(root) {
   let canvas = null, points = null, left = 0, right = 1, bottom = 0, top = 1;
   function drawBoundary() {
     if (!plane) {
-      html("p", { class: "gg-muted" }, boundary, say("boundary_not_2d", { d: dims }));
+      html("p", { class: "gg-muted" }, boundary, S.boundary_not_2d);
       const list = html("div", { class: "gg-sample-list" }, boundary);
       X.forEach((_, i) => html("button", { type: "button", "data-sample": i }, list, String(i)));
       return;
