@@ -136,7 +136,7 @@ def test_overfit_on_five_moons_drives_their_loss_near_0_and_exits_0(capsys):
     loss = float(lines[0].removeprefix("loss: "))
     assert code == 0
     assert loss < 0.05
-    assert lines[-1] == f"overfit: yes, the loss on the 5 points fell to {loss:.3g}, below 0.05: the net can fit them"
+    assert lines[-1] == f"overfit: yes, the loss on the 5 points fell to {loss:.3g}, below 0.05: the net fits them"
 
 
 def test_overfit_with_a_tiny_lr_cannot_fit_five_moons_and_exits_1(capsys):
@@ -168,3 +168,82 @@ def test_overfit_more_points_than_the_dataset_has_is_a_one_line_error(capsys):
     code, out, err = run(capsys, "train", "--overfit", "101", "--quiet")
     assert code == 2 and out == ""
     assert err == "error: train: --overfit 101 is more than the 100 points of moons\n"
+
+
+class Seed003:
+    """Seed 003's 12288-64-1 relu/sigmoid net on 8 synthetic images /255, trained with the check's traced arrays."""
+
+    m = 8
+
+    def __init__(self):
+        from gategrad.check import trace
+
+        self.trace = trace
+        rng = np.random.default_rng(3)
+        self.Y = np.array([0, 1] * (self.m // 2), dtype=float).reshape(self.m, 1)
+        images = rng.integers(0, 256, size=(self.m, 64, 64, 3)).astype(float)
+        cats = self.Y[:, 0] == 1
+        images[cats, 16:48, 16:48, 0] = np.minimum(255, images[cats, 16:48, 16:48, 0] + 80)
+        self.X = images.reshape(self.m, -1) / 255
+
+    @staticmethod
+    def init():
+        r = np.random.default_rng(0)
+        return {
+            "W1": r.standard_normal((12288, 64)) * 0.01,
+            "b1": np.zeros(64),
+            "W2": r.standard_normal((64, 1)) * 0.01,
+            "b2": np.zeros(1),
+        }
+
+    def loss(self, p):
+        a1 = np.maximum(0, self.X @ p["W1"] + p["b1"])
+        z2 = a1 @ p["W2"] + p["b2"]
+        return np.mean(np.maximum(z2, 0) - z2 * self.Y + np.log(1 + np.exp(-np.maximum(z2, -z2))))
+
+    def grads(self, p):
+        traced = {name: self.trace.Traced(a, made=False) for name, a in p.items()}
+        root = self.loss(traced)
+        grads = self.trace.backward(root)
+        return float(root.value), {name: grads[id(t)] for name, t in traced.items()}
+
+    def train(self, lr, steps):
+        """Each step's (loss, dead ReLUs: units giving 0 on every image), from before its update."""
+        p, history = self.init(), []
+        for _ in range(steps):
+            value, g = self.grads(p)
+            history.append((value, int((np.maximum(0, self.X @ p["W1"] + p["b1"]) == 0).all(axis=0).sum())))
+            p = {name: p[name] - lr * g[name] for name in p}
+        return history
+
+
+def test_seed_003s_backprop_without_the_mean_is_m_times_the_engines_gradient():
+    net = Seed003()
+    p = net.init()
+    _, true = net.grads(p)
+    a1 = np.maximum(0, net.X @ p["W1"] + p["b1"])
+    a2 = 1 / (1 + np.exp(-(a1 @ p["W2"] + p["b2"])))
+    dz2 = a2 - net.Y  # the learner's: no / m
+    dz1 = (dz2 @ p["W2"].T) * (a1 > 0)
+    yours = {"W1": net.X.T @ dz1, "b1": dz1.sum(0), "W2": a1.T @ dz2, "b2": dz2.sum(0)}
+    for name in true:
+        assert np.allclose(yours[name], net.m * true[name], rtol=1e-9, atol=1e-12), name
+
+
+@pytest.mark.slow
+def test_seed_003s_net_explodes_then_every_relu_is_dead_by_step_4_and_the_loss_sits_at_ln_2():
+    history = Seed003().train(0.15 * Seed003.m, 20)  # the learner's lr 0.15 on a sum: 0.15·m on the mean
+    assert history[0][0] == pytest.approx(0.6893, abs=1e-4)
+    assert max(loss for loss, _ in history) > 50  # 1625.9 on these images
+    assert [dead for _, dead in history[4:]] == [64] * 16
+    assert history[-1][0] == pytest.approx(math.log(2), abs=1e-4)
+
+
+@pytest.mark.slow
+def test_seed_003s_net_with_the_mean_fixed_still_dies_and_at_lr_0_01_it_learns():
+    fixed = Seed003().train(0.15, 20)
+    assert fixed[-1][1] == 64
+    assert fixed[-1][0] == pytest.approx(math.log(2), abs=1e-3)
+    slow = Seed003().train(0.01, 40)
+    assert slow[-1][0] < 0.3
+    assert slow[-1][1] == 16  # the 15 units dead from the start, and one more

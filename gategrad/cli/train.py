@@ -27,7 +27,6 @@ from gategrad.data import DATASETS
 from gategrad.explain import lang
 from gategrad.nn import DEFAULT_LR, OPTIMIZERS
 
-
 # The overfit check's "near 0": a net that learns can fit a handful of points this closely in its steps.
 OVERFIT_LOSS = 0.05
 
@@ -218,7 +217,7 @@ def _few(
 def _overfit_verdict(n: int, loss: float, steps: int) -> int:
     """cs231n's sanity check: a net that learns drives the loss of a few points near 0; exit 0 if so, 1 if not."""
     if loss < OVERFIT_LOSS:
-        print(f"overfit: yes, the loss on the {n} points fell to {loss:.3g}, below {OVERFIT_LOSS:g}: the net can fit them")
+        print(f"overfit: yes, the loss on the {n} points fell to {loss:.3g}, below {OVERFIT_LOSS:g}: the net fits them")
         return 0
     print(
         f"overfit: no, the loss on the {n} points is {loss:.3g} after {steps} steps, not below {OVERFIT_LOSS:g}: "

@@ -105,7 +105,8 @@ class Training:
                 loss, scores = self.replay.backward(batch, self._l2, self._mask)
                 acc = accuracy(scores, labels)
             else:
-                total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._penalised, self._l2)
+                penalised = self._penalised
+                total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, penalised, self._l2)
                 if math.isfinite(total.data):
                     total.backward()
                 loss, acc = total.data, accuracy(outputs, labels)
