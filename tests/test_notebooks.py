@@ -82,3 +82,37 @@ def test_notebook_01_in_chinese_and_russian_runs_the_same_code_in_that_language(
     argument = f', lang="{lang}"'
     assert [cell.source.replace(argument, "") for cell in translated] == [cell.source for cell in english]
     assert sum(cell.source.count(argument) for cell in translated) == 6  # format_forward, format_step: 2 each
+
+
+# The seeds' notebooks in their languages: (English notebook, language, check calls given lang=, the seeds' terms).
+TRANSLATED = [
+    ("04_hand_backprop_vs_engine", "zh", 4, ["残差", "学习信号", "偏置", "学习率", "均方差", "交叉熵", "小批量"]),
+    ("06_check_your_backprop", "zh", 7, ["偏置", "梯度"]),
+    (
+        "08_four_equations",
+        "ru",
+        0,
+        ["смещени", "взвешенный вход", "произведение Адамара", "мини-пакет", "градиент по выходу"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "calls", "terms"), TRANSLATED, ids=[f"{n}_{lang}" for n, lang, *_ in TRANSLATED]
+)
+def test_the_seeds_notebooks_in_their_language_run_the_same_code_in_the_seeds_terms(name, lang, calls, terms):
+    """Only the prose is translated, in the glossary's terms; check's reports speak the language where nothing
+    asserts their English words."""
+    english = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    translated = nbformat.read(NOTEBOOKS / f"{name}_{lang}.ipynb", as_version=4)
+    argument = f', lang="{lang}"'
+    assert [cell.source.replace(argument, "") for cell in code_cells(translated)] == [
+        cell.source.replace(argument, "") for cell in code_cells(english)
+    ]
+    added = sum(cell.source.count(argument) for cell in code_cells(translated)) - sum(
+        cell.source.count(argument) for cell in code_cells(english)
+    )
+    assert added == calls
+    prose = "\n".join(cell.source for cell in translated.cells if cell.cell_type == "markdown")
+    assert [term for term in terms if term not in prose] == []
+    assert [c.cell_type for c in translated.cells] == [c.cell_type for c in english.cells]
