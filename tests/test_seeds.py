@@ -247,3 +247,21 @@ def test_seed_003s_net_with_the_mean_fixed_still_dies_and_at_lr_0_01_it_learns()
     slow = Seed003().train(0.01, 40)
     assert slow[-1][0] < 0.3
     assert slow[-1][1] == 16  # the 15 units dead from the start, and one more
+
+
+def test_seed_002s_slips_each_differ_from_the_engines_softmax_gradient_p_minus_y():
+    """cross_entropy's gradient at the logits is p - y; dropping (2.3)'s Σₖ zeroes the wrong classes' entries and a
+    stray -Σₖ takes 1 from each of them."""
+    from gategrad.engine import Value
+
+    logits = [Value(2.0), Value(1.0), Value(0.1)]
+    nn.cross_entropy([logits], [0]).backward()
+    exps = [math.exp(z.data) for z in logits]
+    p = [e / sum(exps) for e in exps]
+    y = [1.0, 0.0, 0.0]
+    assert [z.grad for z in logits] == pytest.approx([pi - yi for pi, yi in zip(p, y)], rel=1e-14)
+    dropped = [-yi * (1 - pi) for pi, yi in zip(p, y)]
+    stray = [pi - sum(y) for pi in p]
+    assert dropped[0] == stray[0] == pytest.approx(logits[0].grad, rel=1e-14)  # both right at the label
+    assert dropped[1:] == [0.0, 0.0] != pytest.approx([z.grad for z in logits[1:]])
+    assert [s - z.grad for s, z in zip(stray[1:], logits[1:])] == pytest.approx([-1.0, -1.0], rel=1e-14)
