@@ -203,7 +203,7 @@ def fit(
         )
     recorder = record
     if recorder is not None:
-        recorder.start(model, X, y, loss_fn, steps, 0.5 * l2 if l2_half else l2)
+        recorder.start(model, X, y, loss_fn, steps, l2)
     training = Training(
         model,
         X,
