@@ -142,16 +142,18 @@ def _exercise(rng: random.Random, circuit: expr.Circuit, gates: list[Value], ste
     found = slips(root, items, EXACT)
     labels = {item: f"∂f/∂{escape(n)}" for item, n in zip(items, named)}
     where = "".join(f"<li><code>{escape(n)} = {escape(v.label)}</code></li>" for n, v in zip(INTERMEDIATES, marked))
-    inputs = ", ".join(f"<code>{escape(n)} = {escape(fmt(v.data))}</code>" for n, v in circuit.inputs.items())
+    shown = ", ".join(f"<code>{escape(n)} = {escape(fmt(v.data))}</code>" for n, v in circuit.inputs.items())
+    inputs = f'<span class="inputs">{shown}</span>'
     ask = t.gettext(
         "Backpropagate through the circuit by hand and give the gradient of f with respect to each input "
         "and to each of these intermediate values:"
     )
     exact = t.gettext("Give exact values: whole numbers, halves, quarters, or fractions such as 3/4.")
+    computes = escape(t.gettext("The circuit computes {expression} at {inputs}."))
     expression = f'<code class="expression">f = {escape(circuit.expression)}</code>'
     sheet = (
-        f"<p>{escape(t.gettext('The circuit computes'))} {expression} {escape(t.gettext('at'))} "
-        f'<span class="inputs">{inputs}</span>.</p>{pages.circuit_svg(root, show_grad=False)}'
+        f"<p>{computes.format(expression=expression, inputs=inputs)}</p>"
+        f"{pages.circuit_svg(root, show_grad=False)}"
         f'<p>{escape(ask)}</p><ul class="where">{where}</ul><p>{escape(exact)}</p>'
     )
     key = {item: fmt(v.grad + 0.0) for item, v in items.items()}  # + 0.0: a gradient of -0 is 0 on paper

@@ -253,7 +253,9 @@ def _feedback(
                 f"{_n(points)} / {key['points'][item]}",
             )
         )
-    head = tuple(escape(t.gettext(h)) for h in ("item", "your answer", "result", "points"))
+    head = tuple(
+        escape(h) for h in (t.gettext("item"), t.gettext("your answer"), t.gettext("result"), t.gettext("points"))
+    )
     parts.append(pages.table(head, rows, ' class="feedback"'))
     if said:
         parts.append(f"<h2>{escape(t.gettext('Classic mistakes in your answers'))}</h2>")

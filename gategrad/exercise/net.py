@@ -141,7 +141,9 @@ def _exercise(n: dict[str, Any], shape: tuple[int, int, int], hidden: str, lang:
         to = ", ".join(f"{tag}{j + 1}" for j in range(len(nets)))
         wiring.append((f"<code>{escape(b.label)}</code>", "1", to, escape(fmt(b.data))))
     weights = pages.table(
-        tuple(escape(t.gettext(h)) for h in ("weight", "from", "to", "value")), wiring, ' class="weights"'
+        tuple(escape(h) for h in (t.gettext("weight"), t.gettext("from"), t.gettext("to"), t.gettext("value"))),
+        wiring,
+        ' class="weights"',
     )
     sheet = f"<p>{escape(setting)}</p>{inputs}{targets}{weights}<p>{escape(ask)}</p><p>{escape(rounding)}</p>"
     key = {item: _sig3(i.answer) for item, i in items.items() if isinstance(i.answer, float)}
