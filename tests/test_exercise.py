@@ -398,3 +398,19 @@ def test_new_refuses_a_folder_that_holds_something_else(tmp_path, roster, capsys
     ]
     assert main(argv) == 2
     assert "is there and is not an exercise pack" in capsys.readouterr().err
+
+
+def test_the_teaching_page_s_commands_run(tmp_path, roster, monkeypatch, capsys):
+    """docs/teaching.md's shell block, run on a roster: each pack is written, and the graded one has grades."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "teaching.md").read_text(encoding="utf-8")
+    block = re.search(r"^```sh\n(.*?)^```", page, re.M | re.S)[1]
+    monkeypatch.chdir(tmp_path)
+    for line in block.splitlines():
+        assert line.startswith("gategrad exercise ")
+        assert main(line.split()[1:]) == 0
+    assert [row["id"] for row in grades(tmp_path / "pack")] == ["alice", "bob", "chen"]
+    assert sorted(p.name for p in (tmp_path / "pack-bug" / "notebooks").iterdir()) == [
+        "alice.ipynb",
+        "bob.ipynb",
+        "chen.ipynb",
+    ]
