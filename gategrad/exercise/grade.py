@@ -225,9 +225,10 @@ def _feedback(
 ) -> str:
     """A student's page: the score, each item with their answer and points, the slips named, what was unreadable."""
     t = translator(lang)
+    student = escape(t.gettext("Student: {student}")).format(student=f"<b>{escape(graded.student)}</b>")
     score = t.gettext("Score: {score} of {max}").format(score=_n(graded.score), max=graded.maximum)
     parts = [
-        f'<p class="student">{escape(t.gettext("Student"))}: <b>{escape(graded.student)}</b></p>',
+        f'<p class="student">{student}</p>',
         f'<p class="score">{escape(score)}</p>',
     ]
     if graded.missing_file:

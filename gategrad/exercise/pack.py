@@ -128,7 +128,8 @@ def title(kind: str, lang: str) -> str:
 def _student_line(row: dict[str, str], lang: str) -> str:
     t = translator(lang)
     others = "".join(f", {escape(col)}: {escape(text)}" for col, text in row.items() if col != "id")
-    return f'<p class="student">{escape(t.gettext("Student"))}: <b>{escape(row["id"])}</b>{others}</p>'
+    student = escape(t.gettext("Student: {student}")).format(student=f"<b>{escape(row['id'])}</b>")
+    return f'<p class="student">{student}{others}</p>'
 
 
 def sheet(ex: Exercise, row: dict[str, str], lang: str) -> str:
