@@ -21,7 +21,7 @@ body { font-family: "Noto Serif", "Noto Serif CJK SC", Georgia, serif; max-width
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
 td, th { border: 1px solid #999; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
-.answer { width: 10em; } .student { color: #444; }
+table.answers td { height: 2.2em; } table.answers td:last-child { min-width: 14em; } .student { color: #444; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; } ol.walk li { margin-bottom: 0.3em; }
 .right { color: #145a14; } .wrong { color: #8a1010; }
@@ -82,7 +82,7 @@ def answer_boxes(labels: Mapping[str, str], points: Mapping[str, int], lang: str
     """The sheet's answer table: each item, its points, and an empty box to write in."""
     t = translator(lang)
     rows = (
-        (label, escape(str(points[item])), f'<span class="answer" data-item="{escape(item)}"></span>')
+        (label, escape(str(points[item])), f'<span data-item="{escape(item)}"></span>')
         for item, label in labels.items()
     )
     head = (escape(t.gettext("item")), escape(t.gettext("points")), escape(t.gettext("your answer")))

@@ -1,16 +1,17 @@
 """Classic wrong gradients, computed from the circuit the engine recorded, so a grader can name them.
 
 Each slip is a backward loop as a learner writes it, reading the recorded `children` and `local_grads`
-with one thing done wrong: a local gradient left out, a mul gate's input given its own value instead of
-the other's, `=` where `+=` belongs (explain.mistakes' overwrite walk), the upstream gradient forgotten.
-The circuit's own `.grad`s are never touched.
+with one thing done wrong: a local gradient left out; an input of a gate whose local gradients swap its
+inputs (mul, by its row in the gate table) given its own value instead of the other's; `=` where `+=`
+belongs (explain.mistakes' overwrite walk); the upstream gradient forgotten. The circuit's own `.grad`s
+are never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from gategrad.engine import Value, fmt, topological_order
+from gategrad.engine import GATES, Value, fmt, topological_order
 from gategrad.engine.gates import name
 from gategrad.exercise.variant import Slip, tolerance
 from gategrad.explain.mistakes import overwrite_walk
@@ -48,7 +49,7 @@ def slips(root: Value, items: Mapping[str, Value], rule: str) -> dict[str, tuple
             walked = _walk(root, _without(v, i))
             for item, node in items.items():
                 found[item].append(Slip("missing_local", walked.get(node, 0.0), numbers))
-            if v.op == "mul" and len(v.children) == 2 and v.children[0] is not v.children[1]:
+            if GATES[v.op].local == ("b", "a") and len(v.children) == 2 and v.children[0] is not v.children[1]:
                 walked = _walk(root, _own_value(v, i))
                 numbers = {"output": name(v), "input": name(child), "value": fmt(child.data)}
                 for item, node in items.items():
