@@ -17,7 +17,7 @@ from gategrad.check import check_file
 from gategrad.cli import main
 from gategrad.engine import topological_order
 from gategrad.exercise import bug, grade_pack, new_pack
-from gategrad.exercise.grade import parse_number
+from gategrad.exercise.grade import Unreadable, parse_number
 from gategrad.exercise.variant import is_hand_number, student_rng
 from gategrad.explain import expr
 from gategrad.explain.lang import translator
@@ -272,6 +272,9 @@ def test_fractions_a_decimal_comma_and_a_typeset_minus_are_read():
     assert parse_number("−1,5") == -1.5
     assert parse_number(" 2 ") == 2.0
     assert parse_number(-0.25) == -0.25
+    for unreadable in ("1e400", 10**400, "1/0", "nan", True, None, "½"):
+        with pytest.raises(Unreadable):
+            parse_number(unreadable)
 
 
 def test_a_classic_slip_is_named_in_the_feedback_in_the_class_s_language(tmp_path, roster):
@@ -414,3 +417,13 @@ def test_the_teaching_page_s_commands_run(tmp_path, roster, monkeypatch, capsys)
         "bob.ipynb",
         "chen.ipynb",
     ]
+
+
+def test_grading_a_pack_with_a_key_that_is_not_one_exits_2(tmp_path, roster, capsys):
+    pack = make(tmp_path, roster, "net")
+    (pack / "key" / "bob.json").write_text('{"answers": {}}', encoding="utf-8")
+    assert main(["exercise", "grade", str(pack)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: exercise grade: {pack}/key/bob.json is not a key that gategrad exercise new wrote\n"
+    )

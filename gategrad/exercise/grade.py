@@ -21,9 +21,10 @@ from typing import Any
 
 from gategrad.exercise import pages
 from gategrad.exercise.pack import PACK, PackError, _nbformat, _write, title
-from gategrad.exercise.variant import WORD, tolerance
+from gategrad.exercise.variant import EXACT, SIGNIFICANT, WORD, tolerance
 from gategrad.explain.lang import gate_name, translator
 
+RULES = (EXACT, SIGNIFICANT, WORD)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/[+-]?\d+)?")
 
 
@@ -51,7 +52,7 @@ def parse_number(raw: object) -> float:
     if isinstance(raw, bool):
         raise Unreadable(repr(raw))
     if isinstance(raw, (int, float)):
-        if not math.isfinite(raw):
+        if abs(raw) > 1e300 or not math.isfinite(raw):
             raise Unreadable(repr(raw))
         return float(raw)
     if not isinstance(raw, str):
@@ -62,9 +63,12 @@ def parse_number(raw: object) -> float:
     if not _NUMBER.fullmatch(text):
         raise Unreadable(raw)
     try:
-        return float(Fraction(text))
-    except (ValueError, ZeroDivisionError):
+        value = float(Fraction(text))
+    except (ValueError, ZeroDivisionError, OverflowError):
         raise Unreadable(raw) from None
+    if not math.isfinite(value):
+        raise Unreadable(raw)
+    return value
 
 
 def parse_word(raw: object) -> str:
@@ -94,6 +98,10 @@ def grade_pack(folder: str | Path) -> list[Graded]:
             keys[student] = json.loads((folder / "key" / f"{student}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise PackError(f"{folder} has no readable key for {student} (key/{student}.json)") from None
+        k = keys[student]
+        if not (isinstance(k, dict) and k.get("rule") in RULES and isinstance(k.get("answers"), dict)
+                and isinstance(k.get("points"), dict) and set(k["points"]) == set(k["answers"])):  # fmt: skip
+            raise PackError(f"{folder}/key/{student}.json is not a key that gategrad exercise new wrote")
     items = list(dict.fromkeys(item for k in keys.values() for item in k["answers"]))
     rows = []
     for student in students:
@@ -126,8 +134,9 @@ def _answers(folder: Path, student: str, format: str) -> tuple[dict[str, Any], b
     """The student's answers by item, and whether their answer file was missing or unreadable."""
     if format == "notebook":
         path = folder / "notebooks" / f"{student}.ipynb"
+        nbformat = _nbformat()  # not installed: a PackError that says so, not a class of zeros
         try:
-            nb = _nbformat().read(str(path), as_version=4)
+            nb = nbformat.read(str(path), as_version=4)
         except Exception:  # nbformat raises many kinds for a broken file: any of them is a file that cannot be read
             return {}, True
         found = {}
