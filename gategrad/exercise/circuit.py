@@ -104,7 +104,7 @@ def _exact(root: Value) -> bool:
 
 
 def make(rng: random.Random, lang: str) -> Exercise:
-    """One student's circuit: its sheet, its key (every input's gradient and two or three intermediate ones)."""
+    """One student's circuit: its sheet, its key (every input's gradient and three intermediate ones)."""
     forms = _forms()
     for _ in range(ATTEMPTS):
         drawn = _draw(rng, forms)
@@ -123,7 +123,7 @@ def make(rng: random.Random, lang: str) -> Exercise:
         varied = len({abs(g) for g in grads}) >= 3  # not a sum that hands 1 to everyone
         if _exact(root) and varied and sum(g == 0.0 for g in grads) <= 1:
             return _exercise(rng, circuit, gates, steps, lang)
-    raise RuntimeError("no exact circuit in 10,000 draws")  # a draw is kept about one time in ten
+    raise RuntimeError("no exact circuit in 10,000 draws")  # about one draw in a hundred is kept
 
 
 def _exercise(rng: random.Random, circuit: expr.Circuit, gates: list[Value], steps: list[Step], lang: str) -> Exercise:
