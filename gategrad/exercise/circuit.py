@@ -69,10 +69,10 @@ def _draw(rng: random.Random, forms: list[_Form]) -> tuple[str, dict[str, float]
             return None  # relu(abs(x)) teaches nothing relu(x) does not
         operands = [first]
         if form.arity == 2:
-            if unused and (join or rng.random() < 0.6):
-                second = unused.pop(rng.randrange(len(unused)))
-            elif form.constant and rng.random() < 0.6:
+            if form.constant and not join and rng.random() < 0.4:
                 second = fmt(rng.choice(CONSTANTS))
+            elif unused and (join or rng.random() < 0.6):
+                second = unused.pop(rng.randrange(len(unused)))
             else:
                 second = rng.choice(names)  # an input used twice: its gradients add
             operands.insert(form.constant_place if second[0].isdigit() else rng.randrange(2), second)
