@@ -23,6 +23,8 @@ from gategrad.explain import expr
 from gategrad.explain.lang import translator
 from gategrad.explain.walkthrough import walk
 
+pytestmark = pytest.mark.needs_dot  # a circuit's sheet and key draw it
+
 ROSTER = "id,name\nalice,Alice Liddell\nbob,Bob Dylan\nchen,Chen Li\n"
 
 

@@ -52,10 +52,11 @@ def add(commands: argparse._SubParsersAction[Parser]) -> None:
 
 def run_new(args: argparse.Namespace) -> int:
     from gategrad.exercise import PackError, new_pack
+    from gategrad.viz import GraphvizNotInstalled
 
     try:
         students = new_pack(args.students, args.kind, args.seed, args.lang, args.out, args.format)
-    except (PackError, FileRefused) as e:
+    except (PackError, FileRefused, GraphvizNotInstalled) as e:
         raise CommandError(f"exercise new: {e}") from None
     except OSError as e:
         raise CommandError(f"exercise new: cannot write {args.out}: {e.strerror or e}") from None

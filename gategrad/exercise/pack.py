@@ -92,9 +92,9 @@ def new_pack(roster: str | Path, kind: str, seed: int, lang: str, out: str | Pat
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / PACK).is_file())):
         raise PackError(f"{out} is there and is not an exercise pack: choose a new folder")
-    for row in rows:
+    made = [(row, exercise(kind, seed, row["id"], lang)) for row in rows]  # all before any file: no half a pack
+    for row, ex in made:
         student = row["id"]
-        ex = exercise(kind, seed, student, lang)
         _write(out / "sheets" / f"{student}.html", sheet(ex, row, lang))
         blank = {item: None for item in ex.items}
         if format == "html":
