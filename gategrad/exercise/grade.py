@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gategrad.exercise import pages
-from gategrad.exercise.pack import PACK, PackError, _nbformat, _write, title
+from gategrad.exercise.pack import PACK, PackError, load_nbformat, title, write_file
 from gategrad.exercise.variant import EXACT, SIGNIFICANT, WORD, tolerance
 from gategrad.explain.lang import gate_name, translator
 
@@ -109,7 +109,7 @@ def grade_pack(folder: str | Path) -> list[Graded]:
         answers, missing = _answers(folder, student, pack.get("format", "html"))
         graded, said = _grade(student, k, answers, missing, lang)
         results.append(graded)
-        _write(folder / "feedback" / f"{student}.html", _feedback(graded, k, answers, said, lang, kind))
+        write_file(folder / "feedback" / f"{student}.html", _feedback(graded, k, answers, said, lang, kind))
         rows.append(
             [
                 student,
@@ -122,7 +122,7 @@ def grade_pack(folder: str | Path) -> list[Graded]:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "score", "max", *items])
     writer.writerows(rows)
-    _write(folder / "grades.csv", out.getvalue())
+    write_file(folder / "grades.csv", out.getvalue())
     return results
 
 
@@ -134,7 +134,7 @@ def _answers(folder: Path, student: str, format: str) -> tuple[dict[str, Any], b
     """The student's answers by item, and whether their answer file was missing or unreadable."""
     if format == "notebook":
         path = folder / "notebooks" / f"{student}.ipynb"
-        nbformat = _nbformat()  # not installed: a PackError that says so, not a class of zeros
+        nbformat = load_nbformat()  # not installed: a PackError that says so, not a class of zeros
         try:
             nb = nbformat.read(str(path), as_version=4)
         except Exception:  # nbformat raises many kinds for a broken file: any of them is a file that cannot be read

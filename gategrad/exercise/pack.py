@@ -87,7 +87,7 @@ def new_pack(roster: str | Path, kind: str, seed: int, lang: str, out: str | Pat
     except ValueError as e:
         raise PackError(str(e)) from None
     if format == "notebook":
-        _nbformat()
+        load_nbformat()
     rows = read_roster(roster)
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / PACK).is_file())):
@@ -95,28 +95,30 @@ def new_pack(roster: str | Path, kind: str, seed: int, lang: str, out: str | Pat
     made = [(row, exercise(kind, seed, row["id"], lang)) for row in rows]  # all before any file: no half a pack
     for row, ex in made:
         student = row["id"]
-        _write(out / "sheets" / f"{student}.html", sheet(ex, row, lang))
+        write_file(out / "sheets" / f"{student}.html", sheet(ex, row, lang))
         blank = {item: None for item in ex.items}
         if format == "html":
-            _write(out / "answers" / f"{student}.json", to_json({"student": student, "answers": blank}))
+            write_file(out / "answers" / f"{student}.json", to_json({"student": student, "answers": blank}))
         else:
-            _write(out / "notebooks" / f"{student}.ipynb", notebook(ex, row, lang))
-        _write(out / "key" / f"{student}.json", to_json(key(ex, student)))
+            write_file(out / "notebooks" / f"{student}.ipynb", notebook(ex, row, lang))
+        write_file(out / "key" / f"{student}.json", to_json(key(ex, student)))
         for name, text in ex.files.items():
-            _write(out / name, text)
-    _write(
+            write_file(out / name, text)
+    write_file(
         out / PACK,
         to_json({"kind": kind, "seed": seed, "lang": lang, "format": format, "students": rows}),
     )
     return [row["id"] for row in rows]
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, making its folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text)
 
 
 def title(kind: str, lang: str) -> str:
+    """The heading of a kind's sheet and feedback, in `lang`."""
     t = translator(lang)
     return {
         "circuit": t.gettext("Backpropagation by hand: a circuit"),
@@ -153,7 +155,8 @@ def key(ex: Exercise, student: str) -> dict[str, Any]:
     }
 
 
-def _nbformat() -> Any:
+def load_nbformat() -> Any:
+    """nbformat, or a PackError saying how to install it (it comes with the notebooks extra)."""
     try:
         import nbformat
     except ImportError:
@@ -163,7 +166,7 @@ def _nbformat() -> Any:
 
 def notebook(ex: Exercise, row: dict[str, str], lang: str) -> str:
     """The sheet as a notebook: the exercise in Markdown (HTML), then per item its question and an answer cell."""
-    nbformat = _nbformat()
+    nbformat = load_nbformat()
     t = translator(lang)
     v4 = nbformat.v4
     cells = [v4.new_markdown_cell(f"# {escape(title(ex.kind, lang))}\n\n{_student_line(row, lang)}\n\n{ex.sheet_html}")]
