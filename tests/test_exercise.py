@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gategrad.check import check_file
+from gategrad.check import CheckError, check_file
 from gategrad.cli import main
 from gategrad.engine import topological_order
 from gategrad.exercise import bug, grade_pack, new_pack
@@ -429,3 +429,18 @@ def test_grading_a_pack_with_a_key_that_is_not_one_exits_2(tmp_path, roster, cap
         capsys.readouterr().err
         == f"error: exercise grade: {pack}/key/bob.json is not a key that gategrad exercise new wrote\n"
     )
+
+
+def test_a_relu_layer_dead_on_every_sample_is_drawn_again(tmp_path):
+    """Student s0033 of seed 2026 first draws a relu layer that no sample turns on; check cannot name its a1."""
+    right, hidden = bug.source(student_rng("bug", 2026, "s0033"))
+    path = tmp_path / "dead.py"
+    path.write_text(right, encoding="utf-8")
+    with pytest.raises(CheckError, match="'a1' that names nothing"):
+        check_file(path)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\ns0033\n", encoding="utf-8")
+    new_pack(roster, "bug", 2026, "en", tmp_path / "pack")
+    report = check_file(tmp_path / "pack" / "files" / "s0033.py")
+    kind = {c.name: c.diagnosis for c in report.checked}[report.first_divergence.name].kind
+    assert (hidden, key(tmp_path / "pack", "s0033")["answers"]["kind"]) == ("relu", kind)
