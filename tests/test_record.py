@@ -288,10 +288,21 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
     _, html = page
     view = json.loads(Page(html).scripts["gategrad-view"])
     activations = [op for op, gate in GATES.items() if gate.activation]
+    fan_ins = {layer["nin"] + 1 for layer in json.loads(Page(html).scripts["gategrad-record"])["layers"]}
+
+    def sentences(op):  # a sentence counting its inputs comes once per fan-in of the net's neurons
+        return {
+            case: text if isinstance(text, str) else {str(n): text[n != 1] for n in sorted(fan_ins)}
+            for case, text in GATES[op].sentences.items()
+        }
+
     assert view["gates"] == {
-        op: {"sentences": dict(GATES[op].sentences), "case": viewer.expression_tree(GATES[op].case)}
+        op: {"sentences": sentences(op), "case": viewer.expression_tree(GATES[op].case)}
         for op in ("mul", "add", *activations)
     }
+    assert view["gates"]["add"]["sentences"]["many"]["3"] == (
+        "The add gate distributes: each of its {n} inputs ({names}) gets the upstream gradient {g} unchanged."
+    )
     assert view["activations"] == {
         op: {"forward": viewer.expression_tree(GATES[op].forward), "local": viewer.expression_tree(GATES[op].local[0])}
         for op in activations
@@ -434,8 +445,13 @@ def test_a_russian_page_carries_its_words_gate_names_and_translated_templates(ru
     ru = lang.translator("ru")
     assert '<html lang="ru">' in html and "<title>gategrad: запись обучения</title>" in html
     assert view["strings"] == viewer.strings("ru") and view["strings"]["step_of"] == "запись {index} из {count}"
+    fan_ins = sorted({layer["nin"] + 1 for layer in json.loads(Page(html).scripts["gategrad-record"])["layers"]})
     assert {op: gate["sentences"] for op, gate in view["gates"].items()} == {
-        op: {case: ru.gettext(text) for case, text in GATES[op].sentences.items()} for op in viewer.NEURON_OPS
+        op: {
+            case: ru.gettext(text) if isinstance(text, str) else {str(n): ru.ngettext(*text, n) for n in fan_ins}
+            for case, text in GATES[op].sentences.items()
+        }
+        for op in viewer.NEURON_OPS
     }
     assert view["gates"]["relu"]["sentences"]["pass"].startswith("Вентиль ReLU (максимум с нулём) направляет градиент")
     assert (view["gate_names"]["mul"], view["gate_names"]["relu"]) == ("умножение", "ReLU")

@@ -20,6 +20,7 @@ from pathlib import Path
 import polib
 
 from gategrad.engine import GATES, Step
+from gategrad.engine.gates import Template, fill, name
 from gategrad.engine.gates import sentence as english_sentence
 
 DOMAIN = "gategrad"
@@ -65,7 +66,15 @@ def translator(lang: str = ENGLISH) -> gettext.NullTranslations:
 def sentence(step: Step, lang: str = ENGLISH) -> str:
     """What `step.explanation` says, in `lang`, with the same numbers."""
     template, numbers = english_sentence(step)
-    return translator(lang).gettext(template).format(**numbers)
+    if len(step.inputs) <= 4:  # the inputs' names, listed as the language lists things (、 in Chinese)
+        numbers["names"] = translator(lang).pgettext("list", ", ").join(name(i.value) for i in step.inputs)
+    return fill(translated(template, len(step.inputs), lang), numbers)
+
+
+def translated(template: Template, n: int, lang: str = ENGLISH) -> str:
+    """A table's template in `lang`: gettext, or for a pair (singular, plural) ngettext's form for the count `n`."""
+    t = translator(lang)
+    return t.gettext(template) if isinstance(template, str) else t.ngettext(*template, n)
 
 
 def gate_name(op: str, lang: str = ENGLISH) -> str:

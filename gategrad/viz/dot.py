@@ -92,6 +92,7 @@ def draw_dot(
     params: Collection[Value] = (),
     color_grads: bool = False,
     level: str = "gate",
+    lang: str = ENGLISH,
 ) -> CircuitGraph:
     """The circuit that computes `root`, as a Graphviz graph (it displays inline in Jupyter).
 
@@ -99,15 +100,17 @@ def draw_dot(
     inputs. With `color_grads`, each Value's border shows its gradient: blue positive, red
     negative, thicker for a larger size. `level="neuron"` draws each run of a `gategrad.nn`
     neuron as one box, `level="layer"` each run of a layer (see `gategrad.viz.levels`).
-    Refuses a picture of more than `max_nodes` Values (or boxes).
+    Refuses a picture of more than `max_nodes` Values (or boxes). A record's words ("data",
+    "grad") are in `lang`.
     """
     if level not in levels.LEVELS:
         raise ValueError(f"level must be one of {', '.join(map(repr, levels.LEVELS))}, got {level!r}")
     if level != "gate":
         return _draw_zoomed(root, level, format, rankdir, show_grad, max_nodes, params, color_grads)
+    t = translator(lang)
     nodes = _nodes(root, max_nodes, zoom_hint=True)
-    grads = {v: fmt(v.grad) for v in nodes} if show_grad else {}
-    return _draw(nodes, grads, params, format, rankdir, color_grads=color_grads)
+    grads = {v: _grad_field(fmt(v.grad), False, t) for v in nodes} if show_grad else {}
+    return _draw(nodes, grads, params, format, rankdir, t, color_grads=color_grads)
 
 
 def walkthrough_frames(
@@ -137,7 +140,7 @@ def walkthrough_frames(
     unknown = {v: "?" for v in nodes}
     frames = [
         Frame(
-            _draw(nodes, unknown, params, format, rankdir),
+            _draw(nodes, {v: _grad_field("?", False, t) for v in nodes}, params, format, rankdir, t),
             t.gettext("The forward pass: each value is computed from its inputs; no gradient is known yet."),
             None,
             unknown,
@@ -152,8 +155,9 @@ def walkthrough_frames(
         for child in set(step.output.children):
             users[child] -= 1
         grads = {v: _grad_so_far(so_far.get(v), users[v], t) for v in nodes}
+        fields = {v: _grad_field(_grad_text(so_far.get(v)), bool(users[v]) and v in so_far, t) for v in nodes}
         caption = t.gettext("Step {k}: {explanation}").format(k=k, explanation=sentence(step, lang))
-        frames.append(Frame(_draw(nodes, grads, params, format, rankdir, step), caption, step, grads, lang))
+        frames.append(Frame(_draw(nodes, fields, params, format, rankdir, t, step), caption, step, grads, lang))
     return frames
 
 
@@ -202,11 +206,23 @@ def _nodes(root: Value, max_nodes: int, zoom_hint: bool = False) -> list[Value]:
 
 
 def _grad_so_far(grad: float | None, users_left: int, t: gettext.NullTranslations) -> str:
+    """A gradient in the stepper's table: "?", "2 so far" or "2"."""
     if grad is None:
         return "?"
     if users_left:
         return t.gettext("{grad} so far").format(grad=fmt(grad))
     return fmt(grad)
+
+
+def _grad_text(grad: float | None) -> str:
+    return "?" if grad is None else fmt(grad)
+
+
+def _grad_field(grad: str, partial: bool, t: gettext.NullTranslations) -> str:
+    """A record's gradient field, its word and "so far" said as one phrase ("grad 2 so far", 目前梯度 2)."""
+    if partial:
+        return t.pgettext("picture", "grad {grad} so far").format(grad=grad)
+    return t.pgettext("picture", "grad {grad}").format(grad=grad)
 
 
 def _draw(
@@ -215,10 +231,11 @@ def _draw(
     params: Collection[Value],
     format: str,
     rankdir: str,
+    t: gettext.NullTranslations,
     active: Step | None = None,
     color_grads: bool = False,
 ) -> CircuitGraph:
-    """The picture: a record per Value showing its text from `grads`, and a node per gate."""
+    """The picture: a record per Value with its gradient field from `grads`, and a node per gate; words by `t`."""
     graph = _graph(format, rankdir)
     param_ids = {id(p) for p in params}
     largest = max(abs(v.grad) for v in nodes) or 1.0
@@ -229,7 +246,8 @@ def _draw(
         border = _border(v, is_root, color_grads, largest)
         if is_active:
             border = {"color": ACTIVE, "penwidth": "2.5"}
-        _value_node(graph, f"v{i}", v, grads.get(v), param_ids, border, is_root)
+        data = t.pgettext("picture", "data {data}").format(data=fmt(v.data))
+        _value_node(graph, f"v{i}", v, data, grads.get(v), param_ids, border, is_root)
         if not v.children:
             continue
         _gate_node(graph, f"g{i}", v, is_active)
@@ -324,17 +342,18 @@ def _value_node(
     graph: CircuitGraph,
     name: str,
     v: Value,
+    data: str,
     grad: str | None,
     param_ids: Collection[int],
     border: dict[str, str],
     is_root: bool,
 ) -> None:
-    """A Value as a record: its label, its data and, unless `grad` is None, the text of its gradient."""
+    """A Value as a record: its label, its `data` field and, unless `grad` is None, its gradient field."""
     kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
     fields = [_escape(v.label)] if v.label else []
-    fields.append(f"data {fmt(v.data)}")
+    fields.append(_escape(data))
     if grad is not None:
-        fields.append(f"grad {grad}")
+        fields.append(_escape(grad))
     graph.node(
         name,
         "{ " + " | ".join(fields) + " }",
