@@ -99,7 +99,7 @@ def strings(lang: str = ENGLISH) -> dict[str, str]:
 
 
 def _sentence(template: gates.Template, counts: list[int], lang: str) -> str | dict[str, str]:
-    """A gate's sentence for the page: its text, or for one that counts its inputs the text for each count in `counts`."""
+    """A gate's sentence for the page: its text, or for one counting its inputs the text for each of `counts`."""
     if isinstance(template, str):
         return translated(template, 1, lang)
     return {str(n): translated(template, n, lang) for n in counts}
