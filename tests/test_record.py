@@ -314,7 +314,8 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
         ["str", "constant"],
     ]
     assert view["labels"][1][4] == ["z1:4", "a1:4"]
-    assert view["strings"] == viewer.STRINGS
+    assert view["strings"] == viewer.strings() and set(view["strings"]) == {*viewer.STRINGS, "boundary_not_2d"}
+    assert view["strings"]["boundary_not_2d"].startswith("The samples have {d} features, so there is no plane")
 
 
 def test_a_page_refuses_an_activation_the_table_does_not_know(run):
@@ -431,7 +432,7 @@ def test_every_word_of_the_page_comes_from_its_strings_and_every_string_is_used(
     script, markup = web_file("viewer.js"), web_file("viewer.html")
     asked = set(re.findall(r"\bS\.(\w+)", script)) | set(re.findall(r'say\("(\w+)"', script))
     filled = set(re.findall(r"\$(\w+)", markup)) - {"css", "heading", "note", "last", "record", "view", "script"}
-    assert asked | filled | {"title"} == set(viewer.STRINGS)
+    assert asked | filled | {"title"} == set(viewer.strings())
 
 
 # ---- the page in other languages ----
@@ -465,7 +466,7 @@ def test_the_english_page_is_english_and_says_so():
     html = viewer.document(recorder.to_json())
     view = json.loads(Page(html).scripts["gategrad-view"])
     assert '<html lang="en">' in html
-    assert view["strings"] == viewer.STRINGS
+    assert view["strings"] == viewer.strings()
     assert view["gate_names"]["mul"] == "mul"
     assert ">MLP(2, [3, 1], activation=&#x27;relu&#x27;) trained with hinge_loss on 10 samples</h1>" in html
 

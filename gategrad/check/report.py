@@ -234,7 +234,11 @@ def _steps(steps: tuple[Step, ...], lang: str) -> list[str]:
             run.append(step)
             continue
         if len(run) > RUN_SHOWN:
-            said = t.gettext("… {n} add gates, each passing the gradient {g} on unchanged …")
+            said = t.ngettext(
+                "… {n} add gate, passing the gradient {g} on unchanged …",
+                "… {n} add gates, each passing the gradient {g} on unchanged …",
+                len(run),
+            )
             lines.append(said.format(n=len(run), g=fmt(run[0].upstream)))
         else:
             lines += [sentence(s, lang) for s in run]

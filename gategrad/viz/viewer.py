@@ -53,7 +53,6 @@ STRINGS: dict[str, str] = {
     "step_axis": "step",
     "log_scale": "{name} (log scale)",
     "boundary": "Decision regions at this step",
-    "boundary_not_2d": "The samples have {d} features, so there is no plane to colour; pick a sample:",
     "network": "The net, neuron by neuron",
     "color_by": "weights coloured by",
     "by_value": "value",
@@ -92,10 +91,16 @@ STRINGS: dict[str, str] = {
 }
 
 
-def strings(lang: str = ENGLISH) -> dict[str, str]:
-    """`STRINGS` in `lang`."""
+def strings(lang: str = ENGLISH, features: int = 2) -> dict[str, str]:
+    """`STRINGS` in `lang`, and the words for samples of `features` features, a count that needs a plural form."""
     t = translator(lang)
-    return {key: t.gettext(text) for key, text in STRINGS.items()}
+    words = {key: t.gettext(text) for key, text in STRINGS.items()}
+    words["boundary_not_2d"] = t.ngettext(
+        "The samples have {d} feature, so there is no plane to colour; pick a sample:",
+        "The samples have {d} features, so there is no plane to colour; pick a sample:",
+        features,
+    )
+    return words
 
 
 def _sentence(template: gates.Template, counts: list[int], lang: str) -> str | dict[str, str]:
@@ -107,7 +112,7 @@ def _sentence(template: gates.Template, counts: list[int], lang: str) -> str | d
 
 def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
     """The whole page for `record` (as `Recorder.to_json` makes it), its words in `lang`."""
-    t, words = translator(lang), strings(lang)
+    t, words = translator(lang), strings(lang, len(record["X"][0]))
     steps, layers = record["steps"], record["layers"]
     unknown = sorted({layer["activation"] for layer in layers} - {"linear", *ACTIVATION_OPS})
     if unknown:
