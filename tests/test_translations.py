@@ -103,7 +103,7 @@ def test_a_negative_factor_is_in_brackets(code, says):
     ("code", "forward", "partial", "final"),
     [
         ("en", "{ x | data 3 | grad ? }", "{ x | data 3 | grad 1 so far }", "{ x | data 3 | grad 7 }"),
-        ("zh", "{ x | 值\u00a03 | 梯度\u00a0? }", "{ x | 值\u00a03 | 目前梯度\u00a01 }", "{ x | 值\u00a03 | 梯度\u00a07 }"),
+        ("zh", "{ x | 值 3 | 梯度 ? }", "{ x | 值 3 | 目前梯度 1 }", "{ x | 值 3 | 梯度 7 }"),
         ("ru", "{ x | знач. 3 | град. ? }", "{ x | знач. 3 | град. пока 1 }", "{ x | знач. 3 | град. 7 }"),
     ],
 )  # fmt: skip
@@ -111,6 +111,10 @@ def test_the_frames_say_data_grad_and_so_far_in_the_language(code, forward, part
     x = Value(3.0, "x")
     root = x * x + x  # x hears 1 from the add gate first, then 3 + 3 from the mul gate: 7
     frames = walkthrough_frames(root, lang=code)
+    if code == "zh":  # Graphviz drops a plain space after a Chinese character: the catalogue writes a no-break one
+        forward, partial, final = (
+            text.replace(" 值 ", " 值\u00a0").replace("梯度 ", "梯度\u00a0") for text in (forward, partial, final)
+        )
     assert forward in frames[0].graph.source
     assert partial in frames[1].graph.source
     assert final in frames[-1].graph.source
