@@ -3,11 +3,12 @@
 import polib
 import pytest
 
-from gategrad import Value
-from gategrad.engine import GATES
+from gategrad import Value, nn
+from gategrad.engine import GATES, fmt, topological_order
 from gategrad.explain import lang, mistakes
 from gategrad.explain.expr import build
 from gategrad.explain.walkthrough import walk
+from gategrad.nn.tags import neuron_calls
 from gategrad.viz import draw_dot, walkthrough_frames
 from gategrad.viz.page import ui_strings
 from gategrad.viz.viewer import strings
@@ -248,3 +249,25 @@ def test_make_messages_extracts_ngettext_calls_with_their_plural(tmp_path):
     assert ("gategrad/viz/viewer.py", "") in features.occurrences
     add = by_id[GATES["add"].sentences["many"][0]]
     assert add.msgid_plural == GATES["add"].sentences["many"][1]
+
+
+def test_a_net_drawn_neuron_by_neuron_or_layer_by_layer_speaks_the_language():
+    model = nn.MLP(2, [4, 1], seed=0)
+    out = model([1.0, -2.0])
+    out.backward()
+    calls = {call.key: call for call in neuron_calls(topological_order(out))}
+    first = calls["0:0"]
+    w = ", ".join(fmt(v.data) for v in first.weights)
+    neuron = draw_dot(out, level="neuron", lang="ru").source
+    said = f"z {fmt(first.pre.data)} → вых. {fmt(first.output.data)} | град. {fmt(first.output.grad)}"
+    assert f"нейрон 0:0 · ReLU | w {w} · b {fmt(first.bias.data)} | {said}" in neuron
+    layer0 = [calls[f"0:{i}"].output for i in range(4)]
+    dead = sum(v.data == 0.0 for v in layer0)
+    outs = f"вых. от {fmt(min(v.data for v in layer0))} до {fmt(max(v.data for v in layer0))}"
+    grads = f"град. от {fmt(min(v.grad for v in layer0))} до {fmt(max(v.grad for v in layer0))}"
+    dies = f"{dead} из 4 {'даёт' if dead % 10 == 1 and dead != 11 else 'дают'} 0"
+    layer = draw_dot(out, level="layer", lang="ru").source
+    assert f"слой 0 · 4 нейрона (ReLU) | {outs} | {dies} | {grads}" in layer
+    assert f"слой 1 · 1 нейрон (без активации) | вых. {fmt(out.data)} | град. 1" in layer
+    assert "layer 0 · 4 relu neurons | out from " in draw_dot(out, level="layer").source
+    assert "第\u00a00 层\u00a0· 4 个\u00a0ReLU 神经元" in draw_dot(out, level="layer", lang="zh").source

@@ -29,7 +29,12 @@ from gategrad.viz.viewer import STRINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 POT = SHIPPED / f"{DOMAIN}.pot"
-CALLS = {"gettext": ("msgid",), "ngettext": ("msgid", "msgid_plural"), "pgettext": ("msgctxt", "msgid")}
+CALLS = {
+    "gettext": ("msgid",),
+    "ngettext": ("msgid", "msgid_plural"),
+    "pgettext": ("msgctxt", "msgid"),
+    "npgettext": ("msgctxt", "msgid", "msgid_plural"),
+}
 
 
 def messages() -> list[polib.POEntry]:

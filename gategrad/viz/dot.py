@@ -106,7 +106,7 @@ def draw_dot(
     if level not in levels.LEVELS:
         raise ValueError(f"level must be one of {', '.join(map(repr, levels.LEVELS))}, got {level!r}")
     if level != "gate":
-        return _draw_zoomed(root, level, format, rankdir, show_grad, max_nodes, params, color_grads)
+        return _draw_zoomed(root, level, format, rankdir, show_grad, max_nodes, params, color_grads, lang)
     t = translator(lang)
     nodes = _nodes(root, max_nodes, zoom_hint=True)
     grads = {v: _grad_field(fmt(v.grad), False, t) for v in nodes} if show_grad else {}
@@ -280,10 +280,11 @@ def _draw_zoomed(
     max_nodes: int,
     params: Collection[Value],
     color_grads: bool,
+    lang: str,
 ) -> CircuitGraph:
-    """The picture at `level` "neuron" or "layer": boxes for the net, Values and gates for the rest."""
+    """The picture at `level` "neuron" or "layer": boxes for the net, Values and gates for the rest, words in `lang`."""
     order = topological_order(root)
-    picture = levels.zoom(order, level, show_grad)
+    picture = levels.zoom(order, level, show_grad, lang)
     if len(picture) > max_nodes:
         zoom = ', draw each layer as one box with level="layer"' if level == "neuron" else ""
         raise ValueError(
@@ -306,11 +307,13 @@ def _draw_zoomed(
         label = label if stack else "{ " + label + " }"
         classes = box.kind + (" quiet" if box.quiet else "") + (" output" if name == root_node else "")
         graph.node(name, label, shape="record", style="filled", fillcolor=fill, **border, **{"class": classes})
-    param_ids = {id(p) for p in params}
+    param_ids, t = {id(p) for p in params}, translator(lang)
     for i, v in enumerate(picture.values):
         name = f"v{i}"
         border = _border(v, name == root_node, color_grads, largest)
-        _value_node(graph, name, v, fmt(v.grad) if show_grad else None, param_ids, border, name == root_node)
+        data = t.pgettext("picture", "data {data}").format(data=fmt(v.data))
+        grad = _grad_field(fmt(v.grad), False, t) if show_grad else None
+        _value_node(graph, name, v, data, grad, param_ids, border, name == root_node)
         if v.children:
             _gate_node(graph, f"g{i}", v, False)
             graph.edge(f"g{i}", name)
