@@ -360,7 +360,7 @@ def test_the_walk_names_every_gate_made_value_by_its_name_or_expression_never_it
 
 def test_an_unnamed_part_of_a_product_is_written_as_its_expression():
     text = str(report_of("cs231n_two_layer_net_inplace_relu"))
-    assert "both its inputs, (… + …) + (hidden[0,5] × W2[5,2]) and b2[2], get" in text
+    assert "each of its 2 inputs ((… + …) + (hidden[0,5] × W2[5,2]), b2[2])" in text
 
 
 def test_the_docs_table_of_kinds_names_files_that_have_them():

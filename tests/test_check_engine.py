@@ -162,7 +162,7 @@ def test_overwrite_is_accumulation_on_a_plus_a_in_the_labs_words():
         "gradients with +=, never set them with =.",
     ]
     assert (
-        "  step 1: The add gate distributes: both its inputs, a and a, get the upstream gradient 1 unchanged.\n"
+        "  step 1: The add gate distributes: each of its 2 inputs (a, a) gets the upstream gradient 1 unchanged.\n"
         "    <- here yours differs: a has the gradient 1, the true one is 2"
     ) in f.message
     assert "gategrad explain 'a+a' a=3 --mistake overwrite" in f.message

@@ -151,7 +151,7 @@ def test_the_chinese_walk_says_what_each_gate_does(capsys):
     assert "2*(x*y + max(z, w)) 的前向传播：" in out
     assert "最大值门对梯度做路由：较大的输入 z（2）得到全部上游梯度 2，w（-1）得到 0。" in out
     assert "x 得到上游梯度乘以 y 的值，即 2 × (-4) = -8；y 得到上游梯度乘以 x 的值，即 2 × 3 = 6。" in out
-    assert "加法门分发梯度：它的两个输入 x*y 和 max(z, w) 都原样得到上游梯度 2。" in out
+    assert "加法门分发梯度：它的两个输入（x*y、max(z, w)）都原样得到上游梯度 2。" in out
 
 
 def test_the_russian_walk_says_what_each_gate_does(capsys):
@@ -159,7 +159,7 @@ def test_the_russian_walk_says_what_each_gate_does(capsys):
     assert "Обратный проход, вентиль за вентилем:" in out
     assert "больший из входов, z (2), получает весь градиент по выходу 2, а w (-1) — 0." in out
     assert "x получает градиент по выходу, умноженный на значение y, то есть 2 × (-4) = -8" in out
-    assert "оба его входа, x*y и max(z, w), получают градиент по выходу 2 без изменений." in out
+    assert "оба его входа (x*y, max(z, w)) получают градиент по выходу 2 без изменений." in out
 
 
 def test_chinese_columns_line_up_on_a_terminal():

@@ -185,8 +185,7 @@ def test_predict_mode_says_right_or_wrong_with_the_rule_and_keeps_score(open_pag
     # Gate 1, the mul by the constant 2: before the answer, the question and the forward pass's picture.
     mul = max_steps[0]
     assert heading(page) == (
-        "Gate 1 of 4: the mul gate 2*(x*y+max(z,w)) received the upstream gradient 1. What does each of its "
-        "inputs get?"
+        "Gate 1 of 4: the mul gate 2*(x*y+max(z,w)) received the upstream gradient 1. What does each of its inputs get?"
     )
     assert text(page, "explanation") == ""
     assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active") == []

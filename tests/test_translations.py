@@ -154,10 +154,10 @@ def test_an_add_gate_of_two_inputs_says_both():
     step = sum_step(2)
     assert (
         step.explanation
-        == "The add gate distributes: both its inputs, x1 and x2, get the upstream gradient 1 unchanged."
+        == "The add gate distributes: each of its 2 inputs (x1, x2) gets the upstream gradient 1 unchanged."
     )
-    assert "оба его входа, x1 и x2, получают градиент по выходу 1" in lang.sentence(step, "ru")
-    assert "它的两个输入 x1 和 x2 都原样得到上游梯度 1" in lang.sentence(step, "zh")
+    assert "оба его входа (x1, x2) получают градиент по выходу 1" in lang.sentence(step, "ru")
+    assert "它的两个输入（x1、x2）都原样得到上游梯度 1" in lang.sentence(step, "zh")
 
 
 def test_chinese_lists_its_items_with_the_enumeration_comma():

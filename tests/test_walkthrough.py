@@ -135,7 +135,7 @@ def test_the_walk_table_has_one_line_per_gate(walked_add_mul):
     assert lines[0] == "step  gate  output   upstream  what happens"
     assert lines[1].startswith("1     mul   (x+y)*z  1         The mul gate swaps its inputs")
     assert lines[2] == (
-        "2     add   x+y      -4        The add gate distributes: both its inputs, x and y, get the upstream "
+        "2     add   x+y      -4        The add gate distributes: each of its 2 inputs (x, y) gets the upstream "
         "gradient -4 unchanged."
     )
     assert len(lines) == 3

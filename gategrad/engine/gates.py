@@ -149,7 +149,8 @@ _ALL_GATES = [
         sentences={
             "constant": "The add gate adds the constant {c}: {a} gets the upstream gradient {g} unchanged, and the "
             "constant gets no gradient.",
-            "two": "The add gate distributes: both its inputs, {a} and {b}, get the upstream gradient {g} unchanged.",
+            # Two inputs are "both" in Russian (оба входа), not a count: a case of their own, not a plural form.
+            "two": "The add gate distributes: each of its 2 inputs ({names}) gets the upstream gradient {g} unchanged.",
             "many": (
                 "The add gate distributes: each of its {n} input ({names}) gets the upstream gradient {g} unchanged.",
                 "The add gate distributes: each of its {n} inputs ({names}) gets the upstream gradient {g} unchanged.",
