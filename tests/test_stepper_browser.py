@@ -319,7 +319,7 @@ def test_predict_mode_asks_in_the_pages_language(open_page, tmp_path):
     page.find_element(By.ID, "predict").click()
     assert text(page, "score") == "得分：0 / 0"
     page.find_element(By.ID, "next").click()
-    assert heading(page) == "第 1 个门（共 4 个）：乘法门 2*(x*y+max(z,w)) 传回梯度 1。它的每个输入各得到多少？"
+    assert heading(page) == "第 1 个门（共 4 个）：乘法门 2*(x*y+max(z,w)) 收到上游梯度 1。它的每个输入各得到多少？"
     answer_fields(page)[0].send_keys("3", Keys.ENTER)
     assert feedback(page) == [("gg-wrong", "x*y+max(z,w)：错，你填的是 3。它得到的是局部梯度 2 × 上游梯度 1 = 2。")]
     assert text(page, "score") == "得分：0 / 1"
