@@ -1,5 +1,6 @@
-"""The glossary (docs/glossary.md) and the catalogues agree: no catalogue uses a variant the glossary rules out."""
+"""The glossary (docs/glossary.md), the catalogues and the notebooks agree: none uses a variant it rules out."""
 
+import json
 from pathlib import Path
 
 import polib
@@ -19,8 +20,13 @@ def rows():
 
 
 def translations(code):
+    """Every translated message of the language, and the prose of its notebooks (notebooks/*_zh.ipynb, ...)."""
     po = polib.pofile(str(lang.SHIPPED / code / "LC_MESSAGES" / "gategrad.po"))
-    return [text for e in po if not e.obsolete for text in [e.msgstr, *e.msgstr_plural.values()] if text]
+    texts = [text for e in po if not e.obsolete for text in [e.msgstr, *e.msgstr_plural.values()] if text]
+    for path in sorted((ROOT / "notebooks").glob(f"*_{code}.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        texts += ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+    return texts
 
 
 def test_the_glossary_holds_the_seeds_terms():
