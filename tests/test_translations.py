@@ -271,3 +271,15 @@ def test_a_net_drawn_neuron_by_neuron_or_layer_by_layer_speaks_the_language():
     assert f"слой 1 · 1 нейрон (без активации) | вых. {fmt(out.data)} | град. 1" in layer
     assert "layer 0 · 4 relu neurons | out from " in draw_dot(out, level="layer").source
     assert "第\u00a00 层\u00a0· 4 个\u00a0ReLU 神经元" in draw_dot(out, level="layer", lang="zh").source
+
+
+def test_the_checks_lists_of_arrays_use_the_enumeration_comma_in_chinese(capsys):
+    from pathlib import Path
+
+    from gategrad.cli import main
+
+    accumulating = Path(__file__).parent / "backprops" / "cs231n_two_layer_net_accumulating.py"
+    assert main(["check", str(accumulating), "--lang", "zh"]) == 1  # its gradients agree, but do not repeat
+    assert "给出了不同的数组（W1、b1、W2、b2）" in capsys.readouterr().out
+    assert main(["check", str(accumulating)]) == 1
+    assert "with the same p (W1, b1, W2, b2)" in capsys.readouterr().out
