@@ -191,6 +191,7 @@ def test_the_lab_names_its_walks_and_columns_in_russian():
     assert "  число ромбов  обход с сортировкой  рекурсивный обход" in text
     assert "  1    вентиль (x*2 + x*3)*2 + (x*2 + x*3)*3 (сложение) передаёт назад 1:" in text
     assert lang.translator("ru").pgettext("mistake", "no-zero") == "обход без обнуления"
+    assert lang.translator("ru").pgettext("mistake", "no-sort") == "обход без сортировки"
 
 
 def test_chinese_says_tab_and_enter_as_a_chinese_page_does():
