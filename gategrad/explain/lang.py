@@ -4,7 +4,9 @@ A language is a file `<lang>/LC_MESSAGES/gategrad.po`, in the folder `locale/` b
 module or in a folder listed in the environment variable GATEGRAD_LOCALE_PATH (searched
 first), so a teacher adds a language by adding a file. English is the messages themselves.
 The sentences are the gate table's templates (`gategrad.engine.gates`), translated whole,
-filling in the same named numbers; a gate's short name is its row's `name` in the context "gate".
+filling in the same named numbers; one that counts is a pair (singular, plural), said with
+ngettext in as many forms as the language has (Russian three, Chinese one). A gate's short
+name is its row's `name` in the context "gate".
 """
 
 from __future__ import annotations
