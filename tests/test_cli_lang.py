@@ -170,3 +170,15 @@ def test_the_demo_tours_in_the_language(demo):
     picture = (folder / "circuit.svg").read_text(encoding="utf-8")
     data, grad = {"zh": ("值\u00a03", "梯度\u00a0&#45;8"), "ru": ("знач. 3", "град. &#45;8")}[code]
     assert data in picture and grad in picture  # x = 3, dL/dx = -8
+
+
+def test_eval_of_a_csv_file_says_loss_and_accuracy_in_the_language(capsys, tmp_path):
+    table = tmp_path / "fruit.csv"
+    table.write_text("a,b,label\n1,2,x\n2,1,y\n3,3,x\n0,1,y\n1,1,x\n2,2,y\n")
+    model = tmp_path / "fruit.json"
+    assert run(capsys, "train", "--csv", table, "--target", "label", "--steps", "5", "--quiet", "--save", model)[0] == 0
+    _, english, _ = run(capsys, "eval", "--model", model, "--csv", table)
+    loss, accuracy = numbers(english)
+    status, out, err = run(capsys, "eval", "--model", model, "--csv", table, "--lang", "ru")
+    assert (status, err) == (0, "")
+    assert out == f"потери: {loss}\nдоля верных ответов: {accuracy}\n"
