@@ -15,7 +15,7 @@ from conftest import console_errors, needs
 
 from gategrad import nn, viz
 from gategrad.data import make_moons, make_spiral
-from gategrad.engine import Value, fmt, topological_order
+from gategrad.engine import fmt, topological_order
 from gategrad.explain import lang
 from gategrad.nn.tags import neuron_calls
 from gategrad.viz import viewer
@@ -91,10 +91,7 @@ def engine_sample(doc, kept, i):
     loss = LOSSES[doc["loss"]]([out], [doc["y"][i]])
     calls = {call.key: call for call in neuron_calls(topological_order(loss))}
     for call in calls.values():  # named as the page names them: w1[3,0] is weight 0 of neuron 3 in layer 1
-        call.bias.label = f"b{call.layer}[{call.index}]"
-        for j, (w, product, x) in enumerate(zip(call.weights, call.products, call.inputs)):
-            w.label = f"w{call.layer}[{call.index},{j}]"
-            product.label = f"{w.label}·{x.label if isinstance(x, Value) else f'x{j}'}"
+        call.name_parameters()
     walk = list(loss.backward_steps())
     return out, calls, walk
 
