@@ -182,3 +182,29 @@ def test_eval_of_a_csv_file_says_loss_and_accuracy_in_the_language(capsys, tmp_p
     status, out, err = run(capsys, "eval", "--model", model, "--csv", table, "--lang", "ru")
     assert (status, err) == (0, "")
     assert out == f"потери: {loss}\nдоля верных ответов: {accuracy}\n"
+
+
+FIVE, ONE, TWO = ["--overfit", "5", "--loss", "cross_entropy"], ["--overfit", "1"], ["--overfit", "2"]
+SLOW_LR = ["--lr", "1e-5"]  # no learning: the verdict is no
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "says"),
+    [
+        (FIVE, "zh", "过拟合检查：通过，5 个样本上的损失降到了 {loss}，低于 0.05"),
+        (FIVE, "ru", "переобучение: да, потери на 5 примерах упали до {loss}, ниже 0.05"),
+        ([*ONE, *SLOW_LR, "--steps", "21"], "ru", "переобучение: нет, потери на 1 примере после 21 шага равны {loss}"),
+        (
+            [*TWO, *SLOW_LR, "--steps", "22"],
+            "ru",
+            "переобучение: нет, потери на 2 примерах после 22 шагов равны {loss}",
+        ),
+    ],
+)
+def test_the_overfit_verdict_is_said_in_the_language_with_its_plurals(capsys, argv, code, says):
+    status, out, _ = run(capsys, "train", *argv, "--quiet")
+    english = out.splitlines()
+    loss = float(english[0].removeprefix("loss: "))
+    translated_status, out, _ = run(capsys, "train", *argv, "--quiet", "--lang", code)
+    assert translated_status == status
+    assert out.splitlines()[-1].startswith(says.format(loss=f"{loss:.3g}"))
