@@ -6,7 +6,10 @@ first), so a teacher adds a language by adding a file. English is the messages t
 The sentences are the gate table's templates (`gategrad.engine.gates`), translated whole,
 filling in the same named numbers; one that counts is a pair (singular, plural), said with
 ngettext in as many forms as the language has (Russian three, Chinese one). A gate's short
-name is its row's `name` in the context "gate".
+name is its row's `name` in the context "gate", and the gate as a whole ("tanh gate": 加法门
+but tanh 门, «вентиль tanh») is an entry of its own in the context "gate phrase": where a
+message names a gate by its short name, `{gate}` or `{op}`, its translation may name the
+phrase instead, `{gate_phrase}` or `{op_phrase}`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ DOMAIN = "gategrad"
 ENGLISH = "en"
 LOCALE_PATH = "GATEGRAD_LOCALE_PATH"
 SHIPPED = Path(__file__).parent / "locale"
+GATE_NUMBERS = ("gate", "op")  # the numbers a message names a gate's short name by
 _CODE = re.compile(r"[A-Za-z]{2,3}(?:[_@-][A-Za-z0-9]+)*")  # gettext's codes: ru, zh_CN, pt_BR, sr@latin
 
 
@@ -84,6 +88,16 @@ def gate_name(op: str, lang: str = ENGLISH) -> str:
     return translator(lang).pgettext("gate", GATES[op].name if op in GATES else op)
 
 
+def gate_phrase(op: str, lang: str = ENGLISH) -> str:
+    """The gate `op` as a whole in `lang`: "tanh gate", 加法门, tanh 门, «вентиль tanh»."""
+    return translator(lang).pgettext("gate phrase", f"{GATES[op].name} gate")
+
+
+def gate_words(op: str, lang: str = ENGLISH, number: str = "gate") -> dict[str, str]:
+    """The numbers naming the gate `op` in a message that calls it `{number}`: its short name and its phrase."""
+    return {number: gate_name(op, lang), f"{number}_phrase": gate_phrase(op, lang)}
+
+
 def placeholders(text: str) -> set[str]:
     """The named numbers `{name}` that a message fills in."""
     return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
@@ -94,7 +108,8 @@ def _load(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
     """Read a `.po` file (polib) into the standard library's translations, which know plurals and contexts.
 
     Cached by modification time, so an edited catalogue is read again. Refuses a translation
-    that names a number its message does not have: it could only fail when filled in.
+    that names a number its message does not have (a gate's phrase counts where its short
+    name is named): it could only fail when filled in.
     """
     try:
         po = polib.pofile(str(path))
@@ -102,6 +117,7 @@ def _load(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
         raise ValueError(f"cannot read the catalogue {path}: {e}") from None
     for entry in po.translated_entries():
         known = placeholders(entry.msgid) | placeholders(entry.msgid_plural)
+        known |= {f"{number}_phrase" for number in GATE_NUMBERS if number in known}
         for text in [entry.msgstr, *entry.msgstr_plural.values()]:
             where = f"{path}, line {entry.linenum}: the translation of {entry.msgid!r}"
             try:
