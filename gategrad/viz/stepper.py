@@ -53,9 +53,11 @@ class Stepper:
         svg, grads = page.inline_svg(frame.svg), tuple(frame.grads[v] for v in self.inputs)
         if frame.step is None:
             return page.Slide(svg, self.ui["forward"], frame.caption, grads)
-        gate = gate_words(frame.step.op, self.lang)
-        heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, **gate)
-        return page.Slide(svg, heading, sentence(frame.step, self.lang), grads, **gate, **_predict(frame.step))
+        words = gate_words(frame.step.op, self.lang)
+        heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, **words)
+        said = sentence(frame.step, self.lang)
+        gate, phrase = words["gate"], words["gate_phrase"]
+        return page.Slide(svg, heading, said, grads, gate, phrase, **_predict(frame.step))
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` as one HTML file and return the path; a reader never sees half a file."""
