@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from gategrad.cli.common import CommandError, Parser, add_lang, read_csv
 from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import lang
+from gategrad.files import atomic_write
 from gategrad.replay import Replay
 
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
@@ -125,13 +127,17 @@ def add_predict(commands: argparse._SubParsersAction[Parser]) -> None:
         "predict",
         help="a saved model's prediction for each row of a CSV file, as CSV",
         description=(
-            "Load a model saved by `gategrad train --csv ... --save` and write each row of FILE to stdout, "
-            "followed by the predicted target and, for a classifier trained with cross_entropy or bce, each "
-            "class's probability. FILE needs the model's feature columns; other columns are copied through."
+            "Load a model saved by `gategrad train --csv ... --save` and write each row of FILE to stdout "
+            "(or to --out), followed by the predicted target and, for a classifier trained with cross_entropy or "
+            "bce, each class's probability. FILE needs the model's feature columns; other columns are copied through."
         ),
     )
     predict.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
     predict.add_argument("--csv", type=Path, required=True, metavar="FILE", help="a CSV file with the model's columns")
+    predict.add_argument(
+        "--out", type=Path, metavar="OUT.csv", help="write the CSV to this file, not stdout, and say how many rows"
+    )
+    add_lang(predict, "the line saying what --out wrote (the CSV's columns stay as they are)")
     predict.set_defaults(run=run_predict)
 
 
@@ -144,13 +150,26 @@ def run_predict(args: argparse.Namespace) -> int:
     for column in added:
         if column in table.columns:
             raise CommandError(f"predict: {args.csv} already has a column {column!r}, which predict adds")
-    out = csv.writer(sys.stdout, lineterminator="\n")
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\n")
     out.writerow([*table.columns, *added])
-    for row, z in zip(table.rows or [], nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
+    rows = table.rows or []
+    for row, z in zip(rows, nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
         if info.classes is None:
             out.writerow([*row, z])
         elif not probabilities:
             out.writerow([*row, info.classes[nn.predicted_class(z)]])
         else:
             out.writerow([*row, info.classes[nn.predicted_class(z)], *nn.probabilities(z)])
+    if args.out is None:
+        sys.stdout.write(text.getvalue())
+        return 0
+    try:
+        atomic_write(args.out, text.getvalue())
+    except OSError as e:
+        raise CommandError(f"predict: cannot write {args.out}: {e.strerror or e}") from None
+    said = lang.translator(args.lang).ngettext(
+        "wrote {n} prediction to {path}", "wrote {n} predictions to {path}", len(rows)
+    )
+    print(said.format(n=len(rows), path=args.out))
     return 0
