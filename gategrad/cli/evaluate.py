@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gategrad import data, nn
 from gategrad.cli.common import CommandError, Parser, read_csv
@@ -40,13 +41,41 @@ def measure(
     return loss / len(X), right / len(X)
 
 
+def measure_regression(
+    model: nn.Module,
+    X: Sequence[Sequence[float]],
+    targets: Sequence[float],
+    info: nn.DataInfo | None,
+    engine: str,
+) -> tuple[float, float, float]:
+    """A regression's mean squared error, R² and MAE over all of X, in the target's own units.
+
+    `info` turns the net's outputs (a standardised target) back into the target's units; None keeps them.
+    """
+    if engine == "replay":
+        outputs = Replay(model, nn.mse_loss, X, targets).evaluate()[1].tolist()
+    else:
+        outputs = nn.predict(model, X)
+    predictions = [z if info is None else info.target_value(z) for z in outputs]
+    mse = math.fsum((p - t) * (p - t) for p, t in zip(predictions, targets)) / len(targets)
+    return mse, nn.r2_score(predictions, targets), nn.mean_absolute_error(predictions, targets)
+
+
+def print_regression(mse: float, r2: float, mae: float, prefix: str = "") -> None:
+    """A regression's figures, one a line: `loss` (the mean squared error), `r2`, `mae`."""
+    print(f"{prefix}loss: {mse:.6g}")
+    print(f"{prefix}r2: {r2:.4f}")
+    print(f"{prefix}mae: {mae:.6g}")
+
+
 def add_eval(commands: argparse._SubParsersAction[Parser]) -> None:
     evaluate = commands.add_parser(
         "eval",
         help="the accuracy of a saved model on a toy dataset or a CSV file",
         description=(
             "Load a model saved by `gategrad train --save` and print its accuracy on a dataset, or its loss "
-            "and accuracy on a CSV file (standardised as its training data was)."
+            "and accuracy on a CSV file (standardised as its training data was). A regression prints its loss "
+            "(the mean squared error), R² and mean absolute error, in the target's own units."
         ),
     )
     evaluate.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
@@ -108,12 +137,15 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     table = read_csv(
         "eval", args.csv, target=target, regression=regression, classes=info.classes, features=info.features
     )
-    task = nn.objective(info.loss, len(info.classes or []))  # the model file's data section was checked on loading
+    X = data.standardize(table.X, info.mean, info.scale)
+    if info.classes is None:
+        print_regression(*measure_regression(model, X, table.y or [], info, "replay"))
+        return 0
+    task = nn.objective(info.loss, len(info.classes))  # the model file's data section was checked on loading
     labels = [task.label(c) for c in table.y or []]
-    loss, accuracy = measure(model, data.standardize(table.X, info.mean, info.scale), labels, task.loss, "replay")
+    loss, accuracy = measure(model, X, labels, task.loss, "replay")
     print(f"loss: {loss:.6g}")
-    if not regression:
-        print(f"accuracy: {accuracy:.2f}")
+    print(f"accuracy: {accuracy:.2f}")
     return 0
 
 
@@ -145,7 +177,7 @@ def run_predict(args: argparse.Namespace) -> int:
     out.writerow([*table.columns, *added])
     for row, z in zip(table.rows or [], nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
         if info.classes is None:
-            out.writerow([*row, z])
+            out.writerow([*row, info.target_value(cast(float, z))])  # a regression has one output
         elif not probabilities:
             out.writerow([*row, info.classes[nn.predicted_class(z)]])
         else:

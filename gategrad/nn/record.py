@@ -1,4 +1,5 @@
-"""A recorded training run: each step's loss, accuracy, parameters and gradients, and the net's health.
+"""A recorded training run: each step's loss, accuracy (R² and MAE for a regression), parameters and gradients,
+and the net's health.
 
 `fit(..., record=...)` calls `Recorder.record` once a step, after backward() and before the
 optimizer moves anything, so a step keeps the parameters its loss was computed with and that
@@ -76,8 +77,11 @@ class Recorder:
         self._waiting: tuple[int, array[float]] | None = None  # a kept step whose update is yet to be seen
         self._derived: dict[int, dict[str, Any]] = {}
 
-    def record(self, step: int, loss: float, accuracy: float, batch: Sequence[int] | None = None) -> None:
-        """Keep step `step`: call it after backward() and before optimizer.step(); `batch` None means all of X."""
+    def record(self, step: int, loss: float, metrics: dict[str, float], batch: Sequence[int] | None = None) -> None:
+        """Keep step `step`: call it after backward() and before optimizer.step(); `batch` None means all of X.
+
+        `metrics` are the batch's {"accuracy": ...}, or a regression's {"r2": ..., "mae": ...}.
+        """
         if self._waiting is None and step not in self._keep:
             return
         # Kept as arrays of doubles, not lists of floats: holding on to some 700 float objects a
@@ -85,7 +89,7 @@ class Recorder:
         now = array("d", [p.data for p in self._params])
         self._close_update(now)
         if step in self._keep:
-            entry: dict[str, Any] = {"step": step, "loss": loss, "accuracy": accuracy, "parameters": now}
+            entry: dict[str, Any] = {"step": step, "loss": loss, **metrics, "parameters": now}
             entry["gradients"] = array("d", [p.grad for p in self._params])
             if batch is not None:
                 entry["batch"] = list(batch)
@@ -98,7 +102,8 @@ class Recorder:
 
     @property
     def steps(self) -> list[dict[str, Any]]:
-        """The kept steps: {"step", "loss", "accuracy", "parameters", "gradients"} and "batch" when not all of X."""
+        """The kept steps: {"step", "loss", "accuracy" (or "r2" and "mae"), "parameters", "gradients"}, and "batch"
+        when not all of X."""
         return [
             {**entry, "parameters": list(entry["parameters"]), "gradients": list(entry["gradients"])}
             for entry in self._kept
