@@ -30,7 +30,8 @@ FORMAT = "gategrad-record"  # what `to_json` writes, and the page keeps
 FORMAT_VERSION = 1
 MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly to this many steps
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
-MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead
+MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead...
+STALLED = 0.1  # ...and the loss has not fallen below a tenth of its first: dead units that cost nothing are quiet
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
 
 
@@ -143,13 +144,20 @@ class Recorder:
         return {"layers": layers, "nonfinite": replayed["nonfinite"]}
 
     def warnings(self) -> list[str]:
-        """What looks wrong with the run: layers mostly dead at the end, update ratios far from 1e-3."""
+        """What looks wrong with the run: layers mostly dead at the end of a run that stalled, update ratios far
+        from 1e-3.
+
+        On a few points (xor has 4) many ReLUs give 0 on every one of them while the net fits them all;
+        they are named only when the loss has not fallen below `STALLED` times the first step's.
+        """
         if not self._kept:
             return []
         found = []
         last = self.health(len(self._kept) - 1)
+        first_loss, last_loss = self._kept[0]["loss"], self._kept[-1]["loss"]
+        stalled = not last_loss < STALLED * first_loss  # a nan loss has stalled too
         for i, layer in enumerate(last["layers"]):
-            if layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
+            if stalled and layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
                 n = self.layers[i]["nout"]
                 found.append(f"layer {i}: {round(layer['dead_relu'] * n)} of {n} ReLUs are dead at the last step")
         for i in range(len(self.layers)):
