@@ -1,6 +1,7 @@
 """The command line's first mistakes: no command, a misspelt one, a misspelt option, an EXPR that starts with a
 minus, and the health warning that the tool's own defaults must not earn."""
 
+import math
 import shlex
 
 import pytest
@@ -131,19 +132,42 @@ def xor_run(lr, planted=0):
         model, X, labels, nn.hinge_loss, optimizer, 100, l2=1e-4, lr_schedule=schedule, quiet=True, record=recorder
     )
     dead = recorder.health(len(recorder.steps) - 1)["layers"][0]["dead_relu"]
-    return dead, history["loss"][-1] / history["loss"][0], recorder.warnings()
+    # hinge loss of outputs of 0 is mean(relu(1 - y * 0)) = 1: the last loss is its share of that
+    return dead, history["loss"][-1] / 1.0, recorder.warnings()
 
 
 def test_dead_relus_that_cost_nothing_are_quiet():
     """On xor's 4 points most ReLUs end giving 0 on all four while the net fits them: no lesson to teach."""
-    dead, fallen_to, warnings = xor_run(1.0)
+    dead, share, warnings = xor_run(1.0)
     assert dead == 11 / 16  # measured
-    assert fallen_to < nn.record.STALLED
+    assert share < 0.02 < nn.record.STALLED  # measured: 0.012, the loss of outputs of 0 being 1
     assert warnings == []
 
 
 def test_dead_relus_on_a_stalled_run_are_named():
-    dead, fallen_to, warnings = xor_run(1e-6, planted=12)
+    dead, share, warnings = xor_run(1e-6, planted=12)
     assert dead == 13 / 16  # the 12 planted and one dead from the start
-    assert fallen_to > nn.record.STALLED
+    assert share > nn.record.STALLED
     assert warnings[0] == "layer 0: 13 of 16 ReLUs are dead at the last step"
+
+
+@pytest.mark.parametrize(
+    "loss_fn, labels, nout, zero_loss",
+    [
+        (nn.hinge_loss, [-1, 1, 1], 1, 1.0),  # relu(1 - y * 0)
+        (nn.bce_with_logits, [0, 1, 1], 1, math.log(2)),  # -log sigmoid(0)
+        (nn.cross_entropy, [0, 2, 1], 3, math.log(3)),  # -log softmax(0, 0, 0)
+        (nn.mse_loss, [0.5, -1.5, 1.0], 1, (0.25 + 2.25 + 1.0) / 3),  # the targets' mean square
+    ],
+)
+def test_a_layer_of_dead_units_is_measured_against_the_loss_of_outputs_of_0(loss_fn, labels, nout, zero_loss):
+    """A layer whose ReLUs are all dead passes on a constant: a net that outputs 0 is the yardstick."""
+    X = [[float(i), 1.0] for i in range(len(labels))]
+    model = nn.MLP(2, [4, nout], seed=0)
+    for neuron in model.layers[0].neurons:
+        neuron.b.data = -50.0  # every unit of layer 0 below 0 on every point
+    recorder = nn.Recorder()
+    nn.fit(model, X, labels, loss_fn, nn.SGD(model.parameters(), lr=1e-9), 2, quiet=True, record=recorder)
+    assert recorder._zero_loss() == pytest.approx(zero_loss, rel=1e-12)
+    assert recorder.steps[-1]["loss"] > nn.record.STALLED * zero_loss
+    assert "layer 0: 4 of 4 ReLUs are dead at the last step" in recorder.warnings()

@@ -31,7 +31,7 @@ FORMAT_VERSION = 1
 MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly to this many steps
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead...
-STALLED = 0.1  # ...and the loss has not fallen below a tenth of its first: dead units that cost nothing are quiet
+STALLED = 0.5  # ...and the loss is above half that of outputs of 0 (hinge's 1, log C for C classes): little learnt
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
 
 
@@ -148,14 +148,14 @@ class Recorder:
         from 1e-3.
 
         On a few points (xor has 4) many ReLUs give 0 on every one of them while the net fits them all;
-        they are named only when the loss has not fallen below `STALLED` times the first step's.
+        they are named only when the last loss is above `STALLED` times the loss of a net that outputs 0
+        for every sample, the best a layer of dead units can pass on being a constant.
         """
         if not self._kept:
             return []
         found = []
         last = self.health(len(self._kept) - 1)
-        first_loss, last_loss = self._kept[0]["loss"], self._kept[-1]["loss"]
-        stalled = not last_loss < STALLED * first_loss  # a nan loss has stalled too
+        stalled = not self._kept[-1]["loss"] < STALLED * self._zero_loss()  # a nan loss has stalled too
         for i, layer in enumerate(last["layers"]):
             if stalled and layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
                 n = self.layers[i]["nout"]
@@ -168,6 +168,12 @@ class Recorder:
         if last["nonfinite"] is not None:
             found.append(f"the last step's {_gate_name(last['nonfinite'])} produced nan or inf")
         return found
+
+    def _zero_loss(self) -> float:
+        """The loss of outputs of 0 for every sample: hinge's 1, bce's log 2, cross_entropy's log C."""
+        nout = self.layers[-1]["nout"]
+        zero = [Value(0.0) for _ in range(nout)] if nout > 1 else Value(0.0)
+        return self.loss_fn([zero] * len(self.y), self.y).data
 
     def to_json(self) -> dict[str, Any]:
         """The run as the page keeps it: X, y, the architecture, the loss, and every kept step with its health."""
