@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from gategrad import nn
-from gategrad.cli import check, demo, evaluate, explain, playground, train
+from gategrad.cli import check, demo, evaluate, exercise, explain, playground, train
 from gategrad.cli.common import CommandError, Parser
 
 # One example a command: `gategrad` alone lists the commands with them, and so does `gategrad --help`.
@@ -39,6 +39,7 @@ def build_parser() -> Parser:
     demo.add(commands)
     check.add(commands)
     playground.add(commands)
+    exercise.add(commands)
     return parser
 
 
