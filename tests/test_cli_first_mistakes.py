@@ -59,12 +59,15 @@ def test_help_ends_with_the_examples(capsys):
          "gategrad eval: unknown option --modle; did you mean --model?"),
         (["explain", "x*y", "x=1", "y=2", "--jsn"], "gategrad explain: unknown option --jsn; did you mean --json?"),
         (["explain", "-json", "x"], "gategrad explain: unknown option -json; did you mean --json?"),
+        (["exercise", "new", "--kidn", "net"], "gategrad exercise new: unknown option --kidn; did you mean --kind?"),
+        (["exercise", "grade", "pack", "--zzz"],
+         "gategrad exercise grade: unknown option --zzz; see gategrad exercise grade --help"),
         (["train", "--zzz"], "gategrad train: unknown option --zzz; see gategrad train --help"),
         (["--stpes", "train"], "gategrad: unknown option --stpes; see gategrad --help"),
         (["trian"], "gategrad: no command 'trian'; did you mean train? "
-                    "The commands are explain, train, eval, predict, demo, check, playground."),
+                    "The commands are explain, train, eval, predict, demo, check, playground, exercise."),
         (["xyzzy"], "gategrad: no command 'xyzzy'. "
-                    "The commands are explain, train, eval, predict, demo, check, playground."),
+                    "The commands are explain, train, eval, predict, demo, check, playground, exercise."),
         (["train", "--dataset", "moon"], "gategrad train: argument --dataset: invalid choice: 'moon' "
                                          "(choose from 'xor', 'moons', 'circles', 'spiral'); did you mean moons?"),
         # an abbreviation argparse takes is no mistake, and an ambiguous one keeps argparse's words

@@ -20,6 +20,7 @@ EXAMPLES = {
     "demo": "gategrad demo",
     "check": "gategrad check my_backprop.py",
     "playground": "gategrad playground",
+    "exercise": "gategrad exercise new --kind circuit --students roster.csv --seed 2026 --out pack",
 }
 
 

@@ -117,7 +117,7 @@ def _unknown_option(parser: Parser) -> str | None:
         if commands is not None and token in commands.choices:
             before = _unknown_in(parser, tokens[:at])
             command = commands.choices[token]
-            return before or _unknown_in(command, command.given if isinstance(command, Parser) else [])
+            return before or (_unknown_option(command) if isinstance(command, Parser) else None)
     return _unknown_in(parser, tokens)
 
 
@@ -140,7 +140,7 @@ def _unknown_in(parser: argparse.ArgumentParser, tokens: list[str]) -> str | Non
             not action.option_strings and not isinstance(action, argparse._SubParsersAction)
             for action in parser._actions
         )
-        if takes_values:  # this may be one of them
+        if takes_values and not token.startswith("--"):  # a single minus: this may be one of its values
             rest = [t for t in tokens[at + 1 :] if not t.startswith("-")]
             return (
                 f"{parser.prog}: {token!r} starts with a minus, so it reads as an option; to give it as a value, "
