@@ -207,3 +207,24 @@ def test_a_loss_that_runs_away_stops_the_run_with_one_line_and_exit_1_on_both_en
         f"over 1000 times: the SGD steps overshoot (lr {lr:g} at this step); try Adam or a smaller lr; "
         "nothing was saved\n"
     )
+
+
+def test_overfit_on_a_regression_judges_the_standardised_loss_the_net_learnt(capsys, tmp_path, houses):
+    """Five houses: the verdict reads the loss of (price - mean) / scale, unit-free, as OVERFIT_LOSS is."""
+    model_path = tmp_path / "five.json"
+    argv = ["train", "--csv", houses, "--target", "price", "--loss", "mse", "--optimizer", "adam", "--quiet"]
+    code, out, err = run(capsys, *argv, "--overfit", "5", "--save", model_path)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "loss",
+        "r2",
+        "mae",
+        f"saved the model to {model_path}",
+        "overfit",
+    ]
+    assert lines[-1].startswith("overfit: yes, the loss on the 5 points fell to ")
+    fitted = float(lines[-1].split("fell to ")[1].split(",")[0])
+    mse = float(printed(out)["loss"])  # in dollars squared
+    scale = nn.load(model_path).data_info.target_scale  # the five prices' deviation
+    assert fitted == pytest.approx(mse / scale**2, rel=1e-2)  # the same errors in standardised units (to 3 digits)
