@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gettext
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from gategrad import data, nn
-from gategrad.cli.common import CommandError, Parser, read_csv
+from gategrad.cli.common import CommandError, Parser, add_lang, read_csv
 from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
+from gategrad.explain import lang
 from gategrad.replay import Replay
 
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
@@ -61,11 +63,18 @@ def measure_regression(
     return mse, nn.r2_score(predictions, targets), nn.mean_absolute_error(predictions, targets)
 
 
-def print_regression(mse: float, r2: float, mae: float, prefix: str = "") -> None:
-    """A regression's figures, one a line: `loss` (the mean squared error), `r2`, `mae`."""
-    print(f"{prefix}loss: {mse:.6g}")
-    print(f"{prefix}r2: {r2:.4f}")
-    print(f"{prefix}mae: {mae:.6g}")
+def print_regression(t: gettext.NullTranslations, mse: float, r2: float, mae: float, test: bool = False) -> None:
+    """A regression's figures, one a line in `t`'s language: `loss` (the mean squared error), `r2`, `mae`;
+    `test loss` and so on for the held-out rows."""
+    loss, figures = f"{mse:.6g}", {"r2": f"{r2:.4f}", "mae": f"{mae:.6g}"}
+    if test:
+        print(t.gettext("test loss: {loss}").format(loss=loss))
+        print(t.gettext("test r2: {r2}").format(**figures))
+        print(t.gettext("test mae: {mae}").format(**figures))
+    else:
+        print(t.gettext("loss: {loss}").format(loss=loss))
+        print(t.gettext("r2: {r2}").format(**figures))
+        print(t.gettext("mae: {mae}").format(**figures))
 
 
 def add_eval(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -86,6 +95,7 @@ def add_eval(commands: argparse._SubParsersAction[Parser]) -> None:
     evaluate.add_argument(
         "--seed", type=int, help="the dataset's seed; default 0, train's default (another draws new points)"
     )
+    add_lang(evaluate, "what eval prints")
     evaluate.set_defaults(run=run_eval)
 
 
@@ -107,7 +117,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if outputs != classes and not (outputs == 1 and classes == 2):
         has = f"{outputs} output" + ("s" if outputs > 1 else "")
         raise CommandError(f"eval: {args.model}: the model has {has}, {args.dataset} has {classes} classes")
-    print(f"accuracy: {nn.accuracy(scores, y):.2f}")
+    print(lang.translator(args.lang).gettext("accuracy: {accuracy}").format(accuracy=f"{nn.accuracy(scores, y):.2f}"))
     return 0
 
 
@@ -138,14 +148,15 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
         "eval", args.csv, target=target, regression=regression, classes=info.classes, features=info.features
     )
     X = data.standardize(table.X, info.mean, info.scale)
+    t = lang.translator(args.lang)
     if info.classes is None:
-        print_regression(*measure_regression(model, X, table.y or [], info, "replay"))
+        print_regression(t, *measure_regression(model, X, table.y or [], info, "replay"))
         return 0
     task = nn.objective(info.loss, len(info.classes))  # the model file's data section was checked on loading
     labels = [task.label(c) for c in table.y or []]
     loss, accuracy = measure(model, X, labels, task.loss, "replay")
-    print(f"loss: {loss:.6g}")
-    print(f"accuracy: {accuracy:.2f}")
+    print(t.gettext("loss: {loss}").format(loss=f"{loss:.6g}"))
+    print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
     return 0
 
 
