@@ -228,3 +228,20 @@ def test_overfit_on_a_regression_judges_the_standardised_loss_the_net_learnt(cap
     mse = float(printed(out)["loss"])  # in dollars squared
     scale = nn.load(model_path).data_info.target_scale  # the five prices' deviation
     assert fitted == pytest.approx(mse / scale**2, rel=1e-2)  # the same errors in standardised units (to 3 digits)
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        ("zh", ["损失：{loss}", "R²：{r2}", "平均绝对误差：{mae}"]),
+        ("ru", ["потери: {loss}", "R²: {r2}", "средняя абсолютная ошибка: {mae}"]),
+    ],
+)
+def test_eval_says_a_regressions_figures_in_its_lang_with_the_same_numbers(capsys, tmp_path, houses, language, words):
+    model_path = tmp_path / "houses.json"
+    assert run(capsys, "train", "--csv", houses, "--target", "price", *ADAM, "--save", model_path)[0] == 0
+    code, english, _ = run(capsys, "eval", "--model", model_path, "--csv", houses)
+    numbers = printed(english)
+    code, said, err = run(capsys, "eval", "--model", model_path, "--csv", houses, "--lang", language)
+    assert (code, err) == (0, "")
+    assert said.splitlines() == [w.format(**numbers) for w in words]
