@@ -142,6 +142,9 @@ def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels:
     `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array of a
     score per sample or a row of scores, are read as lists of numbers.
     """
+    if hasattr(outputs, "argmax") and hasattr(labels, "argmax"):  # replay's arrays, counted by numpy
+        classes = outputs.argmax(axis=1) if outputs.ndim == 2 else outputs > 0
+        return float((classes == (labels if outputs.ndim == 2 else labels > 0)).mean())
     if hasattr(outputs, "tolist"):  # a numpy array: its rows as lists, its scores as floats
         outputs = outputs.tolist()
     classes, several = [], False
