@@ -81,7 +81,10 @@ def run_torch(points: int, width: int, opt: str, steps: int) -> dict:
     times, losses = [], []
     for _ in range(2):
         tensors = [
-            (torch.tensor(layer, dtype=torch.float64).requires_grad_(), torch.zeros(len(layer), dtype=torch.float64).requires_grad_())
+            (
+                torch.tensor(layer, dtype=torch.float64).requires_grad_(),
+                torch.zeros(len(layer), dtype=torch.float64).requires_grad_(),
+            )
             for layer in layers
         ]
         params = [p for pair in tensors for p in pair]
@@ -142,8 +145,10 @@ def main() -> None:
         f"to {max(loads):.1f}. Both processes: {', '.join(f'{k}={v}' for k, v in ONE_THREAD.items())}, "
         f"{' and '.join(UNSET)} unset; torch.set_num_threads(1).\n"
     )
-    print("| points | width | optimizer | steps | replay fit (ms/step) | torch (ms/step) | replay / torch "
-          "| first fit, tracing included (ms/step) | first fit / torch |")
+    print(
+        "| points | width | optimizer | steps | replay fit (ms/step) | torch (ms/step) | replay / torch "
+        "| first fit, tracing included (ms/step) | first fit / torch |"
+    )
     print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     worst = 0.0
     for points, width, opt in GRID:
@@ -151,14 +156,18 @@ def main() -> None:
         key = f"{points}/{width}/{opt}"
         gg, th = median(f"{key}/gategrad", "next") / steps, median(f"{key}/torch", "next") / steps
         first = median(f"{key}/gategrad", "first") / steps
-        print(f"| {points:,} | {width} | {opt} | {steps} | {gg * 1e3:.3f} | {th * 1e3:.3f} | {gg / th:.2f}x "
-              f"| {first * 1e3:.3f} | {first / th:.2f}x |")
+        print(
+            f"| {points:,} | {width} | {opt} | {steps} | {gg * 1e3:.3f} | {th * 1e3:.3f} | {gg / th:.2f}x "
+            f"| {first * 1e3:.3f} | {first / th:.2f}x |"
+        )
         mine, theirs = runs[f"{key}/gategrad"][0]["losses"], runs[f"{key}/torch"][0]["losses"]
         worst = max([worst] + [abs(a - b) / abs(b) for a, b in zip(mine, theirs, strict=True)])
     print(f"\nreplay's losses against torch's, every point and step: largest relative difference {worst:.1e}")
     g, t = memory["gategrad"], memory["torch"]
-    print(f"peak memory growth while training 10,000 points at width 256: replay {g / 2**20:.0f} MiB, "
-          f"torch {t / 2**20:.0f} MiB ({g / t:.2f}x)")
+    print(
+        f"peak memory growth while training 10,000 points at width 256: replay {g / 2**20:.0f} MiB, "
+        f"torch {t / 2**20:.0f} MiB ({g / t:.2f}x)"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"runs": runs, "memory": memory, "loads": loads}, f, indent=1)

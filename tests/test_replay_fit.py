@@ -82,7 +82,9 @@ def test_a_replayed_fit_ends_where_the_scalar_engines_does(loss, optimizer, clip
     assert replayed["accuracy"] == scalar["accuracy"]
     assert all_close(replayed["loss"], scalar["loss"])
     assert all_close(params, scalar_params)  # written back into the Values when fit returns
-    assert gradients_close(grads, scalar_grads)  # the last step's gradients too, clipped as the scalar engine clips them
+    assert gradients_close(
+        grads, scalar_grads
+    )  # the last step's gradients too, clipped as the scalar engine clips them
 
 
 def test_clipping_changes_the_steps_it_is_asked_to():

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty
@@ -168,7 +168,7 @@ class Training:
         loss, scores = replay.gradient(flat.data, flat.grad, None if whole else batch)
         loss = flat.add_l2(loss, self.l2)
         if replay.label_array is not None:  # numbers: counted by numpy
-            acc = accuracy(scores, replay.label_array if whole else replay.label_array[batch])
+            acc = accuracy(scores, cast("Sequence[float]", replay.label_array if whole else replay.label_array[batch]))
         else:
             acc = accuracy(scores, [self.y[i] for i in batch])
         finite = flat.finite(loss)
@@ -189,7 +189,8 @@ class Training:
         self.steps += 1
         if (i := flat.first_nonfinite()) is not None:
             name = self._names().get(id(replay.params[i]), f"parameter {i}").removeprefix("parameter ")
-            raise TrainingDiverged(k + 1, self._update_made(name, float(flat.data[i]), float(flat.grad[i])), self.history)
+            where = self._update_made(name, float(flat.data[i]), float(flat.grad[i]))
+            raise TrainingDiverged(k + 1, where, self.history)
         return loss, acc
 
     def _update_made(self, name: str, value: float, grad: float) -> str:

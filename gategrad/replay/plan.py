@@ -164,8 +164,10 @@ class _MatMul:
         self._bias = _index(self.bias.tolist()) if self.bias is not None else None
 
     def _w(self, theta: np.ndarray) -> np.ndarray:
+        """W from a parameter vector: a view when strided, else a gathered copy."""
         if self.strided is None:
-            return theta[self.weights]
+            w: np.ndarray = theta[self.weights]
+            return w
         first, stride = self.strided
         k, n = self.weights.shape
         return theta[first : first + stride * k].reshape(k, stride)[:, :n]

@@ -66,53 +66,49 @@ class Replay:
             _refuse_if_different(program, trace(model, self.params, self.X[last]), "model", first, last)
             traced = _Traced(structure, program, Plan(program, fuse))
             if structure is not None:
-                _TRACED[model] = traced  # type: ignore[index]
+                _TRACED[model] = traced
         self.program, self.plan = traced.program, traced.plan
 
         self._keys = [_key(label) for label in self.labels]
         loss_key = (loss_fn, tuple(dict.fromkeys(self._keys)))
-        if loss_key in traced.losses:
-            self.loss_programs, self._losses, group_of, row_of = traced.losses[loss_key]
-        else:
-            self._trace_losses(first, last, fuse)
-            group_of, row_of = self._group_of, self._row_of
-            if structure is not None:
-                traced.losses = {loss_key: (self.loss_programs, self._losses, group_of, row_of)}
-        self._group = np.array([group_of[k] for k in self._keys])
-        self._row = np.array([row_of[k] for k in self._keys])
+        losses = traced.losses.get(loss_key) or self._trace_losses(first, last, fuse)
+        if structure is not None:
+            traced.losses = {loss_key: losses}
+        self.loss_programs, self._losses = losses.programs, losses.plans
+        self._group = np.array([losses.group_of[k] for k in self._keys])
+        self._row = np.array([losses.row_of[k] for k in self._keys])
         numbers = all(isinstance(label, (int, float)) for label in self.labels)
         self.label_array = np.array(self.labels, dtype=float) if numbers else None  # for accuracy, counted by numpy
 
-    def _trace_losses(self, first: int, last: int, fuse: bool) -> None:
+    def _trace_losses(self, first: int, last: int, fuse: bool) -> _Losses:
         """The loss, traced once per label on the outputs of the first sample, and checked on the last one's."""
         outputs = self.plan.forward(self.X[[first, last]], self._theta())
-        self.loss_programs: dict[Hashable, Program] = {}
+        programs: dict[Hashable, Program] = {}
         for key, label in dict(zip(self._keys, self.labels)).items():
-            traced = [self._trace_loss(label, out) for out in outputs.tolist()]
+            traced = [self._trace_loss(label, row) for row in outputs.tolist()]
             _refuse_if_different(traced[0], traced[1], f"loss for the label {label!r}", first, last)
-            self.loss_programs[key] = traced[0]
+            programs[key] = traced[0]
 
         # Labels whose loss programs differ only in constants share one program and a table of those constants.
         by_shape: dict[tuple[object, ...], list[Hashable]] = {}
-        for key, program in self.loss_programs.items():
+        for key, program in programs.items():
             by_shape.setdefault(_shape(program), []).append(key)
-        self._losses: list[tuple[Plan, np.ndarray]] = []
-        self._group_of: dict[Hashable, int] = {}
-        self._row_of: dict[Hashable, int] = {}
+        losses = _Losses(programs, [], {}, {})
         for g, keys in enumerate(by_shape.values()):
-            program, table = _merge([self.loss_programs[k] for k in keys])
-            self._losses.append((Plan(program, fuse, input_grads=True), table))
-            self._group_of.update(dict.fromkeys(keys, g))
-            self._row_of.update({k: i for i, k in enumerate(keys)})
-        self._group = np.array([self._group_of[k] for k in self._keys])
-        self._row = np.array([self._row_of[k] for k in self._keys])
+            program, table = _merge([programs[k] for k in keys])
+            losses.plans.append((Plan(program, fuse, input_grads=True), table))
+            losses.group_of.update(dict.fromkeys(keys, g))
+            losses.row_of.update({k: i for i, k in enumerate(keys)})
+        self.loss_programs, self._losses = programs, losses.plans
+        self._group = np.array([losses.group_of[k] for k in self._keys])
+        self._row = np.array([losses.row_of[k] for k in self._keys])
         self._check_mean(sorted({first, last}), outputs)
+        return losses
 
-    def _trace_loss(self, label: object, outputs: float | list[float]) -> Program:
+    def _trace_loss(self, label: object, outputs: list[float]) -> Program:
         """The loss of one sample with `label`, traced on leaves holding the model's `outputs`."""
         single = self.program.single
-        numbers = outputs[:1] if single else outputs  # type: ignore[index]
-        program = trace(lambda ins: self.loss_fn([ins[0] if single else ins], [label]), [], numbers)
+        program = trace(lambda ins: self.loss_fn([ins[0] if single else ins], [label]), [], outputs)
         if not program.single:
             raise ReplayError("replay needs a loss_fn that returns one Value")
         return program
@@ -223,6 +219,16 @@ class Replay:
         return loss  # type: ignore[return-value]
 
 
+@dataclass
+class _Losses:
+    """A loss traced for a model's labels: a program per label, and the plans of the programs merged."""
+
+    programs: dict[Hashable, Program]
+    plans: list[tuple[Plan, np.ndarray]]  # each with its table of the constants its labels differ in
+    group_of: dict[Hashable, int]  # each label's plan
+    row_of: dict[Hashable, int]  # and its row in that plan's table
+
+
 @dataclass(eq=False)
 class _Traced:
     """What tracing a model gave, kept for it: its structure, its program and plan, and its losses traced so far."""
@@ -230,7 +236,7 @@ class _Traced:
     structure: tuple[object, ...] | None
     program: Program
     plan: Plan
-    losses: dict[tuple[object, ...], tuple[Any, ...]] = field(default_factory=dict)
+    losses: dict[tuple[object, ...], _Losses] = field(default_factory=dict)
 
 
 # Each model's last traced program, while the model lives.
