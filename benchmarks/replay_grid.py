@@ -117,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json")
+    parser.add_argument("--table", help="print the table of the runs saved with --json, without running")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -124,9 +125,15 @@ def main() -> None:
         run = run_gategrad if engine == "gategrad" else run_torch
         print(json.dumps(run(points, width, opt, steps)))
         return
+    if args.table:
+        with open(args.table) as f:
+            saved = json.load(f)
+        table(saved["runs"], saved["memory"], saved["loads"])
+        return
 
     runs: dict[str, list[dict]] = {}
     loads = [os.getloadavg()[0]]
+    memory = {engine: measure(engine, 10_000, 256, "sgd", 3)["peak_growth"] for engine in ("gategrad", "torch")}
     for r in range(args.rounds):
         for points, width, opt in GRID:
             for engine in ("gategrad", "torch") if r % 2 == 0 else ("torch", "gategrad"):
@@ -134,14 +141,22 @@ def main() -> None:
                 runs.setdefault(key, []).append(measure(engine, points, width, opt, steps_for(points)))
         loads.append(os.getloadavg()[0])
         print(f"round {r + 1}/{args.rounds} done, load average {loads[-1]:.1f}", file=sys.stderr)
-    memory = {engine: measure(engine, 10_000, 256, "sgd", 3)["peak_growth"] for engine in ("gategrad", "torch")}
+        if args.json:  # after every round, so a run cut short still leaves its finished rounds
+            with open(args.json, "w") as f:
+                json.dump({"runs": runs, "memory": memory, "loads": loads}, f, indent=1)
+    table(runs, memory, loads)
+
+
+def table(runs: dict[str, list[dict]], memory: dict[str, int], loads: list[float]) -> None:
+    """The grid as a Markdown table: medians over the rounds, and the ratios."""
+    rounds = len(runs[next(iter(runs))])
 
     def median(key: str, field: str) -> float:
         return statistics.median(run[field] for run in runs[key])
 
     print(
         f"\n{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
-        f"{datetime.date.today()}, median of {args.rounds} rounds, load average (1 min) from {min(loads):.1f} "
+        f"{datetime.date.today()}, median of {rounds} rounds, load average (1 min) from {min(loads):.1f} "
         f"to {max(loads):.1f}. Both processes: {', '.join(f'{k}={v}' for k, v in ONE_THREAD.items())}, "
         f"{' and '.join(UNSET)} unset; torch.set_num_threads(1).\n"
     )
@@ -168,9 +183,6 @@ def main() -> None:
         f"peak memory growth while training 10,000 points at width 256: replay {g / 2**20:.0f} MiB, "
         f"torch {t / 2**20:.0f} MiB ({g / t:.2f}x)"
     )
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"runs": runs, "memory": memory, "loads": loads}, f, indent=1)
 
 
 if __name__ == "__main__":
