@@ -294,3 +294,11 @@ def test_a_replayed_step_allocates_less_than_two_numbers_per_parameter(optimizer
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert peak < 2 * 8 * len(params)  # a Python float per parameter would be 24 bytes each
+
+
+def test_a_module_that_holds_its_parent_is_walked_once_and_kept():
+    model, X, labels, loss_fn = problem("hinge", seed=17)
+    for layer in model.layers:
+        layer.net = model  # a cycle in the modules
+    first = Replay(model, loss_fn, X, labels)
+    assert Replay(model, loss_fn, X, labels).program is first.program

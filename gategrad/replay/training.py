@@ -254,12 +254,16 @@ def _structure(model: object, n_inputs: int, fuse: bool) -> tuple[object, ...] |
     if not hasattr(model, "__dict__") or isinstance(model, types.FunctionType):
         return None
     try:
-        return (n_inputs, fuse, _walk(model))
-    except _Unknown:
+        weakref.ref(model)
+        hash(model)
+        return (n_inputs, fuse, _walk(model, set()))
+    except (_Unknown, TypeError):  # TypeError: a model that cannot be a key of the weak dictionary
         return None
 
 
-def _walk(obj: object) -> object:
+def _walk(obj: object, seen: set[int]) -> object:
+    if id(obj) in seen:  # an object met before (a module holding its parent, say): its place in the walk is enough
+        return ("seen", id(obj))
     if isinstance(obj, Value):
         return id(obj)  # the cached program holds this Value, so no other can take its id meanwhile
     if obj is None or isinstance(obj, (str, int, float, bool)):
@@ -267,13 +271,16 @@ def _walk(obj: object) -> object:
     if isinstance(obj, (list, tuple)):
         if all(type(v) is Value for v in obj):
             return (type(obj), *map(id, obj))
-        return (type(obj), *map(_walk, obj))
+        seen.add(id(obj))
+        return (type(obj), *(_walk(v, seen) for v in obj))
     if isinstance(obj, dict):
-        return (dict, *((k, _walk(v)) for k, v in obj.items()))
+        seen.add(id(obj))
+        return (dict, *((k, _walk(v, seen)) for k, v in obj.items()))
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
         return obj  # compared by identity
     if hasattr(obj, "__dict__") and not isinstance(obj, type):
-        return (type(obj), _walk(vars(obj)))
+        seen.add(id(obj))
+        return (type(obj), _walk(vars(obj), seen))
     raise _Unknown(type(obj).__name__)
 
 
