@@ -302,3 +302,16 @@ def test_a_module_that_holds_its_parent_is_walked_once_and_kept():
         layer.net = model  # a cycle in the modules
     first = Replay(model, loss_fn, X, labels)
     assert Replay(model, loss_fn, X, labels).program is first.program
+
+
+def test_the_vectorised_l2_penalty_squares_the_flagged_parameters_alone_as_l2_penalty_does():
+    from gategrad.replay.flat import FlatParameters
+
+    params = [Value(1.5), Value(-2.0), Value(0.25)]
+    flat = FlatParameters(params, nn.SGD(params, lr=0.1), "sgd", penalised=[True, False, True])
+    flat.load()
+    flat.grad[:] = 0.0
+    penalty = nn.l2_penalty([params[0], params[2]], 0.1)
+    penalty.backward()
+    assert flat.add_l2(1.0, 0.1) == 1.0 + penalty.data
+    assert flat.grad.tolist() == [params[0].grad, 0.0, params[2].grad]

@@ -30,11 +30,15 @@ class FlatParameters:
     """The Values `params` as vectors: `data`, `grad`, and `optimizer`'s state, for the length of a replayed fit.
 
     `kind` names the optimizer's update ("sgd", "adam" or "adamw"), or is None for an optimizer
-    stepped through its Values. `load()` reads the Values, `write_back()` writes them.
+    stepped through its Values. `penalised`, a flag per parameter, limits the L2 penalty to the
+    flagged ones (None: all). `load()` reads the Values, `write_back()` writes them.
     """
 
-    def __init__(self, params: Sequence[Value], optimizer: Any, kind: str | None) -> None:
+    def __init__(
+        self, params: Sequence[Value], optimizer: Any, kind: str | None, penalised: Sequence[bool] | None = None
+    ) -> None:
         self.params = list(params)
+        self.penalised = None if penalised is None else np.array(penalised, dtype=bool)
         self.optimizer = optimizer
         n = len(self.params)
         self.data, self.grad = np.empty(n), np.empty(n)
@@ -70,12 +74,12 @@ class FlatParameters:
         elif self.kind in ("adam", "adamw"):
             opt.m, opt.v = state["m"].tolist(), state["v"].tolist()  # type: ignore[union-attr]
 
-    def add_l2(self, loss: float, l2: float, penalised: np.ndarray | None = None) -> float:
-        """Add `l2` times the squares of the parameters (those flagged in `penalised`, when given) to the
-        loss, and its gradient to `grad`, as `nn.l2_penalty`'s gates would."""
+    def add_l2(self, loss: float, l2: float) -> float:
+        """Add `l2` times the squares of the (penalised) parameters to the loss, and its gradient to `grad`,
+        as `nn.l2_penalty`'s gates would."""
         if not l2:
             return loss
-        data, work = self.data, self._work
+        data, work, penalised = self.data, self._work, self.penalised
         with np.errstate(all="ignore"):  # an overflow is an answer here too: fit reports it
             work.fill(0.0)  # a parameter left out adds a square of 0 to the sum, and 0 to its gradient
             np.multiply(data, data, out=work, where=True if penalised is None else penalised)
