@@ -32,7 +32,7 @@ UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def steps_for(points: int) -> int:
-    return 100 if points <= 1_000 else 20
+    return 100 if points <= 1_000 else 10
 
 
 def problem(points: int, width: int) -> tuple[list, list, list]:
