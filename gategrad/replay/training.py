@@ -69,7 +69,9 @@ class Replay:
                 _TRACED[model] = traced
         self.program, self.plan = traced.program, traced.plan
 
-        self._keys = [_key(label) for label in self.labels]
+        # A number is its own key: 10,000 labels are then read once, not one by one through _key.
+        numbers = all(type(label) in (int, float) for label in self.labels)
+        self._keys: list[Hashable] = self.labels if numbers else [_key(label) for label in self.labels]
         loss_key = (loss_fn, tuple(dict.fromkeys(self._keys)))
         losses = traced.losses.get(loss_key) or self._trace_losses(first, last, fuse)
         if structure is not None:
@@ -77,7 +79,6 @@ class Replay:
         self.loss_programs, self._losses = losses.programs, losses.plans
         self._group = np.array([losses.group_of[k] for k in self._keys])
         self._row = np.array([losses.row_of[k] for k in self._keys])
-        numbers = all(isinstance(label, (int, float)) for label in self.labels)
         self.label_array = np.array(self.labels, dtype=float) if numbers else None  # for accuracy, counted by numpy
 
     def _trace_losses(self, first: int, last: int, fuse: bool) -> _Losses:
