@@ -315,3 +315,17 @@ def test_the_vectorised_l2_penalty_squares_the_flagged_parameters_alone_as_l2_pe
     penalty.backward()
     assert flat.add_l2(1.0, 0.1) == 1.0 + penalty.data
     assert flat.grad.tolist() == [params[0].grad, 0.0, params[2].grad]
+
+
+@pytest.mark.parametrize("half, biases", [(True, True), (False, False), (True, False)])
+def test_a_replayed_fit_honours_l2_half_and_biases_as_the_scalar_engine(half, biases):
+    sides = {}
+    for engine in ("scalar", "replay"):
+        model, X, labels, loss_fn = problem("hinge", seed=21)
+        opt = nn.Adam(model.parameters(), lr=0.03)
+        history = nn.fit(
+            model, X, labels, loss_fn, opt, 6, l2=0.05, l2_half=half, l2_biases=biases, quiet=True, engine=engine
+        )
+        sides[engine] = (history["loss"], [p.data for p in model.parameters()])
+    assert all_close(sides["replay"][0], sides["scalar"][0])
+    assert all_close(sides["replay"][1], sides["scalar"][1])

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
-from gategrad.nn.losses import accuracy, l2_penalty
+from gategrad.nn.losses import accuracy, l2_penalty, penalised
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import OPTIMIZERS, Optimizer, clip_grad_norm
 from gategrad.nn.record import Recorder
@@ -68,6 +68,8 @@ class Training:
         batch_size: int | None = None,
         l2: float = 0.0,
         clip_grad_norm: float | None = None,
+        l2_half: bool = False,
+        l2_biases: bool = True,
         lr_schedule: Callable[[int], float] | None = None,
         seed: int = 0,
         recorder: Recorder | None = None,
@@ -84,8 +86,15 @@ class Training:
         self.model, self.X, self.y, self.loss_fn, self.optimizer = model, X, y, loss_fn, optimizer
         self.batch_size, self.l2, self.lr_schedule, self.recorder = batch_size, l2, lr_schedule, recorder
         self.clip_grad_norm = clip_grad_norm
+        # l2_penalty(model, l2, half=l2_half, biases=l2_biases): the factor, and (biases left out) a flag per parameter.
+        self._l2 = 0.5 * l2 if l2_half else l2
+        self._l2_biases = l2_biases
         self.replay = _replay(model, loss_fn, X, y) if engine == "replay" else None
-        self._flat = _flat(self.replay.params, optimizer) if self.replay is not None else None
+        self._flat = None
+        if self.replay is not None:
+            kept = {id(p) for p in self._penalised} if not l2_biases else set()
+            mask = None if l2_biases else [id(p) in kept for p in self.replay.params]
+            self._flat = _flat(self.replay.params, optimizer, mask)
         self._held = False  # whether the parameters live in self._flat's vectors just now
         self.steps = 0
         self.batch: Sequence[int] = range(len(X))  # the last step's batch
@@ -95,12 +104,17 @@ class Training:
     @cached_property
     def _named(self) -> list[tuple[str, Value]]:
         """The parameters and their names, made when first needed (a replayed step needs them only to say where
-        training diverged)."""
+        training diverged, or which are biases)."""
         return self.model.named_parameters()
 
     @cached_property
     def _params(self) -> list[Value]:
         return [p for _, p in self._named]
+
+    @cached_property
+    def _penalised(self) -> list[Value]:
+        """The parameters the L2 penalty squares: l2_penalty(model, l2, biases=l2_biases)'s."""
+        return penalised(self._named, self._l2_biases)
 
     def step(self) -> tuple[float, float]:
         """One step on the next batch: (its loss, its accuracy), both from before the update."""
@@ -138,7 +152,7 @@ class Training:
         # The circuit is let go inside the block, so the collector never sees it.
         with gc_paused():
             optimizer.zero_grad()
-            total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, params, self.l2)
+            total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._penalised, self._l2)
             if math.isfinite(total.data):
                 total.backward()
             loss, acc = total.data, accuracy(outputs, labels)
@@ -166,7 +180,7 @@ class Training:
         assert flat is not None and replay is not None
         whole = self.batch_size is None
         loss, scores = replay.gradient(flat.data, flat.grad, None if whole else batch)
-        loss = flat.add_l2(loss, self.l2)
+        loss = flat.add_l2(loss, self._l2)
         if replay.label_array is not None:  # numbers: counted by numpy
             acc = accuracy(scores, cast("Sequence[float]", replay.label_array if whole else replay.label_array[batch]))
         else:
@@ -212,7 +226,7 @@ class Training:
             )
         for p in self._params:
             p.grad = -0.0
-        total, _ = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._params, self.l2)
+        total, _ = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._penalised, self._l2)
         if math.isfinite(total.data):
             total.backward()
         if first_nonfinite(total) is None:
@@ -231,6 +245,8 @@ def fit(
     batch_size: int | None = None,
     l2: float = 0.0,
     clip_grad_norm: float | None = None,
+    l2_half: bool = False,
+    l2_biases: bool = True,
     lr_schedule: Callable[[int], float] | None = None,
     seed: int = 0,
     quiet: bool = False,
@@ -242,8 +258,9 @@ def fit(
 
     Each step: set the lr from `lr_schedule(step)` if given, run the model on a batch
     (all of X, or `batch_size` points drawn with `seed`), take `loss_fn(outputs, labels)`
-    plus `l2` times the L2 penalty (`l2_penalty`), backpropagate, scale the gradients down to a
-    length of `clip_grad_norm` if given (`clip_grad_norm`), and step. The loss and accuracy
+    plus `l2` times the L2 penalty (`l2_penalty`; `l2_half` and `l2_biases` are its `half` and `biases`),
+    backpropagate, scale the gradients down to a length of `clip_grad_norm` if given (`clip_grad_norm`),
+    and step. The loss and accuracy
     recorded are the batch's, before the update (as micrograd's demo prints them). The
     progress bar is hidden when `quiet` or when stderr is not a terminal.
 
@@ -283,6 +300,8 @@ def fit(
         batch_size=batch_size,
         l2=l2,
         clip_grad_norm=clip_grad_norm,
+        l2_half=l2_half,
+        l2_biases=l2_biases,
         lr_schedule=lr_schedule,
         seed=seed,
         recorder=recorder,
@@ -318,11 +337,11 @@ def _replay(
     return Replay(model, loss_fn, X, y)
 
 
-def _flat(params: list[Value], optimizer: Optimizer) -> FlatParameters:
+def _flat(params: list[Value], optimizer: Optimizer, penalised: list[bool] | None) -> FlatParameters:
     from gategrad.replay.flat import FlatParameters
 
     kind = next((name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls), None)
-    return FlatParameters(params, optimizer, kind)
+    return FlatParameters(params, optimizer, kind, penalised)
 
 
 def _scalar_loss(
@@ -334,7 +353,7 @@ def _scalar_loss(
     params: list[Value],
     l2: float,
 ) -> tuple[Value, list[Value | list[Value]]]:
-    """The batch's loss as a circuit of Values (plus the L2 penalty), and the model's outputs."""
+    """The batch's loss as a circuit of Values (plus `l2` times the squares of `params`), and the model's outputs."""
     outputs = [model(X[i]) for i in batch]
     total = loss_fn(outputs, labels)
     if l2:
