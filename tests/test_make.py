@@ -87,3 +87,11 @@ def test_make_demo_works_in_a_fresh_copy_as_a_plain_user_without_chromium_or_npm
         check=True,
     ).stdout
     assert "The add gate distributes: each of its 2 inputs (x, y) gets the upstream gradient -4 unchanged." in shown
+
+
+def test_the_readme_and_the_install_page_show_the_hints_command():
+    for page in ("README.md", "docs/install.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        assert HINT[1].strip().split(" explain")[0] in text, page  # .venv/bin/gategrad
+        assert ". .venv/bin/activate" in text, page
+    assert HINT[1].strip() in (ROOT / "README.md").read_text(encoding="utf-8")
