@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
 from gategrad.cli import build_parser, main
 
@@ -179,6 +180,7 @@ class _Outside(HTMLParser):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """The site, built once with --strict into a temporary folder."""
+    needs("mkdocs")  # the docs extra: without it these tests skip, and fail under CI
     folder = tmp_path_factory.mktemp("site")
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
