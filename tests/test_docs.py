@@ -226,14 +226,23 @@ def test_the_gate_page_shows_every_row_of_the_gate_table(site):
         assert all(sentence in text for sentence in gate.sentences.values()), gate.op
 
 
+def every_command(parser, prefix="gategrad"):
+    """Each command and subcommand of `parser` with its full name, as `gategrad exercise new`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{prefix} {name}", sub
+                yield from every_command(sub, f"{prefix} {name}")
+
+
 @pytest.mark.slow
 def test_the_cli_page_shows_every_command_and_every_flag_with_its_help(site):
     text = " ".join(text_of(site / "reference" / "cli.html").split())
-    parser = build_parser()
-    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    for name, sub in commands.choices.items():
-        assert f"gategrad {name}" in text
-        assert " ".join(sub.description.replace("`", "").split()) in text, name
+    every = list(every_command(build_parser()))
+    assert len(every) > 7  # the seven commands, and the subcommands of some
+    for name, sub in every:
+        assert name in text
+        assert " ".join((sub.description or "").replace("`", "").split()) in text, name
         for action in sub._actions:
             for flag in action.option_strings:
                 assert flag in text, (name, flag)

@@ -5,7 +5,7 @@ reference/gates.md is the gate table read from `GATES`, and reference/cli.md the
 """
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
@@ -97,14 +97,29 @@ catalogues (see [In your language](../tutorials/languages.md)).
 """ + "\n".join(sentences)
 
 
+Parser = argparse.ArgumentParser
+
+
+def commands(parser: Parser, prefix: str = "gategrad") -> Iterator[tuple[str, Parser]]:
+    """Every command under `parser` with its full name, depth first: `gategrad exercise`, then its `new`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{prefix} {name}", sub
+                yield from commands(sub, f"{prefix} {name}")
+
+
 def options(parser: argparse.ArgumentParser) -> str:
     rows = []
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction):
             continue
-        name = ", ".join(action.option_strings) or str(action.metavar or action.dest)
         choices = [code(str(choice)) for choice in action.choices or ()]
-        about = cell(action.help or "")
+        if isinstance(action, argparse._SubParsersAction):
+            rows.append(["COMMAND", "", "one of: " + ", ".join(choices) + " (each below)"])
+            continue
+        name = ", ".join(action.option_strings) or str(action.metavar or action.dest)
+        about = ("**required**: " if action.required and action.option_strings else "") + cell(action.help or "")
         if action.nargs == 0 or not action.option_strings:
             takes = ""
         elif action.metavar is None and choices:
@@ -116,16 +131,18 @@ def options(parser: argparse.ArgumentParser) -> str:
     return table(["argument", "takes", "what it does"], rows)
 
 
+def slug(name: str) -> str:
+    return name.replace(" ", "-")
+
+
 def cli_page() -> str:
-    parser = build_parser()
-    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    every = list(commands(build_parser()))
     sections = []
-    for name, sub in commands.choices.items():
+    for name, sub in every:
+        level = "#" * name.count(" ") + "#"
         usage = sub.format_usage().strip()
-        sections.append(
-            f"## gategrad {name}\n\n```text\n{usage}\n```\n\n{cell(sub.description or '')}\n\n{options(sub)}"
-        )
-    listing = "\n".join(f"- [`gategrad {name}`](#gategrad-{name})" for name in commands.choices)
+        sections.append(f"{level} {name}\n\n```text\n{usage}\n```\n\n{cell(sub.description or '')}\n\n{options(sub)}")
+    listing = "\n".join(f"{'  ' * (name.count(' ') - 1)}- [`{name}`](#{slug(name)})" for name, _ in every)
     return f"""# The command line
 
 This page is generated from the `gategrad` command's own parser (`gategrad/cli/`) each time the site is
