@@ -4,6 +4,7 @@ import copy
 import json
 import math
 import re
+import statistics
 from html.parser import HTMLParser
 
 import pytest
@@ -13,7 +14,7 @@ from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES
 from gategrad.explain import lang
 from gategrad.nn import record
-from gategrad.viz import viewer
+from gategrad.viz import plot, viewer
 from gategrad.viz.page import web_file
 
 PAGE_IDS = {"step-slider", "play", "loss-chart", "boundary", "network", "health", "sample-view", "gate-view"}
@@ -288,10 +289,21 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
     _, html = page
     view = json.loads(Page(html).scripts["gategrad-view"])
     activations = [op for op, gate in GATES.items() if gate.activation]
+    fan_ins = {layer["nin"] + 1 for layer in json.loads(Page(html).scripts["gategrad-record"])["layers"]}
+
+    def sentences(op):  # a sentence counting its inputs comes once per fan-in of the net's neurons
+        return {
+            case: text if isinstance(text, str) else {str(n): text[n != 1] for n in sorted(fan_ins)}
+            for case, text in GATES[op].sentences.items()
+        }
+
     assert view["gates"] == {
-        op: {"sentences": dict(GATES[op].sentences), "case": viewer.expression_tree(GATES[op].case)}
+        op: {"sentences": sentences(op), "case": viewer.expression_tree(GATES[op].case)}
         for op in ("mul", "add", *activations)
     }
+    assert view["gates"]["add"]["sentences"]["many"]["3"] == (
+        "The add gate distributes: each of its {n} inputs ({names}) gets the upstream gradient {g} unchanged."
+    )
     assert view["activations"] == {
         op: {"forward": viewer.expression_tree(GATES[op].forward), "local": viewer.expression_tree(GATES[op].local[0])}
         for op in activations
@@ -303,7 +315,7 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
         ["str", "constant"],
     ]
     assert view["labels"][1][4] == ["z1:4", "a1:4"]
-    assert view["strings"] == viewer.STRINGS
+    assert view["strings"] == viewer.strings() and set(view["strings"]) == set(viewer.STRINGS)
 
 
 def test_a_page_refuses_an_activation_the_table_does_not_know(run):
@@ -405,6 +417,33 @@ def test_bad_arguments_say_what_is_wrong():
     assert nn.Recorder().warnings() == []
 
 
+def test_the_record_names_the_features_and_the_classes_it_is_given():
+    X, y = make_spiral(4, classes=3, seed=0)
+    model = nn.MLP(2, [3, 3], seed=0)
+    named, _ = train(
+        model, X, y, nn.cross_entropy, 2, recorder={"features": ["width", "height"], "classes": list("abc")}
+    )
+    assert (named.to_json()["features"], named.to_json()["classes"]) == (["width", "height"], ["a", "b", "c"])
+    plain, _ = train(nn.MLP(2, [3, 3], seed=0), X, y, nn.cross_entropy, 2)
+    assert (plain.to_json()["features"], plain.to_json()["classes"]) == (["x0", "x1"], None)
+    with pytest.raises(TypeError, match="features must be a list of names \\(strings\\), got 'xy'"):
+        nn.Recorder(features="xy")
+    with pytest.raises(TypeError, match="classes must be a list of names \\(strings\\), got \\[0, 1\\]"):
+        nn.Recorder(classes=[0, 1])
+    with pytest.raises(ValueError, match="the Recorder was given 3 feature names for samples of 2 features"):
+        train(nn.MLP(2, [3, 3], seed=0), X, y, nn.cross_entropy, 2, recorder={"features": ["a", "b", "c"]})
+
+
+def test_the_page_gets_the_class_palette_and_each_features_mean_from_python(page):
+    _, html = page
+    view = json.loads(Page(html).scripts["gategrad-view"])
+    doc = json.loads(Page(html).scripts["gategrad-record"])
+    assert view["class_colors"] == list(plot.CLASS_COLORS)
+    assert view["feature_means"] == [statistics.fmean(p[j] for p in doc["X"]) for j in range(2)]
+    script = (web_file("viewer.js") + web_file("viewer.css")).lower()
+    assert [c for c in plot.CLASS_COLORS if c.lower() in script] == []  # no second list of them in the page's files
+
+
 def test_a_layer_and_a_neuron_are_recorded_as_one_layer():
     X, y = moons(10)
     for model in (nn.Layer(2, 1, "tanh", seed=0), nn.Neuron(2, "sigmoid", seed=0)):
@@ -420,7 +459,7 @@ def test_every_word_of_the_page_comes_from_its_strings_and_every_string_is_used(
     script, markup = web_file("viewer.js"), web_file("viewer.html")
     asked = set(re.findall(r"\bS\.(\w+)", script)) | set(re.findall(r'say\("(\w+)"', script))
     filled = set(re.findall(r"\$(\w+)", markup)) - {"css", "heading", "note", "last", "record", "view", "script"}
-    assert asked | filled | {"title"} == set(viewer.STRINGS)
+    assert asked | filled | {"title"} == set(viewer.strings())
 
 
 # ---- the page in other languages ----
@@ -434,8 +473,13 @@ def test_a_russian_page_carries_its_words_gate_names_and_translated_templates(ru
     ru = lang.translator("ru")
     assert '<html lang="ru">' in html and "<title>gategrad: запись обучения</title>" in html
     assert view["strings"] == viewer.strings("ru") and view["strings"]["step_of"] == "запись {index} из {count}"
+    fan_ins = sorted({layer["nin"] + 1 for layer in json.loads(Page(html).scripts["gategrad-record"])["layers"]})
     assert {op: gate["sentences"] for op, gate in view["gates"].items()} == {
-        op: {case: ru.gettext(text) for case, text in GATES[op].sentences.items()} for op in viewer.NEURON_OPS
+        op: {
+            case: ru.gettext(text) if isinstance(text, str) else {str(n): ru.ngettext(*text, n) for n in fan_ins}
+            for case, text in GATES[op].sentences.items()
+        }
+        for op in viewer.NEURON_OPS
     }
     assert view["gates"]["relu"]["sentences"]["pass"].startswith("Вентиль ReLU (максимум с нулём) направляет градиент")
     assert (view["gate_names"]["mul"], view["gate_names"]["relu"]) == ("умножение", "ReLU")
@@ -449,7 +493,7 @@ def test_the_english_page_is_english_and_says_so():
     html = viewer.document(recorder.to_json())
     view = json.loads(Page(html).scripts["gategrad-view"])
     assert '<html lang="en">' in html
-    assert view["strings"] == viewer.STRINGS
+    assert view["strings"] == viewer.strings()
     assert view["gate_names"]["mul"] == "mul"
     assert ">MLP(2, [3, 1], activation=&#x27;relu&#x27;) trained with hinge_loss on 10 samples</h1>" in html
 

@@ -4,7 +4,9 @@ A language is a file `<lang>/LC_MESSAGES/gategrad.po`, in the folder `locale/` b
 module or in a folder listed in the environment variable GATEGRAD_LOCALE_PATH (searched
 first), so a teacher adds a language by adding a file. English is the messages themselves.
 The sentences are the gate table's templates (`gategrad.engine.gates`), translated whole,
-filling in the same named numbers; a gate's short name is its row's `name` in the context "gate".
+filling in the same named numbers; one that counts is a pair (singular, plural), said with
+ngettext in as many forms as the language has (Russian three, Chinese one). A gate's short
+name is its row's `name` in the context "gate".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import polib
 
 from gategrad.engine import GATES, Step
+from gategrad.engine.gates import Template, fill, name
 from gategrad.engine.gates import sentence as english_sentence
 
 DOMAIN = "gategrad"
@@ -65,7 +68,15 @@ def translator(lang: str = ENGLISH) -> gettext.NullTranslations:
 def sentence(step: Step, lang: str = ENGLISH) -> str:
     """What `step.explanation` says, in `lang`, with the same numbers."""
     template, numbers = english_sentence(step)
-    return translator(lang).gettext(template).format(**numbers)
+    if len(step.inputs) <= 4:  # the inputs' names, listed as the language lists things (、 in Chinese)
+        numbers["names"] = translator(lang).pgettext("list", ", ").join(name(i.value) for i in step.inputs)
+    return fill(translated(template, len(step.inputs), lang), numbers)
+
+
+def translated(template: Template, n: int, lang: str = ENGLISH) -> str:
+    """A table's template in `lang`: gettext, or for a pair (singular, plural) ngettext's form for the count `n`."""
+    t = translator(lang)
+    return t.gettext(template) if isinstance(template, str) else t.ngettext(*template, n)
 
 
 def gate_name(op: str, lang: str = ENGLISH) -> str:

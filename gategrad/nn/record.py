@@ -31,6 +31,12 @@ MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly t
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
+# What `warnings` says, by kind: templates with named numbers, so the command line says them in its --lang.
+WARNINGS = {
+    "dead": "layer {layer}: {dead} of {n} ReLUs are dead at the last step",
+    "ratio": "layer {layer}: update-to-weight ratio {ratio}, far from ~1e-3",
+    "nonfinite": "the last step's {where} produced nan or inf",
+}
 
 
 class Recorder:
@@ -38,12 +44,21 @@ class Recorder:
 
     Pass one to `fit(..., record=recorder)`; `gategrad.viz.save_run(recorder, path)` writes its page.
     Up to `max_steps` steps are kept; a longer run keeps that many, evenly spaced, first and last included.
+    `features` names the columns of X and `classes` the classes (a CSV file's header and labels, as
+    `gategrad.data.load_csv` reads them), for the page to show; without them the features are x0, x1, ...
     """
 
-    def __init__(self, max_steps: int = MAX_STEPS) -> None:
+    def __init__(
+        self, max_steps: int = MAX_STEPS, features: Sequence[str] | None = None, classes: Sequence[str] | None = None
+    ) -> None:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 2:
             raise ValueError(f"max_steps must be an int of at least 2, got {max_steps!r}")
+        for name, names in (("features", features), ("classes", classes)):
+            if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+                raise TypeError(f"{name} must be a list of names (strings), got {names!r}")
         self.max_steps = max_steps
+        self.features = None if features is None else list(features)
+        self.classes = None if classes is None else list(classes)
         self._kept: list[dict[str, Any]] = []
 
     def start(
@@ -61,6 +76,10 @@ class Recorder:
         self.model, self.loss_fn, self.l2, self.total_steps = model, loss_fn, l2, steps
         self.X = [[float(x) for x in row] for row in X]
         self.y = list(y)
+        if self.features is not None and self.X and len(self.features) != len(self.X[0]):
+            raise ValueError(
+                f"the Recorder was given {len(self.features)} feature names for samples of {len(self.X[0])} features"
+            )
         # A twin of the model with its own parameters: its Neurons recompute each kept step, so a
         # neuron's arithmetic is written once, in Neuron.__call__, and the model is never touched.
         self._twin = type(model)(**model.config())
@@ -139,6 +158,10 @@ class Recorder:
 
     def warnings(self) -> list[str]:
         """What looks wrong with the run: layers mostly dead at the end, update ratios far from 1e-3."""
+        return [WARNINGS[kind].format(**numbers) for kind, numbers in self.warning_numbers()]
+
+    def warning_numbers(self) -> list[tuple[str, dict[str, str]]]:
+        """`warnings` as (kind, numbers) pairs, a key of `WARNINGS` and the numbers its template names."""
         if not self._kept:
             return []
         found = []
@@ -146,18 +169,19 @@ class Recorder:
         for i, layer in enumerate(last["layers"]):
             if layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
                 n = self.layers[i]["nout"]
-                found.append(f"layer {i}: {round(layer['dead_relu'] * n)} of {n} ReLUs are dead at the last step")
+                found.append(("dead", {"layer": str(i), "dead": str(round(layer["dead_relu"] * n)), "n": str(n)}))
         for i in range(len(self.layers)):
             ratios = [r for r in (step[i] for step in self._ratios.values()) if r is not None and math.isfinite(r)]
             typical = statistics.median(ratios) if ratios else None
             if typical is not None and not RATIO_RANGE[0] <= typical <= RATIO_RANGE[1]:
-                found.append(f"layer {i}: update-to-weight ratio {typical:.1e}, far from ~1e-3")
+                found.append(("ratio", {"layer": str(i), "ratio": f"{typical:.1e}"}))
         if last["nonfinite"] is not None:
-            found.append(f"the last step's {_gate_name(last['nonfinite'])} produced nan or inf")
+            found.append(("nonfinite", {"where": _gate_name(last["nonfinite"])}))
         return found
 
     def to_json(self) -> dict[str, Any]:
-        """The run as the page keeps it: X, y, the architecture, the loss, and every kept step with its health."""
+        """The run as the page keeps it: X, y, the names of the features and classes, the architecture, the loss,
+        and every kept step with its health. `classes` is None when the Recorder was given no class names."""
         if not self._kept:
             raise ValueError("the Recorder holds no steps yet: pass it to fit(..., record=recorder) first")
         steps = [{**entry, **self._derive(k)} for k, entry in enumerate(self.steps)]
@@ -171,6 +195,8 @@ class Recorder:
             "l2": self.l2,
             "X": self.X,
             "y": self.y,
+            "features": self.features or [f"x{j}" for j in range(len(self.X[0]))],
+            "classes": self.classes,
             "total_steps": self.total_steps,
             "health_limits": {"saturated": SATURATED, "mostly_dead": MOSTLY_DEAD, "ratio": list(RATIO_RANGE)},
             "steps": steps,

@@ -19,6 +19,7 @@ from gategrad.data import DATASETS
 from gategrad.engine import fmt, gc_paused, json_number, topological_order
 from gategrad.explain.lang import ENGLISH, gate_name, sentence, translator
 from gategrad.nn.tags import neuron_calls
+from gategrad.viz.plot import CLASS_COLORS
 from gategrad.viz.viewer import STRINGS as RUN_PAGE
 
 GRID = 24  # decision regions: the model's class at GRID x GRID points of the plane
@@ -161,6 +162,7 @@ class _Lab:
         return {
             "settings": {**self.settings, "hidden": ",".join(map(str, self.settings["hidden"]))},
             "classes": self.classes,
+            "class_colors": list(CLASS_COLORS),
             "step": self.training.steps,
             "loss": json_number(history["loss"][-1]) if history["loss"] else None,
             "accuracy": history["accuracy"][-1] if history["accuracy"] else None,
@@ -277,7 +279,10 @@ class _Lab:
         twin.load_state_dict(self.model.state_dict())  # a copy: walking leaves the run's gradients alone
         out = twin(self.X[sample])
         loss = self.task.loss([out], [self.labels[sample]])
-        owner = {v: call.key for call in neuron_calls(topological_order(loss)) for v in call.gates}
+        calls = neuron_calls(topological_order(loss))
+        for call in calls:  # the twin's own Values: the walk names weights, as the run page does
+            call.name_parameters()
+        owner = {v: call.key for call in calls for v in call.gates}
         neuron = target.get("neuron")
         if neuron is not None and neuron not in set(owner.values()):
             raise ValueError(f"the net has no neuron {neuron!r}; neurons are named layer:index, such as 0:3")

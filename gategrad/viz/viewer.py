@@ -22,17 +22,18 @@ import json
 import math
 import os
 import re
+import statistics
 from html import escape
 from pathlib import Path
 from string import Template
 from typing import Any
 
-from gategrad.engine import GATES, json_number
-from gategrad.explain.lang import ENGLISH, gate_name, translator
+from gategrad.engine import GATES, gates, json_number
+from gategrad.explain.lang import ENGLISH, gate_name, translated, translator
 from gategrad.files import atomic_write
 from gategrad.nn.record import Recorder
 from gategrad.nn.tags import neuron_labels
-from gategrad.viz import page
+from gategrad.viz import page, plot
 
 PACE_MS = 150  # time per step while playing: a 100-step run plays in 15 s
 ACTIVATION_OPS = tuple(op for op, gate in GATES.items() if gate.activation)
@@ -53,12 +54,24 @@ STRINGS: dict[str, str] = {
     "step_axis": "step",
     "log_scale": "{name} (log scale)",
     "boundary": "Decision regions at this step",
-    "boundary_not_2d": "The samples have {d} features, so there is no plane to colour; pick a sample:",
+    "boundary_not_2d": "The samples have a single feature, so there is no plane to colour; pick a sample:",
+    "slice_note": "The samples have more than two features: the plane shows two of them, the others held at their "
+    "mean ({held}).",
+    "axis_across": "across",
+    "axis_up": "up",
+    "legend_classes": "a point's fill: its label; the shade behind the points: the class the net predicts there",
+    "legend_picked_sample": "thick dark ring: the sample you picked, whose passes are shown below",
+    "legend_marker": "dashed line: the step shown",
     "network": "The net, neuron by neuron",
     "color_by": "weights coloured by",
     "by_value": "value",
     "by_gradient": "gradient",
-    "network_note": "blue positive, red negative, stronger for larger; a dashed ring: dead or saturated here",
+    "legend_weights": "lines: the weights, blue positive, red negative, stronger for larger",
+    "legend_inputs": "squares: the inputs",
+    "legend_fill": "green fill: the neuron's output on the picked sample, darker for larger (against its layer's "
+    "largest)",
+    "legend_stuck": "dashed ring: dead or saturated on every sample of the step's batch",
+    "legend_picked_neuron": "orange ring: the neuron you picked, whose gates are walked below",
     "health": "Training health at this step",
     "layer": "layer",
     "layer_name": "layer {layer}",
@@ -77,6 +90,7 @@ STRINGS: dict[str, str] = {
     "the_loss": "the loss",
     "health_note": "dead: output 0 on every sample of the batch; saturated: beyond {saturated} on every sample; "
     "update / weight: |change| / |parameters| of the layer in this step's update, healthy near 1e-3.",
+    "legend_band": "green band: where update / weight is healthy",
     "sample": "One sample's forward and backward pass",
     "pick_sample": "Click a point to see its forward and backward pass at this step.",
     "sample_heading": "sample {sample}: x = ({x}), label {label}, at step {step}",
@@ -98,6 +112,13 @@ def strings(lang: str = ENGLISH) -> dict[str, str]:
     return {key: t.gettext(text) for key, text in STRINGS.items()}
 
 
+def _sentence(template: gates.Template, counts: list[int], lang: str) -> str | dict[str, str]:
+    """A gate's sentence for the page: its text, or for one counting its inputs the text for each of `counts`."""
+    if isinstance(template, str):
+        return translated(template, 1, lang)
+    return {str(n): translated(template, n, lang) for n in counts}
+
+
 def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
     """The whole page for `record` (as `Recorder.to_json` makes it), its words in `lang`."""
     t, words = translator(lang), strings(lang)
@@ -107,10 +128,11 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
         raise ValueError(
             f"the record's layers use {', '.join(unknown)}, which no row of the gate table marks as an activation"
         )
+    fan_ins = sorted({layer["nin"] + 1 for layer in layers})  # a neuron's add gate: its products and its bias
     view = {
         "gates": {
             op: {
-                "sentences": {case: t.gettext(text) for case, text in GATES[op].sentences.items()},
+                "sentences": {case: _sentence(text, fan_ins, lang) for case, text in GATES[op].sentences.items()},
                 "case": expression_tree(GATES[op].case),
             }
             for op in NEURON_OPS
@@ -120,9 +142,12 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
             for op in ACTIVATION_OPS
         },
         "gate_names": {op: gate_name(op, lang) for op in GATES},
+        "list_separator": t.pgettext("list", ", "),
         "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
         "strings": words,
         "pace": PACE_MS,
+        "class_colors": list(plot.CLASS_COLORS),
+        "feature_means": [statistics.fmean(column) for column in zip(*record["X"])],
     }
     note, total = "", record["total_steps"]
     if len(steps) < total:
