@@ -64,7 +64,12 @@ def gates_page() -> str:
     sentences = []
     for gate in GATES.values():
         sentences.append(f"### {gate.op}\n")
-        sentences += [f"- *{cell(case)}*: {cell(text)}" for case, text in gate.sentences.items()]
+        for case, template in gate.sentences.items():
+            if isinstance(template, str):
+                sentences.append(f"- *{cell(case)}*: {cell(template)}")
+            else:  # (singular, plural): ngettext picks by the number of inputs {n}
+                sentences.append(f"- *{cell(case)}*, n = 1: {cell(template[0])}")
+                sentences.append(f"- *{cell(case)}*, n > 1: {cell(template[1])}")
         sentences.append("")
     functions = table(["function", "what it computes"], ([code(name), cell(text)] for name, text in FUNCTIONS.items()))
     return f"""---
