@@ -12,10 +12,12 @@ from gategrad.nn.losses import (
     cross_entropy,
     hinge_loss,
     l2_penalty,
+    mean_absolute_error,
     mse_loss,
     objective,
     predicted_class,
     probabilities,
+    r2_score,
 )
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
@@ -50,9 +52,11 @@ __all__ = [
     "hinge_loss",
     "l2_penalty",
     "load",
+    "mean_absolute_error",
     "mse_loss",
     "objective",
     "predict",
     "predicted_class",
     "probabilities",
+    "r2_score",
 ]
