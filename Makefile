@@ -73,6 +73,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/replay_grid.py
 	$(BIN)/python benchmarks/check_speed.py
 
 # A developer's full venv (made by `make setup`, newer than pyproject.toml) already has all the demo needs.
