@@ -20,9 +20,11 @@ from gategrad.check import arraygraph, diagnose, graph, trace
 from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
+from gategrad.text import quoted
 
 LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
 ARRAYS = LARGE  # gates: a circuit this large is checked on traced float arrays (see _arrays_report)
+MAX_ENTRIES = 2_000_000  # numbers in params(): a 64x64 colour image's net with 64 units has 786,561
 
 
 class CheckError(ValueError):
@@ -274,18 +276,38 @@ def check_file(path: str | Path, lang: str = ENGLISH) -> Report:
     imported = {name: m for name, m in sys.modules.items() if finder.holds(m)}
     for name in imported:
         del sys.modules[name]  # imported before without taps: import them again, tapped
+    numpy_before = dict(vars(np))
     try:
         module = _load(path)
         missing = [name for name in ("params", "loss", "grads") if not callable(getattr(module, name, None))]
         if missing:
             raise CheckError(f"{path} defines no function {', '.join(missing)}: it needs params(), loss(p), grads(p)")
         return check(module.params(), module.loss, module.grads, lang)
+    except SystemExit as e:  # the learner's sys.exit(): a check that cannot finish, never a pass
+        raise CheckError(exited(path, e)) from None
+    except Exception:
+        changed = next((n for n, f in numpy_before.items() if getattr(np, n, None) is not f), None)
+        if changed is not None:  # what failed is then our code, on the learner's numpy
+            raise CheckError(
+                f"{path} replaced numpy's np.{changed}, which the check uses too: leave numpy's own names as they are"
+            ) from None
+        raise
     finally:
+        vars(np).update(numpy_before)
         sys.meta_path.remove(finder)
         sys.path.remove(str(folder))
         for name in [name for name, m in sys.modules.items() if finder.holds(m)]:
             del sys.modules[name]
         sys.modules.update(imported)
+
+
+def exited(path: Path, e: SystemExit) -> str:
+    """What to say when the learner's file calls sys.exit() while being checked."""
+    code = "" if e.code is None else quoted(e.code) if isinstance(e.code, str) else repr(e.code)
+    return (
+        f"{path} called sys.exit({code}) while being checked, so nothing was checked: "
+        'put the lines that run the file as a script under if __name__ == "__main__":'
+    )
 
 
 class _TapAssignments(ast.NodeTransformer):
@@ -391,6 +413,12 @@ def _parameters(params: object) -> dict[str, np.ndarray]:
             floats[name] = np.array(a, dtype=float)
         except (TypeError, ValueError):
             raise CheckError(f"params()[{name!r}] is not an array of numbers: {_what(a)}") from None
+        entries = sum(a.size for a in floats.values())
+        if entries > MAX_ENTRIES:  # checked array by array, before loss(p) builds anything of that size
+            raise CheckError(
+                f"params() holds {entries:,} numbers, more than the check's limit of {MAX_ENTRIES:,}: check the "
+                "same code on a smaller net (fewer inputs or units); a wrong gradient shows at any size"
+            )
     return floats
 
 
