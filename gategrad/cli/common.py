@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from gategrad import data
 from gategrad.explain import lang
+from gategrad.text import LIMIT, cut, quoted
 
 T = TypeVar("T")
 
@@ -35,9 +37,9 @@ def checked(parse: Callable[[str], T], expected: str, ok: Callable[[T], bool], r
         try:
             value = parse(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {quoted(text)}") from None
         if not ok(value):
-            raise argparse.ArgumentTypeError(refusal.format(text=text, value=value))
+            raise argparse.ArgumentTypeError(refusal.format(text=cut(text), value=value))
         return value
 
     return convert
@@ -80,8 +82,28 @@ def read_csv(command: str, path: Path, **options: Any) -> data.Table:
         raise CommandError(f"{command}: cannot read {path}: {e.strerror or e}") from None
 
 
+def read_rows(command: str, path: Path, features: Sequence[str]) -> tuple[list[str], Iterator[Any]]:
+    """`data.read_rows(path, features)`, its errors (also those met row by row) made one line of the command's."""
+    try:
+        header, rows = data.read_rows(path, features)
+    except data.CSVError as e:
+        raise CommandError(f"{command}: {e}") from None
+    except OSError as e:
+        raise CommandError(f"{command}: cannot read {path}: {e.strerror or e}") from None
+
+    def checked_rows() -> Iterator[Any]:
+        try:
+            yield from rows
+        except data.CSVError as e:
+            raise CommandError(f"{command}: {e}") from None
+
+    return header, checked_rows()
+
+
 class Parser(argparse.ArgumentParser):
     """An argparse parser whose mistakes are a CommandError, not a usage dump and exit."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise CommandError(f"{self.prog}: {message}")
+        # argparse quotes the user's word and lists every choice: cut both, as every message does
+        message = re.sub(f"'([^']{{{LIMIT + 1},}})'", lambda m: quoted(m.group(1)), message)
+        raise CommandError(f"{self.prog}: {cut(message, 4 * LIMIT)}")

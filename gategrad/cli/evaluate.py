@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from gategrad import data, nn
-from gategrad.cli.common import CommandError, Parser, read_csv
+from gategrad.cli.common import CommandError, Parser, read_csv, read_rows
 from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
 from gategrad.replay import Replay
+from gategrad.text import cut, quoted
 
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
 
@@ -110,7 +112,12 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     )
     task = nn.objective(info.loss, len(info.classes or []))  # the model file's data section was checked on loading
     labels = [task.label(c) for c in table.y or []]
-    loss, accuracy = measure(model, data.standardize(table.X, info.mean, info.scale), labels, task.loss, "replay")
+    loss, accuracy = measure(model, _standardized("eval", args.csv, table.X, info), labels, task.loss, "replay")
+    if not math.isfinite(loss):
+        raise CommandError(
+            f"eval: {args.csv}: the loss is {loss}: the model's output is not a number for some row, "
+            "whose features are far outside those the model was trained on"
+        )
     print(f"loss: {loss:.6g}")
     if not regression:
         print(f"accuracy: {accuracy:.2f}")
@@ -135,19 +142,46 @@ def add_predict(commands: argparse._SubParsersAction[Parser]) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     model = _load_model("predict", args.model)
     info = _table_info("predict", args.model, model)
-    table = read_csv("predict", args.csv, classes=info.classes, features=info.features, keep_rows=True)
+    header, rows = read_rows("predict", args.csv, info.features)
     probabilities = info.classes is not None and info.loss in ("cross_entropy", "bce")
     added = [f"predicted_{info.target}", *(f"p_{c}" for c in info.classes or [] if probabilities)]
     for column in added:
-        if column in table.columns:
-            raise CommandError(f"predict: {args.csv} already has a column {column!r}, which predict adds")
+        if column in header:
+            raise CommandError(f"predict: {args.csv} already has a column {quoted(column)}, which predict adds")
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow([*table.columns, *added])
-    for row, z in zip(table.rows or [], nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
+    written = False
+    # A row at a time: the memory is the file's bytes and one row's circuit, whatever the number of rows.
+    for line, row, x in rows:
+        if not written:
+            out.writerow([*header, *added])
+            written = True
+        z = nn.predict(model, _standardized("predict", args.csv, [x], info, line))[0]
+        if not all(math.isfinite(v) for v in (z if isinstance(z, list) else [z])):
+            raise CommandError(
+                f"predict: {args.csv}: line {line}: the model's output for this row is {z}, not a number: "
+                "its features are far outside those the model was trained on"
+            )
         if info.classes is None:
             out.writerow([*row, z])
         elif not probabilities:
             out.writerow([*row, info.classes[nn.predicted_class(z)]])
         else:
             out.writerow([*row, info.classes[nn.predicted_class(z)], *nn.probabilities(z)])
+    if not written:
+        raise CommandError(f"predict: {args.csv}: no rows after the header")
     return 0
+
+
+def _standardized(
+    command: str, path: Path, X: list[list[float]], info: nn.DataInfo, line: int | None = None
+) -> list[list[float]]:
+    """The rows as the model reads them; a row that standardising takes out of the floats (1.7e308) is refused."""
+    rows = data.standardize(X, info.mean, info.scale)
+    for i, row in enumerate(rows):
+        if not all(math.isfinite(v) for v in row):
+            where = f"line {line}" if line is not None else f"row {i + 1} after the header"
+            raise CommandError(
+                f"{command}: {path}: {where}: a feature is too large to standardise as the model was trained "
+                f"({cut(repr(X[i]))} with the mean and scale of the model file gives {cut(repr(row))})"
+            )
+    return rows

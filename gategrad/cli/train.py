@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,17 @@ from gategrad.cli.evaluate import measure
 from gategrad.data import DATASETS
 from gategrad.explain import lang
 from gategrad.nn import DEFAULT_LR, OPTIMIZERS
+from gategrad.text import cut
+
+MAX_STEPS = 1_000_000  # a million steps of the smallest net take about an hour
+
+
+def steps(text: str) -> int:
+    """--steps: a whole number from 1 to MAX_STEPS."""
+    n = positive_int(text)
+    if n > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_STEPS:,}, got {cut(text)}")
+    return n
 
 
 def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -73,7 +85,7 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
         help="linear (default): lr falls linearly to a tenth of it by the last step, as in micrograd's demo",
     )
     train.add_argument("--l2", type=rate, default=1e-4, metavar="ALPHA", help="L2 penalty weight; default: 1e-4")
-    train.add_argument("--steps", type=positive_int, default=100, help="default: 100")
+    train.add_argument("--steps", type=steps, default=100, help=f"default: 100, at most {MAX_STEPS:,}")
     train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches; default: 0")
     train.add_argument("--batch-size", type=positive_int, metavar="N", help="points per step; default: all")
     train.add_argument(
@@ -121,6 +133,8 @@ def run_train(args: argparse.Namespace) -> int:
     _check_writable("--save", args.save)
     _check_writable("--plot", plot)
     _check_writable("--record", args.record)
+    _check_distinct(args, plot)
+    _check_size(args, len(X[0]), task.outputs)
     if args.lang != lang.ENGLISH and args.record is None:
         raise CommandError(f"train: --lang {args.lang} is the language of the --record page; give --record RUN.html")
     try:
@@ -210,14 +224,38 @@ def _check_writable(option: str, path: Path | None) -> None:
     """Refuse, before the first training step, a path that saving to would fail on at the end."""
     if path is None:
         return
-    if not path.parent.is_dir():
-        raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent  # a link is written through
+    if not folder.is_dir():
+        link = f" (where the link {path} points)" if path.is_symlink() else ""
+        raise CommandError(f"train: {option} {path}: the folder {folder}{link} does not exist")
     try:
         files.check_writable(path)
     except files.FileRefused as e:
         raise CommandError(f"train: {option} {e}") from None
     except OSError as e:
         raise CommandError(f"train: {option} {path}: cannot write in {path.parent}: {e.strerror or e}") from None
+
+
+def _check_distinct(args: argparse.Namespace, plot: Path | None) -> None:
+    """Refuse an output that is the --csv file or another output: one would overwrite the other at the end."""
+    paths = [("--csv", args.csv), ("--save", args.save), ("--plot", plot), ("--record", args.record)]
+    given = [(option, path) for option, path in paths if path is not None]
+    for i, (option, path) in enumerate(given):
+        for earlier, other in given[:i]:
+            if files.same_file(path, other):
+                what = "your data" if earlier == "--csv" else f"the {earlier} file"
+                raise CommandError(f"train: {option} {path} is also {earlier}: writing it would replace {what}")
+
+
+def _check_size(args: argparse.Namespace, nin: int, nout: int) -> None:
+    """Refuse, before building it, a net larger than a model file holds (`nn.load` would refuse the file)."""
+    count = nn.parameter_count([nin, *args.hidden, nout])
+    if count > nn.MAX_PARAMETERS:
+        hidden = cut(",".join(map(str, args.hidden)))
+        raise CommandError(
+            f"train: --hidden {hidden} makes a net of {count:,} parameters, more than the {nn.MAX_PARAMETERS:,} "
+            "a model file holds: use smaller layers"
+        )
 
 
 @dataclass

@@ -155,9 +155,7 @@ def read_rows(
                     continue  # a blank line
                 line = reader.line_num
                 if len(row) != len(header):
-                    raise CSVError(
-                        f"{name}: line {line} has {len(row)} columns, the header on {at} has {len(header)}"
-                    )
+                    raise CSVError(f"{name}: line {line} has {len(row)} columns, the header on {at} has {len(header)}")
                 yield line, row, [_number(row[j], name, line, j, header) for j in where]
         except csv.Error as e:
             raise CSVError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None

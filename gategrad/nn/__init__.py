@@ -20,7 +20,7 @@ from gategrad.nn.losses import (
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
 from gategrad.nn.record import Recorder
-from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
+from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, MAX_PARAMETERS, DataInfo, load, parameter_count
 from gategrad.nn.train import Training, TrainingDiverged, fit
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "LOSSES",
+    "MAX_PARAMETERS",
     "MLP",
     "OPTIMIZERS",
     "SGD",
@@ -52,6 +53,7 @@ __all__ = [
     "load",
     "mse_loss",
     "objective",
+    "parameter_count",
     "predict",
     "predicted_class",
     "probabilities",

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gategrad.files import FileRefused, atomic_write, read_bytes
-from gategrad.text import cut, listed, quoted
 from gategrad.nn.modules import MLP, Layer, Module, Neuron
+from gategrad.text import cut, listed, quoted
 
 FORMAT = "gategrad-model"
 FORMAT_VERSION = 2  # the version save() writes
@@ -188,7 +188,8 @@ def _check_config(model: str, config: dict[str, object], held: int) -> None:
     """Each size in `config` against the `held` parameters, then their total, before anything is built."""
     unknown = sorted(set(config) - _CONFIG_KEYS[model])
     if unknown:
-        raise _Broken(f'unknown key {quoted(unknown[0])} in "config"; a {model} has {", ".join(sorted(_CONFIG_KEYS[model]))}')
+        known = ", ".join(sorted(_CONFIG_KEYS[model]))
+        raise _Broken(f'unknown key {quoted(unknown[0])} in "config"; a {model} has {known}')
     if model == "MLP":
         nouts = config.get("nouts")
         if not isinstance(nouts, list) or not nouts:
@@ -207,10 +208,14 @@ def _check_config(model: str, config: dict[str, object], held: int) -> None:
         if n > held:
             noun = "parameter" if held == 1 else "parameters"
             raise _Broken(f"config {field} is {n:,}, more than the {held:,} {noun} the file holds")
-    sizes = [n for _, n in fields]
-    needed = sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
+    needed = parameter_count([n for _, n in fields])
     if needed != held:
         raise _Broken(f'"config" describes {needed:,} parameters, "parameters" holds {held:,}')
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """The parameters of an MLP with these layer sizes, inputs first: each neuron's weights and bias."""
+    return sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
 
 
 def _check_parameters(state: dict[str, object]) -> None:
@@ -289,7 +294,8 @@ def _data_info(section: dict[str, Any], model: Module) -> DataInfo:
     """The "data" section read strictly: exactly DataInfo's keys, its checks, and a fit with the model."""
     keys = [field.name for field in dataclasses.fields(DataInfo)]
     if sorted(section) != sorted(keys):
-        raise _Broken(f'the "data" section must have the keys {", ".join(keys)}; found {listed(sorted(section), quote=True)}')
+        found = listed(sorted(section), quote=True)
+        raise _Broken(f'the "data" section must have the keys {", ".join(keys)}; found {found}')
     try:
         return _check_fits(DataInfo(**section), model)
     except (TypeError, ValueError) as e:
