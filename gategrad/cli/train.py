@@ -135,6 +135,11 @@ def run_train(args: argparse.Namespace) -> int:
     _check_writable("--record", args.record)
     _check_distinct(args, plot)
     _check_size(args, len(X[0]), task.outputs)
+    if args.record is not None and len(X) * (len(X[0]) + 1) > nn.record.MAX_NUMBERS:
+        raise CommandError(
+            f"train: --record draws every sample, and {len(X):,} samples of {len(X[0])} features are more numbers "
+            f"than a page holds ({nn.record.MAX_NUMBERS:,}): record a run on a sample of the rows"
+        )
     if args.lang != lang.ENGLISH and args.record is None:
         raise CommandError(f"train: --lang {args.lang} is the language of the --record page; give --record RUN.html")
     try:

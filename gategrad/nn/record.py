@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 FORMAT = "gategrad-record"  # what `to_json` writes, and the page keeps
 FORMAT_VERSION = 1
 MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly to this many steps
+# Parameters and gradients kept over all steps: about 40 MB of page. A large net keeps fewer steps (two at least).
+MAX_NUMBERS = 2_000_000
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
@@ -37,7 +39,8 @@ class Recorder:
     """Keeps a training run, step by step, for `health` (how the net is doing) and `to_json` (the page's data).
 
     Pass one to `fit(..., record=recorder)`; `gategrad.viz.save_run(recorder, path)` writes its page.
-    Up to `max_steps` steps are kept; a longer run keeps that many, evenly spaced, first and last included.
+    Up to `max_steps` steps are kept (fewer for a large net, see `kept_steps`); a longer run keeps that many,
+    evenly spaced, first and last included.
     """
 
     def __init__(self, max_steps: int = MAX_STEPS) -> None:
@@ -71,7 +74,7 @@ class Recorder:
         ]
         self._kept = []
         self._params = model.parameters()
-        self._keep = _evenly(steps, self.max_steps)
+        self._keep = _evenly(steps, kept_steps(len(self._params), self.max_steps))
         self._ratios: dict[int, list[float | None]] = {}
         self._waiting: tuple[int, array[float]] | None = None  # a kept step whose update is yet to be seen
         self._derived: dict[int, dict[str, Any]] = {}
@@ -281,6 +284,11 @@ def _ratio(before: Sequence[float], after: Sequence[float]) -> float | None:
     if norm == 0.0:
         return None
     return math.sqrt(sum((a - b) * (a - b) for a, b in zip(after, before))) / norm
+
+
+def kept_steps(parameters: int, max_steps: int = MAX_STEPS) -> int:
+    """How many steps a run of a net with `parameters` keeps: `max_steps`, fewer if they would pass MAX_NUMBERS."""
+    return max(2, min(max_steps, MAX_NUMBERS // (2 * max(parameters, 1))))
 
 
 def _evenly(total: int, most: int) -> set[int]:

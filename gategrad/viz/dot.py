@@ -334,7 +334,7 @@ def _value_node(
     fields = [_escape(v.label)] if v.label else []
     fields.append(f"data {fmt(v.data)}")
     if grad is not None:
-        fields.append(f"grad {grad}")
+        fields.append(f"grad {_escape(grad)}")
     graph.node(
         name,
         "{ " + " | ".join(fields) + " }",
