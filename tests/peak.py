@@ -1,4 +1,4 @@
-"""Peak memory of a gategrad command in a fresh process: the process's own high-water mark, so no earlier child counts."""
+"""Peak memory of a gategrad command in a fresh process: its own high-water mark, so no earlier child counts."""
 
 import json
 import subprocess

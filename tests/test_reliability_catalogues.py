@@ -50,7 +50,10 @@ def test_a_known_name_nested_in_a_format_spec_is_refused_too(teacher):
         lang.translator("pir")
 
 
-@pytest.mark.parametrize("field", ["{a_gets:>400000000}", "{a_gets!r}", "{a_gets:,>99}", "{a_gets:^100}", "{a_gets:.2f}"])
+WIDE = ["{a_gets:>400000000}", "{a_gets!r}", "{a_gets:,>99}", "{a_gets:^100}", "{a_gets:.2f}"]
+
+
+@pytest.mark.parametrize("field", WIDE)
 def test_a_format_spec_beyond_a_short_width_is_refused(teacher, field):
     write(teacher, {MUL: f"{{a}} takes {field}"})
     with pytest.raises(ValueError, match=r"formats a number as .*a width of at most two digits"):
