@@ -18,6 +18,7 @@ from gategrad.replay import Replay
 from gategrad.text import cut, quoted
 
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
+REPLAY_CHUNK = 65_536  # points per replayed pass when measuring
 
 
 def measure(
@@ -29,8 +30,17 @@ def measure(
 ) -> tuple[float, float]:
     """The mean loss and the accuracy of `model` over all of X: replayed at once, or a chunk at a time as Values."""
     if engine == "replay":
-        loss, scores = Replay(model, loss_fn, X, labels).evaluate()
-        return loss, nn.accuracy(scores, labels)
+        if len(X) <= REPLAY_CHUNK:
+            loss, scores = Replay(model, loss_fn, X, labels).evaluate()
+            return loss, nn.accuracy(scores, labels)
+        # A replay's arrays take some hundreds of bytes a point: a large table is measured a chunk at a time.
+        total = right = 0.0
+        for start in range(0, len(X), REPLAY_CHUNK):
+            xs, ys = X[start : start + REPLAY_CHUNK], labels[start : start + REPLAY_CHUNK]
+            loss, scores = Replay(model, loss_fn, xs, ys).evaluate()
+            total += loss * len(xs)
+            right += round(nn.accuracy(scores, ys) * len(xs))
+        return total / len(X), right / len(X)
     loss = right = 0.0
     for start in range(0, len(X), EVAL_CHUNK):
         xs, ys = X[start : start + EVAL_CHUNK], labels[start : start + EVAL_CHUNK]
@@ -176,7 +186,7 @@ def _standardized(
     command: str, path: Path, X: list[list[float]], info: nn.DataInfo, line: int | None = None
 ) -> list[list[float]]:
     """The rows as the model reads them; a row that standardising takes out of the floats (1.7e308) is refused."""
-    rows = data.standardize(X, info.mean, info.scale)
+    rows: list[list[float]] = data.standardize(X, info.mean, info.scale)
     for i, row in enumerate(rows):
         if not all(math.isfinite(v) for v in row):
             where = f"line {line}" if line is not None else f"row {i + 1} after the header"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
@@ -122,7 +122,7 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CommandError(f"train: --loss {e}") from None
     if args.batch_size is not None and args.batch_size > len(X):
-        held_out = " left after --test-fraction" if X_test else ""
+        held_out = " left after --test-fraction" if len(X_test) else ""
         raise CommandError(
             f"train: --batch-size {args.batch_size} is more than the {len(X)} points of {points.name}{held_out}"
         )
@@ -150,7 +150,7 @@ def run_train(args: argparse.Namespace) -> int:
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
 
-    labels: list[float] = [task.label(c) for c in y]
+    labels: list[float] = [task.label(c) for c in _plain(y)]
     model = nn.MLP(len(X[0]), [*args.hidden, task.outputs], args.activation, seed=args.seed)
     model.data_info = info
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
@@ -177,8 +177,9 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"loss: {loss + nn.l2_penalty(model.parameters(), args.l2).data:.6g}")
     if not points.regression:
         print(f"accuracy: {accuracy:.2f}")
-    if X_test:
-        test_loss, test_accuracy = measure(model, X_test, [task.label(c) for c in y_test], task.loss, args.engine)
+    if len(X_test):
+        test_labels = [task.label(c) for c in _plain(y_test)]
+        test_loss, test_accuracy = measure(model, X_test, test_labels, task.loss, args.engine)
         print(f"test loss: {test_loss:.6g}")
         if not points.regression:
             print(f"test accuracy: {test_accuracy:.2f}")
@@ -268,8 +269,8 @@ class _Points:
     """What train learns from: the points, their targets, and (for a CSV file) their columns."""
 
     name: str  # the toy dataset's name or the CSV file's path, for messages
-    X: list[list[float]]
-    y: Sequence[float]  # class indices, or numbers for a regression
+    X: Any  # rows of floats, or a numpy array of them (a CSV file for replay)
+    y: Any  # class indices, or numbers for a regression: a list, or a numpy array
     classes: int  # how many; 0 for a regression
     class_names: list[str] | None = None
     features: list[str] | None = None
@@ -291,9 +292,17 @@ def _dataset(args: argparse.Namespace) -> _Points:
         return _Points(name, X, y, len(set(y)))
     if args.target is None:
         raise CommandError("train: --csv needs --target COLUMN, the column to predict")
-    table = read_csv("train", args.csv, target=args.target, regression=args.loss == "mse")
+    # replay trains on numpy arrays: a table read as lists of floats takes about 12 times the memory
+    replay = args.engine == "replay"
+    table = read_csv("train", args.csv, target=args.target, regression=args.loss == "mse", arrays=replay)
     classes = 0 if table.classes is None else len(table.classes)
-    return _Points(str(args.csv), table.X, table.y or [], classes, table.classes, table.features, args.target)
+    target = table.y if table.y is not None else []
+    return _Points(str(args.csv), table.X, target, classes, table.classes, table.features, args.target)
+
+
+def _plain(y: Any) -> Sequence[Any]:
+    """Labels as Python numbers: a numpy array's items would carry numpy's types into the circuits."""
+    return y.tolist() if hasattr(y, "tolist") else y  # type: ignore[no-any-return]
 
 
 def _split(

@@ -13,6 +13,7 @@ import difflib
 import math
 import os
 import random
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -63,6 +64,7 @@ def load_csv(
     classes: Sequence[str] | None = None,
     features: Sequence[str] | None = None,
     keep_rows: bool = False,
+    arrays: bool = False,
 ) -> Table:
     """Read a CSV file: `X, y, classes = load_csv("iris.csv", target="species")`.
 
@@ -71,6 +73,8 @@ def load_csv(
     Every other column is a feature. To read a file as a trained model does, pass its
     `classes` (a label outside them is an error) and its `features` (those columns are read,
     in that order, and any others are left alone). `keep_rows` also keeps each row as text.
+    `arrays=True` gives X and y as numpy arrays (8 bytes a number, where a list of lists of floats
+    takes about 100 a row): what `gategrad train` trains on with replay.
     """
     name, reader, header, at, features = _open(path, target, features)
     where = [header.index(column) for column in features]
@@ -78,7 +82,8 @@ def load_csv(
     known = None if classes is None else {label: i for i, label in enumerate(classes)}
     seen: dict[str, int] = {}  # each label's index in order of first appearance, sorted at the end
     X: list[list[float]] = []
-    y: list[Any] = []  # class indices (int), or a regression's numbers (float)
+    y: Any = array("d" if regression else "q") if arrays else []  # class indices, or a regression's numbers
+    flat = array("d")  # with `arrays`, X row after row
     rows: list[list[str]] | None = [] if keep_rows else None
     try:
         for row in reader:
@@ -87,7 +92,11 @@ def load_csv(
             line = reader.line_num
             if len(row) != len(header):
                 raise CSVError(f"{name}: line {line} has {len(row)} columns, the header on {at} has {len(header)}")
-            X.append([_number(row[j], name, line, j, header) for j in where])
+            numbers = [_number(row[j], name, line, j, header) for j in where]
+            if arrays:
+                flat.extend(numbers)
+            else:
+                X.append(numbers)
             if t is not None:
                 label = row[t].strip()
                 if not label:
@@ -109,11 +118,16 @@ def load_csv(
                 rows.append(row)
     except csv.Error as e:
         raise CSVError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
-    if not X:
+    if not (flat if arrays else X):
         raise CSVError(f"{name}: no rows after the header on {at}")
     if t is not None and not regression and known is None:
         classes, y = _sorted_classes(seen, y, name, header[t])
     names = None if classes is None or regression else list(classes)
+    if arrays:
+        import numpy as np  # only here: the toy datasets beside this module run without numpy
+
+        X = np.frombuffer(flat, dtype=float).reshape(-1, len(where))  # type: ignore[assignment]
+        y = np.frombuffer(y, dtype=float if regression else np.int64)
     return Table(X, y if t is not None else None, names, list(features), target, header, rows)
 
 
@@ -233,7 +247,7 @@ def _number(text: str, name: str, line: int, j: int, header: list[str], hint: st
     return x
 
 
-def _sorted_classes(seen: dict[str, int], y: list[int], name: str, target: str) -> tuple[list[str], list[int]]:
+def _sorted_classes(seen: dict[str, int], y: Any, name: str, target: str) -> tuple[list[str], Any]:
     """The labels sorted (as numbers when all are integers), and y renumbered to match."""
     labels = list(seen)
     if len(labels) < 2:
@@ -252,6 +266,8 @@ def _sorted_classes(seen: dict[str, int], y: list[int], name: str, target: str) 
         labels.sort()
     rank = {label: i for i, label in enumerate(labels)}
     index = [rank[label] for label in seen]
+    if isinstance(y, array):
+        return labels, array("q", (index[i] for i in y))
     return labels, [index[i] for i in y]
 
 
@@ -277,18 +293,23 @@ def _did_you_mean(name: str, columns: list[str]) -> str:
     return f"{hint}; the columns are {listed(columns)}"
 
 
-def mean_and_scale(X: Sequence[Sequence[float]]) -> tuple[list[float], list[float]]:
-    """Each column's mean and standard deviation (of all rows, as sklearn's StandardScaler); 1 if it is constant."""
-    if not X:
+def mean_and_scale(X: Any) -> tuple[list[float], list[float]]:
+    """Each column's mean and standard deviation (of all rows, as sklearn's StandardScaler); 1 if it is constant.
+
+    X is a list of rows or a numpy array of them; either way the sums are exact (fsum).
+    """
+    if not len(X):
         raise ValueError("mean_and_scale needs at least one row")
     n = len(X)
-    if any(len(row) != len(X[0]) for row in X):
+    table = hasattr(X, "ndim")  # a numpy array: its columns are read as they are, no row made a list
+    if not table and any(len(row) != len(X[0]) for row in X):
         raise ValueError("mean_and_scale needs rows of one length")
     mean, scale = [], []
     for j in range(len(X[0])):
+        column = X[:, j] if table else [row[j] for row in X]  # a view of the array, or a list of its floats
         try:
-            m = math.fsum(row[j] for row in X) / n
-            s = math.sqrt(math.fsum((row[j] - m) * (row[j] - m) for row in X) / n)
+            m = math.fsum(column) / n
+            s = math.sqrt(math.fsum((x - m) * (x - m) for x in column) / n)
         except OverflowError:  # fsum's exact partial sums overflow where a plain sum would give inf
             m = s = math.inf
         if not (math.isfinite(m) and math.isfinite(s)):
@@ -298,10 +319,17 @@ def mean_and_scale(X: Sequence[Sequence[float]]) -> tuple[list[float], list[floa
     return mean, scale
 
 
-def standardize(X: Sequence[Sequence[float]], mean: Sequence[float], scale: Sequence[float]) -> list[list[float]]:
-    """(x - mean) / scale, column by column: with `mean_and_scale(X)`, every column gets mean 0 and deviation 1."""
+def standardize(X: Any, mean: Sequence[float], scale: Sequence[float]) -> Any:
+    """(x - mean) / scale, column by column: with `mean_and_scale(X)`, every column gets mean 0 and deviation 1.
+
+    Rows in, rows out; a numpy array in, an array out (the same numbers, computed at once).
+    """
     if len(mean) != len(scale):
         raise ValueError(f"mean has {len(mean)} numbers but scale has {len(scale)}")
+    if hasattr(X, "ndim"):
+        if X.ndim != 2 or X.shape[1] != len(mean):
+            raise ValueError(f"an array of shape {X.shape}, but mean and scale have {len(mean)} numbers")
+        return (X - mean) / scale
     for row in X:
         if len(row) != len(mean):
             raise ValueError(f"a row of {len(row)} numbers, but mean and scale have {len(mean)}")
@@ -326,4 +354,6 @@ def train_test_split(
     order = list(range(len(X)))
     random.Random(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
+    if hasattr(X, "ndim"):  # numpy arrays: the rows taken at once, the parts stay arrays
+        return X[train], X[test], y[train], y[test]  # type: ignore[call-overload]
     return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]

@@ -62,7 +62,8 @@ class Recorder:
         if not isinstance(model, (Neuron, Layer, MLP)):
             raise TypeError(f"a Recorder records a Neuron, Layer or MLP, got {type(model).__name__}")
         self.model, self.loss_fn, self.l2, self.total_steps = model, loss_fn, l2, steps
-        self.X = [[float(x) for x in row] for row in X]
+        # A numpy table stays one (8 bytes a number); its rows become lists of floats only when read (`_sample`).
+        self.X = X if hasattr(X, "ndim") else [[float(x) for x in row] for row in X]
         self.y = list(y)
         # A twin of the model with its own parameters: its Neurons recompute each kept step, so a
         # neuron's arithmetic is written once, in Neuron.__call__, and the model is never touched.
@@ -78,6 +79,10 @@ class Recorder:
         self._ratios: dict[int, list[float | None]] = {}
         self._waiting: tuple[int, array[float]] | None = None  # a kept step whose update is yet to be seen
         self._derived: dict[int, dict[str, Any]] = {}
+
+    def _sample(self, i: int) -> list[float]:
+        """Sample i's inputs as Python floats, as the scalar engine takes them."""
+        return [float(x) for x in self.X[i]]
 
     def record(self, step: int, loss: float, accuracy: float, batch: Sequence[int] | None = None) -> None:
         """Keep step `step`: call it after backward() and before optimizer.step(); `batch` None means all of X."""
@@ -172,7 +177,7 @@ class Recorder:
             "layers": self.layers,
             "loss": getattr(self.loss_fn, "__name__", type(self.loss_fn).__name__),
             "l2": self.l2,
-            "X": self.X,
+            "X": [self._sample(i) for i in range(len(self.X))],
             "y": self.y,
             "total_steps": self.total_steps,
             "health_limits": {"saturated": SATURATED, "mostly_dead": MOSTLY_DEAD, "ratio": list(RATIO_RANGE)},
@@ -194,7 +199,7 @@ class Recorder:
         activations = {}
         with gc_paused():  # thousands of gates, freed sample by sample; there are no cycles to collect
             for s in samples:
-                values: Sequence[Value | float] = self.X[s]
+                values: Sequence[Value | float] = self._sample(s)
                 layers = []
                 for neurons in self._neurons:
                     outputs = [n(values) for n in neurons]
@@ -246,7 +251,7 @@ class Recorder:
         """The first gate of the step's circuit, rebuilt with the engine, whose output (or, failing that,
         whose gradient) is nan or inf, and the neuron it belongs to."""
         self._load(params)
-        outputs = [self._twin(self.X[i]) for i in batch]
+        outputs = [self._twin(self._sample(i)) for i in batch]
         loss = self.loss_fn(outputs, [self.y[i] for i in batch])
         if self.l2:
             loss = loss + l2_penalty(self._twin_params, self.l2)
