@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make demo`'s own: the package and [plot] alone, so a newcomer gets no torch, apt or npm.
+DEMO_STAMP := $(VENV)/.installed-demo
 ESLINT := node_modules/.bin/eslint
 VENDOR := gategrad/playground/vendor
 PYODIDE_FILES := pyodide.mjs pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip pyodide-lock.json
@@ -73,18 +75,31 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/check_speed.py
 
-demo: setup
-	$(BIN)/gategrad demo
+# A developer's full venv (made by `make setup`, newer than pyproject.toml) already has all the demo needs.
+$(DEMO_STAMP): pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	[ $(STAMP) -nt pyproject.toml ] || $(BIN)/pip install -q -e '.[plot]'
+	touch $@
 
-# README's pictures are the demo's.
+demo: $(DEMO_STAMP)
+	$(BIN)/gategrad demo
+	@echo
+	@echo "gategrad is installed in $(VENV). Run it next as"
+	@echo "  $(BIN)/gategrad explain '(x+y)*z' x=-2 y=5 z=-4"
+	@echo "or activate the venv once per terminal, then call gategrad by name:"
+	@echo "  . $(BIN)/activate"
+	@echo "  gategrad --help"
+
+# The site's pictures are the demo's; then the site itself, into build/docs/ (open build/docs/index.html).
 docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
-	mkdir -p docs && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/
-	$(BIN)/python docs/screenshot.py $(VENV)/demo/run.html docs/run.png
+	mkdir -p docs/images && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/images/
+	$(BIN)/python tools/screenshot.py $(VENV)/demo/run.html docs/images/run.png
+	$(BIN)/mkdocs build --strict
 
 # The translation template from the code, merged into each language's .po file (then translate what is new).
 messages: $(STAMP)
 	$(BIN)/python tools/catalogues.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo
+	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis gategrad-demo

@@ -1,8 +1,8 @@
-"""README's "Adding a gate", followed to the letter: a copy of tanh named tanh2 works everywhere, with tanh's numbers.
+"""The docs' "Adding a gate", followed to the letter: a copy of tanh named tanh2 works everywhere, with tanh's numbers.
 
-The recipe is the two `py` blocks of that section: the test checks they are tanh's method and row
-with only the op, method and function names changed, inserts them into a copy of the package, and
-runs `explain` (en, zh, ru, --json), `draw_dot`, replay, nn and the table-driven tests on the copy.
+The recipe is the two `py` blocks of that section of docs/tutorials/gates.md: the test checks they are
+tanh's method and row with only the op, method and function names changed, inserts them into a copy of
+the package, and runs `explain` (en, zh, ru, --json), `draw_dot`, replay, nn and the table-driven tests on the copy.
 """
 
 import json
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SECTION = README.split("### Adding a gate", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+PAGE = (ROOT / "docs" / "tutorials" / "gates.md").read_text(encoding="utf-8")
+SECTION = PAGE.split("\n## Adding a gate\n", 1)[1].split("\n## ", 1)[0]
 METHOD, ROW = re.findall(r"^```py\n(.*?)^```", SECTION, re.M | re.S)
 
 TANH_ROW = re.compile(r"^    Gate\(\n        op=\"tanh\",\n.*?^    \),\n", re.M | re.S)
@@ -59,7 +59,7 @@ def tanh2(source: str, pattern: re.Pattern, renames: list[tuple[str, str]]) -> t
 
 
 def apply_recipe(package: Path) -> None:
-    """Insert README's method and row into `package` (a copy of gategrad), after tanh's."""
+    """Insert the recipe's method and row into `package` (a copy of gategrad), after tanh's."""
     value, gates = package / "engine" / "value.py", package / "engine" / "gates.py"
     method = textwrap.indent(METHOD, "    ") + "\n"
     row = textwrap.indent(ROW, "    ")
@@ -69,7 +69,7 @@ def apply_recipe(package: Path) -> None:
     gates.write_text(source.replace(TANH_ROW.search(source)[0], TANH_ROW.search(source)[0] + row))
 
 
-def test_the_readmes_recipe_is_tanhs_method_and_row_with_only_the_names_changed():
+def test_the_recipe_is_tanhs_method_and_row_with_only_the_names_changed():
     gates = (ROOT / "gategrad" / "engine" / "gates.py").read_text(encoding="utf-8")
     value = (ROOT / "gategrad" / "engine" / "value.py").read_text(encoding="utf-8")
     _, row = tanh2(
@@ -90,7 +90,7 @@ def run(copy: Path, *argv: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory) -> Path:
-    """The repository's package, tests and tools, copied with README's recipe applied."""
+    """The repository's package, tests and tools, copied with the recipe applied."""
     root = tmp_path_factory.mktemp("tanh2")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("gategrad", "tests", "tools"):

@@ -363,9 +363,9 @@ def test_an_unnamed_part_of_a_product_is_written_as_its_expression():
     assert "each of its 2 inputs ((… + …) + (hidden[0,5] × W2[5,2]), b2[2])" in text
 
 
-def test_the_readme_table_of_kinds_names_files_that_have_them():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `(\w+)` \| .* \| `(\w+)\.py` \|$", readme, flags=re.MULTILINE)
+def test_the_docs_table_of_kinds_names_files_that_have_them():
+    page = (Path(__file__).parent.parent / "docs" / "tutorials" / "check-backprop.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \| .* \| `(\w+)\.py` \|$", page, flags=re.MULTILINE)
     assert {kind for kind, _ in rows} == set(KINDS) - {"other"}
     for kind, name in rows:
         first, kinds = BROKEN[name]

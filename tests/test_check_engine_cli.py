@@ -38,7 +38,7 @@ def test_micrograd_exits_0_with_its_limits(capsys):
     start = time.perf_counter()
     code, out, err = run(capsys, ENGINES / "micrograd.py")
     assert (code, err) == (0, "")
-    print(f"{time.perf_counter() - start:.1f} s")  # shown with -s; measured for the README, not asserted
+    print(f"{time.perf_counter() - start:.1f} s")  # shown with -s; measured for the docs, not asserted
     assert "Every value and gradient agrees with gategrad's engine.\n2 limits, which are not wrong gradients." in out
     assert "\n2. limit: recursion\n" in out
 
@@ -142,10 +142,10 @@ def test_a_class_that_cannot_be_checked_is_one_line_and_exit_2(tmp_path, capsys,
     assert err == message.format(path=path) + "\n"
 
 
-def test_the_readmes_engine_report_is_what_check_prints_for_the_engine_shown(tmp_path, monkeypatch, capsys):
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    (source,) = [b for b in re.findall(r"^```python\n(.*?)^```", readme, re.M | re.S) if b.startswith("# my_engine.py")]
-    (shown,) = [b for b in re.findall(r"^```text\n(.*?)^```", readme, re.M | re.S) if "against gategrad's engine" in b]
+def test_the_docs_engine_report_is_what_check_prints_for_the_engine_shown(tmp_path, monkeypatch, capsys):
+    page = (Path(__file__).parent.parent / "docs" / "tutorials" / "check-engine.md").read_text(encoding="utf-8")
+    (source,) = [b for b in re.findall(r"^```python\n(.*?)^```", page, re.M | re.S) if b.startswith("# my_engine.py")]
+    (shown,) = [b for b in re.findall(r"^```text\n(.*?)^```", page, re.M | re.S) if "against gategrad's engine" in b]
     (tmp_path / "my_engine.py").write_text(source)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "my_engine.py"]) == 1

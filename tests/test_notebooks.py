@@ -80,3 +80,35 @@ def test_notebook_01_in_chinese_and_russian_runs_the_same_code_in_that_language(
     argument = f', lang="{lang}"'
     assert [cell.source.replace(argument, "") for cell in translated] == [cell.source for cell in english]
     assert sum(cell.source.count(argument) for cell in translated) == 6  # format_forward, format_step: 2 each
+
+
+# Run first in the kernel: `import torch` fails there as it does where torch is not installed.
+NO_TORCH = """
+import sys
+
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTorch())
+sys.modules.pop("torch", None)
+"""
+
+
+@pytest.mark.slow
+def test_notebook_09_runs_without_torch_and_says_how_to_get_it():
+    nb = nbformat.read(NOTEBOOKS / "09_your_data_and_torch.ipynb", as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(NO_TORCH))
+    nb.cells.append(nbformat.v4.new_code_cell('print(sorted(m for m in sys.modules if m.split(".")[0] == "torch"))'))
+    execute(nb)
+    torch_cells = [cell for cell in code_cells(nb)[1:-1] if "torch" in cell.source]
+    said = ["".join(o.get("text", "") for o in cell.outputs) for cell in torch_cells]
+    errors = [o.ename for cell in code_cells(nb) for o in cell.outputs if o.output_type == "error"]
+    assert errors == []
+    (guard,) = [text for text in said if "not installed" in text]
+    assert "pip install -e '.[torch]'" in guard
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in guard
+    skipped = [text for text in said if text.startswith("skipped")]
+    assert skipped == ["skipped: this cell needs torch (see above for how to get it)\n"] * 3
+    assert nb.cells[-1].outputs[0].text == "[]\n"  # nothing of torch was imported

@@ -1,4 +1,4 @@
-"""README's picture of a recorded run: `python docs/screenshot.py RUN.html docs/run.png` (headless Chromium).
+"""The docs' picture of a recorded run: `python tools/screenshot.py RUN.html docs/images/run.png` (headless Chromium).
 
 It opens the page `gategrad train --record` wrote for the demo's run, moves to step 8, clicks
 sample 27 and neuron 0:5, and saves the top 1300 x 1500 pixels.
