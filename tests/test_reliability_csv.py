@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from peak import run as fresh_run
 
 from gategrad import nn
 from gategrad.cli import main
@@ -188,3 +189,31 @@ def test_a_data_section_with_unknown_keys_lists_a_few(tmp_path, trained):
     model = edited(tmp_path, trained, lambda doc: doc["data"].update({f"k{i}": 0 for i in range(1000)}))
     with pytest.raises(ValueError, match=r"found 'classes', 'features', 'k0', 'k1', 'k10' … and 1,001 more"):
         nn.load(model)
+
+
+# ---- memory: the table as arrays ----
+
+
+def test_a_table_read_as_arrays_holds_the_same_numbers(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text(ROWS)
+    rows, arrays = load_csv(data, target="label"), load_csv(data, target="label", arrays=True)
+    assert arrays.X.tolist() == rows.X and arrays.y.tolist() == rows.y
+    assert (arrays.X.dtype, arrays.y.dtype, arrays.classes) == ("float64", "int8", ["x", "y"])
+    assert mean_and_scale(arrays.X) == mean_and_scale(rows.X)
+
+
+def short_rows(path, rows):
+    path.write_text("x,label\n" + "".join(f"{(i * 37) % 1000 / 100:.2f},{'ab'[i % 2]}\n" for i in range(rows)))
+    return path
+
+
+@pytest.mark.slow
+def test_train_peaks_under_ten_times_a_large_files_size(tmp_path):
+    """64 MiB of short rows reached 7.2 GB (110 times) in train: the table is now kept in arrays."""
+    small, large = short_rows(tmp_path / "small.csv", 100), short_rows(tmp_path / "large.csv", 600_000)
+    argv = ["train", "--target", "label", "--hidden", "4", "--steps", "2", "--batch-size", "32", "--quiet"]
+    base = fresh_run([*argv, "--csv", small])["peak"]
+    done = fresh_run([*argv, "--csv", large])
+    assert done["code"] == 0
+    assert done["peak"] - base <= 10 * large.stat().st_size

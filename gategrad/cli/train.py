@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -149,6 +149,7 @@ def run_train(args: argparse.Namespace) -> int:
     info = _data_info(args, points, loss_name, X)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
+        points.X = X  # the table as read is let go: a CSV file's may be hundreds of MB
 
     labels: list[float] = [task.label(c) for c in _plain(y)]
     model = nn.MLP(len(X[0]), [*args.hidden, task.outputs], args.activation, seed=args.seed)
@@ -300,9 +301,9 @@ def _dataset(args: argparse.Namespace) -> _Points:
     return _Points(str(args.csv), table.X, target, classes, table.classes, table.features, args.target)
 
 
-def _plain(y: Any) -> Sequence[Any]:
-    """Labels as Python numbers: a numpy array's items would carry numpy's types into the circuits."""
-    return y.tolist() if hasattr(y, "tolist") else y  # type: ignore[no-any-return]
+def _plain(y: Any) -> Iterable[Any]:
+    """Labels as Python numbers, one at a time: a numpy array's items would carry numpy's types into the circuits."""
+    return (v.item() for v in y) if hasattr(y, "dtype") else y
 
 
 def _split(

@@ -82,7 +82,9 @@ def load_csv(
     known = None if classes is None else {label: i for i, label in enumerate(classes)}
     seen: dict[str, int] = {}  # each label's index in order of first appearance, sorted at the end
     X: list[list[float]] = []
-    y: Any = array("d" if regression else "q") if arrays else []  # class indices, or a regression's numbers
+    # class indices (a byte each up to 127 classes), or a regression's numbers
+    small = known is None or len(known) <= 127
+    y: Any = array("d" if regression else "b" if small else "q") if arrays else []
     flat = array("d")  # with `arrays`, X row after row
     rows: list[list[str]] | None = [] if keep_rows else None
     try:
@@ -127,7 +129,7 @@ def load_csv(
         import numpy as np  # only here: the toy datasets beside this module run without numpy
 
         X = np.frombuffer(flat, dtype=float).reshape(-1, len(where))  # type: ignore[assignment]
-        y = np.frombuffer(y, dtype=float if regression else np.int64)
+        y = np.frombuffer(y, dtype=float if regression else np.int8 if small else np.int64)
     return Table(X, y if t is not None else None, names, list(features), target, header, rows)
 
 
@@ -267,7 +269,7 @@ def _sorted_classes(seen: dict[str, int], y: Any, name: str, target: str) -> tup
     rank = {label: i for i, label in enumerate(labels)}
     index = [rank[label] for label in seen]
     if isinstance(y, array):
-        return labels, array("q", (index[i] for i in y))
+        return labels, array(y.typecode, (index[i] for i in y))
     return labels, [index[i] for i in y]
 
 
@@ -329,7 +331,9 @@ def standardize(X: Any, mean: Sequence[float], scale: Sequence[float]) -> Any:
     if hasattr(X, "ndim"):
         if X.ndim != 2 or X.shape[1] != len(mean):
             raise ValueError(f"an array of shape {X.shape}, but mean and scale have {len(mean)} numbers")
-        return (X - mean) / scale
+        out = X - mean
+        out /= scale  # in place: one new array, not two
+        return out
     for row in X:
         if len(row) != len(mean):
             raise ValueError(f"a row of {len(row)} numbers, but mean and scale have {len(mean)}")

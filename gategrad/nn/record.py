@@ -64,7 +64,7 @@ class Recorder:
         self.model, self.loss_fn, self.l2, self.total_steps = model, loss_fn, l2, steps
         # A numpy table stays one (8 bytes a number); its rows become lists of floats only when read (`_sample`).
         self.X = X if hasattr(X, "ndim") else [[float(x) for x in row] for row in X]
-        self.y = list(y)
+        self.y = y if isinstance(y, list) else list(y)  # fit's labels as they are: a large table's are millions
         # A twin of the model with its own parameters: its Neurons recompute each kept step, so a
         # neuron's arithmetic is written once, in Neuron.__call__, and the model is never touched.
         self._twin = type(model)(**model.config())
