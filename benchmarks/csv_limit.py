@@ -62,7 +62,6 @@ def main() -> None:
         csv, model = Path(folder) / "big.csv", Path(folder) / "model.json"
         rows = write_csv(csv, args.megabytes)
         size = csv.stat().st_size
-        base, _ = peak(["--help"]) if False else (0, 0.0)
         train = ["train", "--csv", str(csv), "--target", "label", "--hidden", "4", "--steps", str(args.steps)]
         train += ["--batch-size", "32", "--quiet", "--save", str(model)]
         figures = {"train": peak(train), "predict": peak(["predict", "--model", str(model), "--csv", str(csv)])}
@@ -72,7 +71,6 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for name, (bytes_, seconds) in figures.items():
         print(f"| {name} | {bytes_ / mb:.0f} MiB | {bytes_ / size:.1f}x | {seconds:.0f} s |")
-    del base
 
 
 if __name__ == "__main__":

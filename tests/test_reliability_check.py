@@ -110,3 +110,16 @@ def test_params_over_the_limit_are_refused_before_any_circuit_is_built(tmp_path)
         "a wrong gradient shows at any size\n"
     )
     assert done["peak"] < 400 * 2**20
+
+
+def test_a_learners_100_kb_names_are_cut_in_the_message(capsys, tmp_path):
+    source = NET.replace('"w"', '"' + "w" * 100_000 + '"').replace(
+        'return {"' + "w" * 100_000 + '": np.array([3.0, 3.0])}',
+        'return {"' + "w" * 100_000 + '": np.array([3.0, 3.0]), "' + "z" * 100_000 + '": 1.0}',
+    )
+    code, out, err, _ = checked(capsys, tmp_path, source)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: check: grads(p) has a key '{'z' * 80}'… (100,000 characters) that names nothing: "
+        f"parameters are {'w' * 80}… (100,000 characters); loss(p) taps no array\n"
+    )

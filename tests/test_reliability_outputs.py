@@ -156,7 +156,7 @@ def test_demo_refuses_a_fifo_as_its_folder(capsys, tmp_path):
     os.mkfifo(fifo)
     code, _, err = run(capsys, "demo", "--out", fifo, "--quiet")
     assert code == 2
-    assert err == f"error: demo: cannot make the folder {fifo}: File exists\n"
+    assert err == f"error: demo: --out {fifo} is not a folder: give a folder to write the tour's files into\n"
 
 
 def test_save_through_a_dangling_link_names_the_missing_folder(capsys, tmp_path):
@@ -229,3 +229,9 @@ def test_a_recording_over_its_budget_is_thinned_and_says_so(tmp_path, monkeypatc
     assert (parameters, kept) == (337, 29)
     assert len(viewer.read_record(page)["steps"]) == kept
     assert f"40 steps were run; the page keeps {kept} of them, evenly spaced." in page.read_text()
+
+
+def test_explain_cuts_a_long_value_in_its_message(capsys):
+    code, out, err = run(capsys, "explain", "x*y", "x=" + "1" * 5000 + "z", "y=1")
+    assert (code, out) == (2, "")
+    assert err == f"error: explain: the value of x must be a number, got '{'1' * 80}'… (5,001 characters)\n"
