@@ -156,7 +156,7 @@ def test_demo_refuses_a_fifo_as_its_folder(capsys, tmp_path):
     os.mkfifo(fifo)
     code, _, err = run(capsys, "demo", "--out", fifo, "--quiet")
     assert code == 2
-    assert err == f"error: demo: --out {fifo} is not a folder: give a folder to write the tour's files into\n"
+    assert err == f"error: demo: cannot make the folder {fifo}: File exists\n"
 
 
 def test_save_through_a_dangling_link_names_the_missing_folder(capsys, tmp_path):
