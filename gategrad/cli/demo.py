@@ -33,8 +33,6 @@ def add(commands: argparse._SubParsersAction[Parser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"demo: --out {out} is not a folder: give a folder to write the tour's files into")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
