@@ -78,7 +78,8 @@ def commands():
 
 def test_every_documented_command_parses():
     documented = commands()
-    assert {argv[0] for argv in documented} == {"explain", "train", "eval", "predict", "demo", "check", "playground"}
+    known = {"explain", "train", "eval", "predict", "demo", "check", "playground", "exercise"}
+    assert {argv[0] for argv in documented} == known
     for argv in documented:
         build_parser().parse_args(argv)
 

@@ -23,12 +23,13 @@ TOP = {"cli", "playground"}
 FORBIDDEN = {
     "engine": OURS - {"engine"},
     "files": OURS - {"files"},
-    "explain": {"viz", "nn", "replay", "check", "data", *TOP},
-    "data": {"viz", "explain", "nn", "replay", "check", *TOP},
-    "nn": {"viz", "explain", "check", *TOP},
-    "replay": {"viz", "explain", "nn", "check", *TOP},
-    "check": {"viz", *TOP},
-    "viz": {"check", *TOP},
+    "explain": {"viz", "nn", "replay", "check", "data", "exercise", *TOP},
+    "data": {"viz", "explain", "nn", "replay", "check", "exercise", *TOP},
+    "nn": {"viz", "explain", "check", "exercise", *TOP},
+    "replay": {"viz", "explain", "nn", "check", "exercise", *TOP},
+    "check": {"viz", "exercise", *TOP},
+    "viz": {"check", "exercise", *TOP},
+    "exercise": TOP,  # it sits beside check and viz, and uses both
 }
 
 

@@ -39,6 +39,7 @@ def test_the_notebooks_are_there():
         "09_your_data_and_torch.ipynb",
         "10_training_pathologies.ipynb",
         "11_check_your_engine.ipynb",
+        "12_teaching_with_gategrad.ipynb",
     } <= names
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gategrad import nn
-from gategrad.cli import check, demo, evaluate, explain, playground, train
+from gategrad.cli import check, demo, evaluate, exercise, explain, playground, train
 from gategrad.cli.common import CommandError, Parser
 
 
@@ -22,6 +22,7 @@ def build_parser() -> Parser:
     demo.add(commands)
     check.add(commands)
     playground.add(commands)
+    exercise.add(commands)
     return parser
 
 
