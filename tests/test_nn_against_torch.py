@@ -155,3 +155,21 @@ def test_optimizer_steps_equal_torch_optim_with_a_changing_lr(ours, theirs):
         opt.step()
         topt.step()
         assert [p.data for p in params] == pytest.approx([t.item() for t in tensors], abs=1e-12)
+
+
+@pytest.mark.parametrize(("half", "biases"), [(False, True), (True, True), (False, False), (True, False)])
+def test_l2_penalty_half_and_biases_against_torch_weight_decay_on_the_weights_only(half, biases):
+    """torch writes cs231n's 0.5·reg·Σ W² over the weights alone by hand; its gradient is reg·W, a bias's 0."""
+    model = nn.MLP(3, [4, 2], seed=5)
+    reg = 0.07
+    ours = nn.l2_penalty(model, reg, half=half, biases=biases)
+    ours.backward()
+    layers = torch_copy(model)
+    tensors = [t for W, b in layers for t in ((W, b) if biases else (W,))]
+    theirs = (0.5 * reg if half else reg) * sum((t * t).sum() for t in tensors)
+    theirs.backward()
+    assert ours.data == pytest.approx(theirs.item(), rel=1e-14)
+    for layer, (W, b) in zip(model.layers, layers):
+        for j, neuron in enumerate(layer.neurons):
+            assert [w.grad for w in neuron.w] == pytest.approx(W.grad[j].tolist(), rel=1e-14)
+            assert neuron.b.grad == (pytest.approx(b.grad[j].item(), rel=1e-14) if biases else 0.0)

@@ -40,6 +40,8 @@ def test_the_notebooks_are_there():
         "10_training_pathologies.ipynb",
         "11_check_your_engine.ipynb",
         "12_teaching_with_gategrad.ipynb",
+        "13_seed_dead_relus.ipynb",
+        "14_seed_cases.ipynb",
     } <= names
 
 
@@ -113,3 +115,37 @@ def test_notebook_09_runs_without_torch_and_says_how_to_get_it():
     skipped = [text for text in said if text.startswith("skipped")]
     assert skipped == ["skipped: this cell needs torch (see above for how to get it)\n"] * 3
     assert nb.cells[-1].outputs[0].text == "[]\n"  # nothing of torch was imported
+
+
+# The seeds' notebooks in their languages: (English notebook, language, check calls given lang=, the seeds' terms).
+TRANSLATED = [
+    ("04_hand_backprop_vs_engine", "zh", 4, ["残差", "学习信号", "偏置", "学习率", "均方差", "交叉熵", "小批量"]),
+    ("06_check_your_backprop", "zh", 7, ["偏置", "梯度"]),
+    (
+        "08_four_equations",
+        "ru",
+        0,
+        ["смещени", "взвешенный вход", "произведение Адамара", "мини-пакет", "градиент по выходу"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "calls", "terms"), TRANSLATED, ids=[f"{n}_{lang}" for n, lang, *_ in TRANSLATED]
+)
+def test_the_seeds_notebooks_in_their_language_run_the_same_code_in_the_seeds_terms(name, lang, calls, terms):
+    """Only the prose is translated, in the glossary's terms; check's reports speak the language where nothing
+    asserts their English words."""
+    english = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    translated = nbformat.read(NOTEBOOKS / f"{name}_{lang}.ipynb", as_version=4)
+    argument = f', lang="{lang}"'
+    assert [cell.source.replace(argument, "") for cell in code_cells(translated)] == [
+        cell.source.replace(argument, "") for cell in code_cells(english)
+    ]
+    added = sum(cell.source.count(argument) for cell in code_cells(translated)) - sum(
+        cell.source.count(argument) for cell in code_cells(english)
+    )
+    assert added == calls
+    prose = "\n".join(cell.source for cell in translated.cells if cell.cell_type == "markdown")
+    assert [term for term in terms if term not in prose] == []
+    assert [c.cell_type for c in translated.cells] == [c.cell_type for c in english.cells]

@@ -217,3 +217,12 @@ def test_train_peaks_under_ten_times_a_large_files_size(tmp_path):
     done = fresh_run([*argv, "--csv", large])
     assert done["code"] == 0
     assert done["peak"] - base <= 10 * large.stat().st_size
+
+
+def test_overfit_on_a_csv_files_arrays_trains_on_its_few_points(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text(ROWS)
+    code = main(["train", "--csv", str(data), "--target", "label", "--overfit", "4", "--steps", "200", "--quiet"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert out.splitlines()[-1].startswith("overfit: yes, the loss on the 4 points fell to ")

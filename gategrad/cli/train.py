@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ def steps(text: str) -> int:
     if n > MAX_STEPS:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_STEPS:,}, got {cut(text)}")
     return n
+
+
+# The overfit check's "near 0": a net that learns can fit a handful of points this closely in its steps.
+OVERFIT_LOSS = 0.05
 
 
 def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -84,8 +89,15 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
         default="linear",
         help="linear (default): lr falls linearly to a tenth of it by the last step, as in micrograd's demo",
     )
-    train.add_argument("--l2", type=rate, default=1e-4, metavar="ALPHA", help="L2 penalty weight; default: 1e-4")
+    train.add_argument("--l2", type=rate, metavar="ALPHA", help="L2 penalty weight; default: 1e-4 (0 with --overfit)")
     train.add_argument("--steps", type=steps, default=100, help=f"default: 100, at most {MAX_STEPS:,}")
+    train.add_argument(
+        "--overfit",
+        type=positive_int,
+        metavar="N",
+        help=f"the sanity check: train on N points only (drawn with --seed) and say whether the net drives "
+        f"their loss below {OVERFIT_LOSS:g}; exits 0 when it does, 1 when it does not",
+    )
     train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches; default: 0")
     train.add_argument("--batch-size", type=positive_int, metavar="N", help="points per step; default: all")
     train.add_argument(
@@ -116,6 +128,9 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
 def run_train(args: argparse.Namespace) -> int:
     points = _dataset(args)
     X, y, X_test, y_test = _split(args, points)
+    if args.overfit is not None:
+        X, y = _few(args, points.name, X, y)
+    l2 = args.l2 if args.l2 is not None else 0.0 if args.overfit is not None else 1e-4
     loss_name = args.loss or ("cross_entropy" if points.features or points.classes > 2 else "hinge")
     try:
         task = nn.objective(loss_name, points.classes)
@@ -166,7 +181,7 @@ def run_train(args: argparse.Namespace) -> int:
         optimizer,
         args.steps,
         batch_size=args.batch_size,
-        l2=args.l2,
+        l2=l2,
         lr_schedule=schedule,
         seed=args.seed,
         quiet=args.quiet,
@@ -175,7 +190,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
 
     loss, accuracy = measure(model, X, labels, task.loss, args.engine)
-    print(f"loss: {loss + nn.l2_penalty(model.parameters(), args.l2).data:.6g}")
+    print(f"loss: {loss + nn.l2_penalty(model.parameters(), l2).data:.6g}")
     if not points.regression:
         print(f"accuracy: {accuracy:.2f}")
     if len(X_test):
@@ -204,7 +219,33 @@ def run_train(args: argparse.Namespace) -> int:
     warnings = recorder.warnings()
     if warnings:
         print(f"warning: {'; '.join(warnings)}", file=sys.stderr)
+    if args.overfit is not None:
+        return _overfit_verdict(len(X), loss, args.steps)
     return 0
+
+
+def _few(args: argparse.Namespace, name: str, X: Any, y: Any) -> tuple[Any, Any]:
+    """The --overfit N points, drawn with --seed from the training points."""
+    if args.overfit > len(X):
+        raise CommandError(f"train: --overfit {args.overfit} is more than the {len(X)} points of {name}")
+    if args.test_fraction is not None:
+        raise CommandError("train: --overfit N trains on N points only; leave out --test-fraction")
+    chosen = sorted(random.Random(args.seed).sample(range(len(X)), args.overfit))
+    if hasattr(X, "ndim"):  # a CSV file's arrays stay arrays
+        return X[chosen], y[chosen]
+    return [X[i] for i in chosen], [y[i] for i in chosen]
+
+
+def _overfit_verdict(n: int, loss: float, steps: int) -> int:
+    """cs231n's sanity check: a net that learns drives the loss of a few points near 0; exit 0 if so, 1 if not."""
+    if loss < OVERFIT_LOSS:
+        print(f"overfit: yes, the loss on the {n} points fell to {loss:.3g}, below {OVERFIT_LOSS:g}: the net fits them")
+        return 0
+    print(
+        f"overfit: no, the loss on the {n} points is {loss:.3g} after {steps} steps, not below {OVERFIT_LOSS:g}: "
+        "the net cannot fit even them; look at the lr, the steps, the gradients before training on all the data"
+    )
+    return 1
 
 
 def _image_path(path: Path) -> Path:

@@ -6,9 +6,12 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gategrad.engine import Value
+
+if TYPE_CHECKING:
+    from gategrad.nn.modules import Module
 
 # One sample's output or target: a number, or a list of them.
 Sample = Value | float | Sequence[Value | float]
@@ -125,12 +128,44 @@ def _one_hot_mse(classes: int) -> Callable[[Sequence[Sample], Sequence[int]], Va
     return one_hot_mse
 
 
-def l2_penalty(parameters: Iterable[Value], l2: float) -> Value:
+def l2_penalty(
+    parameters: Module | Iterable[Value] | Iterable[tuple[str, Value]],
+    l2: float,
+    *,
+    half: bool = False,
+    biases: bool = True,
+) -> Value:
     """`l2` times the sum of squared parameters (micrograd's weight regularisation).
 
     Its gradient is 2·l2·p, so it equals an optimizer's `weight_decay` of 2·l2 (torch's name for it).
+    `half=True` takes half of it, cs231n's 0.5·reg·Σ W², whose gradient is reg·W. `biases=False`
+    leaves every bias out, as cs231n and most courses do; it needs the names, so pass the model
+    (or its `named_parameters()`) rather than bare Values.
     """
-    return Value.sum([p * p for p in parameters]) * l2
+    return Value.sum([p * p for p in penalised(parameters, biases)]) * (0.5 * l2 if half else l2)
+
+
+def penalised(parameters: Module | Iterable[Value] | Iterable[tuple[str, Value]], biases: bool = True) -> list[Value]:
+    """The parameters an L2 penalty squares: all of them, or (`biases=False`) all but the biases."""
+    if hasattr(parameters, "named_parameters"):
+        parameters = parameters.named_parameters()
+    items = list(parameters)
+    named = [item for item in items if isinstance(item, tuple)]
+    if named and len(named) != len(items):
+        raise TypeError("l2_penalty takes Values or (name, Value) pairs, not a mix of them")
+    if not named:
+        if not biases:
+            raise ValueError(
+                "l2_penalty(biases=False) tells a bias by its name: pass the model or model.named_parameters(), "
+                "not model.parameters()"
+            )
+        return cast("list[Value]", items)
+    return [p for name, p in named if biases or not is_bias(name)]
+
+
+def is_bias(name: str) -> bool:
+    """Whether a parameter's name (from `named_parameters()`, such as "layers.0.neurons.3.b") is a bias."""
+    return name == "b" or name.endswith(".b")
 
 
 def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels: Sequence[float]) -> float:

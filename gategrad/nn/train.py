@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
-from gategrad.nn.losses import accuracy, l2_penalty
+from gategrad.nn.losses import accuracy, l2_penalty, penalised
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
 from gategrad.nn.record import Recorder
@@ -61,6 +61,8 @@ class Training:
         *,
         batch_size: int | None = None,
         l2: float = 0.0,
+        l2_half: bool = False,
+        l2_biases: bool = True,
         lr_schedule: Callable[[int], float] | None = None,
         seed: int = 0,
         recorder: Recorder | None = None,
@@ -79,6 +81,11 @@ class Training:
         self._rng = random.Random(seed)
         self._named = model.named_parameters()
         self._params = [p for _, p in self._named]
+        # l2_penalty(model, l2, half=l2_half, biases=l2_biases): the squared parameters and their factor.
+        self._l2 = 0.5 * l2 if l2_half else l2
+        self._penalised = penalised(self._named, l2_biases)
+        kept = {id(p) for p in self._penalised}
+        self._mask = None if l2_biases else [id(p) in kept for p in self._params]
 
     def step(self) -> tuple[float, float]:
         """One step on the next batch: (its loss, its accuracy), both from before the update."""
@@ -95,10 +102,11 @@ class Training:
         with gc_paused():
             optimizer.zero_grad()
             if self.replay is not None:
-                loss, scores = self.replay.backward(batch, self.l2)
+                loss, scores = self.replay.backward(batch, self._l2, self._mask)
                 acc = accuracy(scores, labels)
             else:
-                total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, params, self.l2)
+                penalised = self._penalised
+                total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, penalised, self._l2)
                 if math.isfinite(total.data):
                     total.backward()
                 loss, acc = total.data, accuracy(outputs, labels)
@@ -136,7 +144,7 @@ class Training:
             )
         for p in self._params:
             p.grad = -0.0
-        total, _ = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._params, self.l2)
+        total, _ = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._penalised, self._l2)
         if math.isfinite(total.data):
             total.backward()
         if first_nonfinite(total) is None:
@@ -154,6 +162,8 @@ def fit(
     *,
     batch_size: int | None = None,
     l2: float = 0.0,
+    l2_half: bool = False,
+    l2_biases: bool = True,
     lr_schedule: Callable[[int], float] | None = None,
     seed: int = 0,
     quiet: bool = False,
@@ -165,7 +175,8 @@ def fit(
 
     Each step: set the lr from `lr_schedule(step)` if given, run the model on a batch
     (all of X, or `batch_size` points drawn with `seed`), take `loss_fn(outputs, labels)`
-    plus `l2` times the L2 penalty (`l2_penalty`), backpropagate and step. The loss and accuracy
+    plus `l2` times the L2 penalty (`l2_penalty`; `l2_half` and `l2_biases` are its `half` and `biases`),
+    backpropagate and step. The loss and accuracy
     recorded are the batch's, before the update (as micrograd's demo prints them). The
     progress bar is hidden when `quiet` or when stderr is not a terminal.
 
@@ -201,6 +212,8 @@ def fit(
         optimizer,
         batch_size=batch_size,
         l2=l2,
+        l2_half=l2_half,
+        l2_biases=l2_biases,
         lr_schedule=lr_schedule,
         seed=seed,
         recorder=recorder,
@@ -242,7 +255,7 @@ def _scalar_loss(
     params: list[Value],
     l2: float,
 ) -> tuple[Value, list[Value | list[Value]]]:
-    """The batch's loss as a circuit of Values (plus the L2 penalty), and the model's outputs."""
+    """The batch's loss as a circuit of Values (plus `l2` times the squares of `params`), and the model's outputs."""
     outputs = [model(X[i]) for i in batch]
     total = loss_fn(outputs, labels)
     if l2:

@@ -131,18 +131,23 @@ class Replay:
         grads, _ = self.plan.backward(grad_outputs)
         return float(np.cumsum(losses)[-1]) / n, outputs, grads, theta  # summed left to right, as Value.sum
 
-    def backward(self, batch: Sequence[int] | np.ndarray | None = None, l2: float = 0.0) -> tuple[float, np.ndarray]:
+    def backward(
+        self, batch: Sequence[int] | np.ndarray | None = None, l2: float = 0.0, penalised: Sequence[bool] | None = None
+    ) -> tuple[float, np.ndarray]:
         """Run the samples `batch` (indices into X; all when None) forward and backward.
 
         Adds to each parameter's `.grad` its gradient of the batch's loss plus `l2` times the
         L2 penalty (as `nn.fit` adds it), and returns that loss and the model's outputs (one
-        score per sample, or samples × outputs).
+        score per sample, or samples × outputs). `penalised`, a flag per parameter, limits the
+        penalty to the flagged ones (`l2_penalty(biases=False)` leaves the biases out).
         """
         loss, outputs, grads, theta = self._run(None if batch is None else np.asarray(batch, dtype=int))
         if l2:
+            which = slice(None) if penalised is None else np.asarray(penalised, dtype=bool)
+            squared = theta[which]
             with np.errstate(all="ignore"):  # an overflow is an answer here too: fit reports it
-                loss += float(np.cumsum(theta * theta)[-1]) * l2  # l2_penalty: the squares summed in order, times l2
-                grads += 2.0 * (theta * l2)  # each p * p gate gives p its p × l2 twice
+                loss += float(np.sum(np.cumsum(squared * squared)[-1:])) * l2  # the squares summed in order, times l2
+                grads[which] += 2.0 * (squared * l2)  # each p * p gate gives p its p × l2 twice
         for p, g in zip(self.params, grads.tolist()):
             p.grad += g
         return loss, outputs[:, 0] if self.program.single else outputs
