@@ -45,7 +45,7 @@ def test_explain_html_into_a_missing_directory_is_one_line_and_exit_2(capsys, tm
     assert err.startswith("error: explain: ") and err.count("\n") == 1
 
 
-def test_explain_walks_once_and_runs_dot_once_per_frame(tmp_path, monkeypatch, capsys):
+def test_explain_walks_once_and_runs_dot_once_for_the_layout_and_once_per_frame(tmp_path, monkeypatch, capsys):
     walks, dots = [], []
     steps, pipe = Value.backward_steps, CircuitGraph.pipe
     monkeypatch.setattr(Value, "backward_steps", lambda self: walks.append(self) or steps(self))
@@ -53,7 +53,7 @@ def test_explain_walks_once_and_runs_dot_once_per_frame(tmp_path, monkeypatch, c
     argv = ["explain", "2*(x*y + max(z, w))", "x=3", "y=-4", "z=2", "w=-1"]
     assert main([*argv, "--svg-dir", str(tmp_path / "frames"), "--html", str(tmp_path / "page.html")]) == 0
     assert len(walks) == 1
-    assert len(dots) == 5 == len(list((tmp_path / "frames").glob("frame-*.svg")))
+    assert len(dots) == 1 + 5 == 1 + len(list((tmp_path / "frames").glob("frame-*.svg")))
     assert len(slides(tmp_path / "page.html")) == 5
 
 

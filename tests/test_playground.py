@@ -66,9 +66,9 @@ def test_frames_are_the_steppers_with_the_current_gate_marked():
     result = expression.run(expr, {n: repr(v) for n, v in values.items()}, lang="zh")
     frames = result["frames"]
     assert len(frames) == 5
-    assert frames[0]["heading"] == "前向传播" and "gate active" not in frames[0]["dot"]
+    assert frames[0]["heading"] == "前向传播" and "gate gg-active" not in frames[0]["dot"]
     assert frames[1]["heading"] == "反向传播，第 1 个门（共 4 个）：乘法门"
-    assert all(frame["dot"].count('class="gate active"') == 1 for frame in frames[1:])
+    assert all(frame["dot"].count('class="gate gg-active"') == 1 for frame in frames[1:])
     sentences = [s["explanation"] for s in result["report"]["steps"]]
     assert [f["caption"] for f in frames[1:]] == [f"第 {k} 步：{s}" for k, s in enumerate(sentences, start=1)]
 

@@ -169,15 +169,15 @@ def test_a_slider_reruns_the_walk(page):
 def test_stepping_marks_the_current_gate(page):
     show(page, *MAX_CIRCUIT)
     page.find_element(By.CSS_SELECTOR, '#walk [data-step="1"]').click()
-    wait(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.active")) == 1)
+    wait(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.gg-active")) == 1)
     assert page.find_element(By.ID, "expr-counter").text == "2 / 5"
     assert page.find_element(By.CSS_SELECTOR, '#walk [aria-current="step"]').get_attribute("data-step") == "1"
     assert page.find_element(By.ID, "expr-caption").text == "Step 1: " + walk(page)[0]
-    assert len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.active")) == 1
+    assert len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.gg-active")) == 1
     page.find_element(By.ID, "expr-prev").click()
     wait(page, lambda: page.find_element(By.ID, "expr-counter").text == "1 / 5")
-    wait(page, lambda: page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.active") == [])
-    assert page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.active") == []
+    wait(page, lambda: page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.gg-active") == [])
+    assert page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.gg-active") == []
     assert page.find_element(By.ID, "expr-heading").text == "Forward pass"
     page.find_element(By.CSS_SELECTOR, '#walk [data-step="3"]').click()
     wait(page, lambda: page.find_element(By.ID, "expr-counter").text == "4 / 5")
@@ -279,10 +279,10 @@ def test_at_800_px_the_gate_being_explained_is_in_the_circuits_box(browser, page
         for step in range(4):  # the output's mul is at the far right, x*y's at the far left
             page.find_element(By.CSS_SELECTOR, f'#walk [data-step="{step + 1}"]').click()
             wait(page, lambda s=step: page.find_element(By.ID, "expr-counter").text == f"{s + 2} / 5")
-            wait(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.active")) == 1)
+            wait(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#circuit svg g.gate.gg-active")) == 1)
             box, gate = page.execute_script(
                 "const c = document.getElementById('circuit');"
-                "return [c.getBoundingClientRect(), c.querySelector('g.gate.active').getBoundingClientRect()];"
+                "return [c.getBoundingClientRect(), c.querySelector('g.gate.gg-active').getBoundingClientRect()];"
             )
             assert box["left"] <= gate["left"] and gate["right"] <= box["right"], step
     finally:

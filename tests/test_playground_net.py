@@ -13,6 +13,7 @@ from gategrad.engine import topological_order
 from gategrad.explain.lang import sentence
 from gategrad.nn.tags import neuron_calls
 from gategrad.playground import bridge, net
+from gategrad.viz import plot
 from gategrad.viz.viewer import read_record
 
 STEPS = 6
@@ -125,6 +126,7 @@ def test_three_classes_color_by_the_largest_output():
     scores = [v.data for v in model([x, y])]
     ranked = sorted(scores, reverse=True)
     assert view["grid"]["cells"][7][5] == [scores.index(ranked[0]), ranked[0] - ranked[1]]
+    assert view["class_colors"] == list(plot.CLASS_COLORS)  # the page colours class c with class_colors[c]
 
 
 def test_the_net_shows_each_neurons_z_and_a_on_the_picked_sample():

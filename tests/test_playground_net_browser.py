@@ -12,6 +12,7 @@ from conftest import console_errors, needs
 
 from gategrad.cli import main
 from gategrad.playground import net
+from gategrad.viz import plot
 from gategrad.viz.viewer import read_record
 
 pytestmark = pytest.mark.slow
@@ -110,6 +111,7 @@ def test_settings_give_train_s_losses_and_the_url_keeps_them_with_added_points(b
 
     points = browser.find_elements("css selector", "#net-plot .net-point")
     assert len(points) == 100
+    assert all(p.get_attribute("fill") == plot.class_color(int(p.get_attribute("data-label"))) for p in points)
     browser.find_element("id", "net-plot").click()  # the middle of the plot: a point of class 0 there
     wait(browser, 60).until(lambda d: len(d.find_elements("css selector", "#net-plot .net-point")) == 101)
     added = browser.find_elements("css selector", "#net-plot .net-point.net-added")

@@ -4,6 +4,7 @@ import copy
 import json
 import math
 import re
+import statistics
 from html.parser import HTMLParser
 
 import pytest
@@ -13,7 +14,7 @@ from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES
 from gategrad.explain import lang
 from gategrad.nn import record
-from gategrad.viz import viewer
+from gategrad.viz import plot, viewer
 from gategrad.viz.page import web_file
 
 PAGE_IDS = {"step-slider", "play", "loss-chart", "boundary", "network", "health", "sample-view", "gate-view"}
@@ -403,6 +404,33 @@ def test_bad_arguments_say_what_is_wrong():
     with pytest.raises(TypeError, match=r"save_run saves a gategrad.nn.Recorder, got dict: \{\}"):
         viz.save_run({}, "never.html")
     assert nn.Recorder().warnings() == []
+
+
+def test_the_record_names_the_features_and_the_classes_it_is_given():
+    X, y = make_spiral(4, classes=3, seed=0)
+    model = nn.MLP(2, [3, 3], seed=0)
+    named, _ = train(
+        model, X, y, nn.cross_entropy, 2, recorder={"features": ["width", "height"], "classes": list("abc")}
+    )
+    assert (named.to_json()["features"], named.to_json()["classes"]) == (["width", "height"], ["a", "b", "c"])
+    plain, _ = train(nn.MLP(2, [3, 3], seed=0), X, y, nn.cross_entropy, 2)
+    assert (plain.to_json()["features"], plain.to_json()["classes"]) == (["x0", "x1"], None)
+    with pytest.raises(TypeError, match="features must be a list of names \\(strings\\), got 'xy'"):
+        nn.Recorder(features="xy")
+    with pytest.raises(TypeError, match="classes must be a list of names \\(strings\\), got \\[0, 1\\]"):
+        nn.Recorder(classes=[0, 1])
+    with pytest.raises(ValueError, match="the Recorder was given 3 feature names for samples of 2 features"):
+        train(nn.MLP(2, [3, 3], seed=0), X, y, nn.cross_entropy, 2, recorder={"features": ["a", "b", "c"]})
+
+
+def test_the_page_gets_the_class_palette_and_each_features_mean_from_python(page):
+    _, html = page
+    view = json.loads(Page(html).scripts["gategrad-view"])
+    doc = json.loads(Page(html).scripts["gategrad-record"])
+    assert view["class_colors"] == list(plot.CLASS_COLORS)
+    assert view["feature_means"] == [statistics.fmean(p[j] for p in doc["X"]) for j in range(2)]
+    script = (web_file("viewer.js") + web_file("viewer.css")).lower()
+    assert [c for c in plot.CLASS_COLORS if c.lower() in script] == []  # no second list of them in the page's files
 
 
 def test_a_layer_and_a_neuron_are_recorded_as_one_layer():

@@ -9,8 +9,9 @@ import re
 import time
 
 import pytest
-from conftest import MAX_CIRCUIT, console_errors, needs
+from conftest import MAX_CIRCUIT, NEURON, console_errors, needs
 
+from gategrad.engine import topological_order
 from gategrad.explain import lang
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
@@ -63,12 +64,12 @@ def test_keys_and_buttons_walk_the_steps_in_the_engines_words(open_page, sentenc
     assert text(page, "step") == "1 / 5"
     assert text(page, "explanation") == FORWARD
     assert grads(page) == ["?", "?", "?", "?"]
-    assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active") == []
+    assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.gg-active") == []
 
     press(page, Keys.ARROW_RIGHT)
     assert text(page, "step") == "2 / 5"
     assert text(page, "explanation") == sentences[0]
-    assert len(page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active")) == 1
+    assert len(page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.gg-active")) == 1
 
     page.find_element(By.ID, "next").click()
     page.find_element(By.ID, "next").click()
@@ -188,7 +189,7 @@ def test_predict_mode_says_right_or_wrong_with_the_rule_and_keeps_score(open_pag
         "Gate 1 of 4: the mul gate 2*(x*y+max(z,w)) passes on 1. What does each of its inputs get?"
     )
     assert text(page, "explanation") == ""
-    assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active") == []
+    assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.gg-active") == []
     (field,) = answer_fields(page)
     assert field.find_element(By.XPATH, "..").text == "x*y+max(z,w) gets"
     field.send_keys(str(mul.inputs[0].contribution), Keys.ENTER)  # 2
@@ -197,7 +198,7 @@ def test_predict_mode_says_right_or_wrong_with_the_rule_and_keeps_score(open_pag
     ]
     assert text(page, "score") == "score: 1 of 1"
     assert text(page, "explanation") == sentences[0]
-    assert len(page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.active")) == 1
+    assert len(page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.gg-active")) == 1
 
     # Gate 2, the add: each input gets the upstream 2; the second answer, 1, is wrong.
     page.find_element(By.ID, "next").click()
@@ -323,3 +324,82 @@ def test_predict_mode_asks_in_the_pages_language(open_page, tmp_path):
     answer_fields(page)[0].send_keys("3", Keys.ENTER)
     assert feedback(page) == [("gg-wrong", "x*y+max(z,w)：错，你填的是 3。它得到的是局部梯度 2 × 上游梯度 1 = 2。")]
     assert text(page, "score") == "得分：0 / 1"
+
+
+# ---- the gate being explained stays in view, and the nodes stay put ----
+
+WIDE = (
+    "tanh(tanh(tanh(a*b + c)*d + e)*f + g)",
+    {"a": 0.5, "b": -1.0, "c": 0.25, "d": 2.0, "e": -0.5, "f": 1.5, "g": 0.1},
+)
+IN_VIEW = """
+const gate = document.querySelector("#stepper svg g.node.gg-active");
+const figure = document.querySelector('#stepper [data-part="figure"]').getBoundingClientRect();
+const g = gate.getBoundingClientRect();
+return [g.left >= figure.left && g.right <= figure.right && g.top >= figure.top && g.bottom <= figure.bottom,
+        g.left >= 0 && g.right <= window.innerWidth && g.top >= 0 && g.bottom <= window.innerHeight];
+"""
+CENTRES = """
+const svg = document.querySelector("#stepper svg").getBoundingClientRect();
+return Array.from(document.querySelectorAll("#stepper svg g.node:not(.gg-corner)"), (node) => {
+  const box = node.getBoundingClientRect();
+  return [box.left + box.width / 2 - svg.left, box.top + box.height / 2 - svg.top];
+});
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [800, 1300])
+@pytest.mark.parametrize("circuit", [NEURON, WIDE], ids=["sigmoid neuron", "wide circuit"])
+def test_every_step_shows_its_gate_inside_the_figure_and_the_window(open_page, tmp_path, width, circuit):
+    page = open_page(Stepper(build(*circuit).output).save(tmp_path / "stepper.html"))
+    page.set_window_size(width, 900)
+    try:
+        count = int(text(page, "step").split(" / ")[1])
+        figure = page.find_element(By.CSS_SELECTOR, '#stepper [data-part="figure"]')
+        assert figure.size["width"] < page.execute_script(
+            'return document.querySelector("#stepper svg").width.baseVal.value'
+        )
+        for k in range(2, count + 1):
+            page.find_element(By.ID, "next").click()
+            assert text(page, "step") == f"{k} / {count}"
+            assert page.execute_script(IN_VIEW) == [True, True], f"step {k} at {width} px"
+    finally:
+        page.set_window_size(1300, 1000)
+
+
+@pytest.mark.parametrize("circuit", [NEURON, MAX_CIRCUIT, WIDE], ids=["sigmoid neuron", "max circuit", "wide circuit"])
+def test_the_nodes_keep_their_places_from_frame_to_frame(open_page, tmp_path, circuit):
+    page = open_page(Stepper(build(*circuit).output).save(tmp_path / "stepper.html"))
+    count = int(text(page, "step").split(" / ")[1])
+    first = page.execute_script(CENTRES)
+    values = topological_order(build(*circuit).output)
+    assert len(first) == len(values) + sum(1 for v in values if v.children)  # a record per Value, a node per gate
+    for k in range(2, count + 1):
+        page.find_element(By.ID, "next").click()
+        centres = page.execute_script(CENTRES)
+        assert len(centres) == len(first)
+        for (x0, y0), (x, y) in zip(first, centres):
+            assert (x, y) == (pytest.approx(x0, abs=1), pytest.approx(y0, abs=1)), f"frame {k}"
+
+
+def test_a_circuit_a_little_too_wide_is_shrunk_to_fit_and_a_much_wider_one_scrolls(open_page, tmp_path):
+    page = open_page(Stepper(build(*MAX_CIRCUIT).output).save(tmp_path / "max.html"))
+    page.set_window_size(1300, 900)
+    try:
+        page.find_element(By.ID, "next").click()
+        drawn, size, room, scroll = page.execute_script(
+            "const f = document.querySelector('#stepper [data-part=\"figure\"]'), svg = f.querySelector('svg');"
+            "return [svg.getBoundingClientRect().width, svg.width.baseVal.value, f.clientWidth, f.scrollWidth];"
+        )
+        assert room < size <= room / 0.75  # a little too wide
+        assert drawn == pytest.approx(room, abs=1) and scroll == room  # shrunk to the box, nothing to scroll
+        page.set_window_size(800, 900)
+        page.find_element(By.ID, "next").click()
+        drawn, size, room, scroll = page.execute_script(
+            "const f = document.querySelector('#stepper [data-part=\"figure\"]'), svg = f.querySelector('svg');"
+            "return [svg.getBoundingClientRect().width, svg.width.baseVal.value, f.clientWidth, f.scrollWidth];"
+        )
+        assert size > room / 0.75 and drawn == size and scroll > room  # kept at its size: it scrolls
+    finally:
+        page.set_window_size(1300, 1000)

@@ -7,6 +7,7 @@ the stepper's browser test does. Each test fails on any console error the page l
 import json
 import random
 import re
+import statistics
 import struct
 import time
 
@@ -14,16 +15,18 @@ import pytest
 from conftest import console_errors, needs
 
 from gategrad import nn, viz
+from gategrad.cli import main
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import fmt, topological_order
 from gategrad.explain import lang
 from gategrad.nn.tags import neuron_calls
-from gategrad.viz import viewer
+from gategrad.viz import plot, viewer
 
 webdriver = needs("selenium.webdriver")
 By = needs("selenium.webdriver.common.by").By
 Keys = needs("selenium.webdriver.common.keys").Keys
 WebDriverWait = needs("selenium.webdriver.support.ui").WebDriverWait
+Select = needs("selenium.webdriver.support.select").Select
 pytestmark = pytest.mark.needs_chromium
 
 
@@ -124,10 +127,11 @@ def go_to(page, kept):
 
 
 def unhidden(doc):
-    """The samples whose point no later-drawn point covers (10 px circles on a 360 px square, as the page draws)."""
+    """The samples whose point no later-drawn point covers (10 px circles on a 360 px square, as the page draws
+    them over the first two features)."""
     xs, ys = [p[0] for p in doc["X"]], [p[1] for p in doc["X"]]
     left, right, bottom, top = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
-    at = [(360 * (x - left) / (right - left), 360 * (y - bottom) / (top - bottom)) for x, y in doc["X"]]
+    at = [(360 * (x - left) / (right - left), 360 * (y - bottom) / (top - bottom)) for x, y in zip(xs, ys)]
     return [i for i, (x, y) in enumerate(at) if all(abs(x - u) + abs(y - v) > 14 for u, v in at[i + 1 :])]
 
 
@@ -138,7 +142,9 @@ def click_sample(page, i):
 
 
 def click_neuron(page, key):
-    page.find_element(By.CSS_SELECTOR, f'#network [data-neuron="{key}"]').click()
+    circle = page.find_element(By.CSS_SELECTOR, f'#network [data-neuron="{key}"]')
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", circle)  # not under the sticky bar
+    circle.click()
     assert page.find_element(By.ID, "gate-view").get_attribute("data-neuron") == key
 
 
@@ -307,20 +313,228 @@ def test_the_numbers_are_written_as_python_writes_them(open_page, moons_run):
     assert page.execute_script("return [NaN, Infinity, -Infinity].map(gategradFmt)") == ["nan", "inf", "-inf"]
 
 
-def test_samples_of_more_than_two_features_are_listed_to_pick(open_page, tmp_path):
-    X = [[0.1, 0.2, 0.3], [-0.5, 0.4, 0.0], [0.3, -0.2, 0.9]]
-    model = nn.MLP(3, [2, 1], seed=0)
+def test_a_single_feature_lists_its_samples_to_pick(open_page, tmp_path):
+    X = [[0.1], [-0.5], [0.3]]
+    model = nn.MLP(1, [2, 1], seed=0)
     recorder = nn.Recorder()
     nn.fit(model, X, [1, -1, 1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), 3, quiet=True, record=recorder)
     path = viz.save_run(recorder, tmp_path / "run.html")
     page = open_page(path)
-    assert "The samples have 3 features" in text(page, "boundary")
+    assert "The samples have a single feature, so there is no plane to colour" in text(page, "boundary")
     page.find_element(By.CSS_SELECTOR, '#boundary button[data-sample="2"]').click()
-    out = nn.MLP(3, [2, 1], seed=0)
+    out = nn.MLP(1, [2, 1], seed=0)
     doc = viewer.read_record(path)
     for p, x in zip(out.parameters(), doc["steps"][0]["parameters"]):
         p.data = x
     assert float(page.find_element(By.ID, "sample-view").get_attribute("data-output")) == out(X[2]).data
+
+
+# ---- a CSV file's run: its names, a slice through more than two features, the palette ----
+
+FRUIT = {"apple": (7.0, 7.0, 180.0), "cherry": (2.0, 2.0, 8.0), "pear": (6.0, 9.0, 170.0)}
+
+
+@pytest.fixture(scope="module")
+def fruit_run(tmp_path_factory):
+    """`gategrad train` on 45 fruit from a CSV file: width, height and weight; apple, cherry or pear."""
+    folder = tmp_path_factory.mktemp("fruit")
+    rng = random.Random(0)
+    rows = [["width", "height", "weight", "fruit"]]
+    for i in range(45):
+        fruit = list(FRUIT)[i % 3]
+        rows.append([str(round(rng.gauss(m, 0.15 * m), 2)) for m in FRUIT[fruit]] + [fruit])
+    (folder / "fruit.csv").write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+    argv = ["train", "--csv", str(folder / "fruit.csv"), "--target", "fruit", "--hidden", "6", "--steps", "8"]
+    assert main([*argv, "--quiet", "--record", str(folder / "run.html")]) == 0
+    return folder / "run.html", viewer.read_record(folder / "run.html")
+
+
+def canvas_colours(page):
+    """The colour of each cell of the decision regions, row by row, as #RRGGBB."""
+    data = page.execute_script(
+        "const c = document.querySelector('#boundary canvas');"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);"
+    )
+    return ["#{:02X}{:02X}{:02X}".format(*data[i : i + 3]) for i in range(0, len(data), 4)]
+
+
+def slice_classes(doc, kept, a, b):
+    """The engine's class for each cell of the plane over features a and b, the others held at their mean."""
+    model = nn.MLP(**doc["config"])
+    for p, x in zip(model.parameters(), doc["steps"][kept]["parameters"]):
+        p.data = x
+    means = [statistics.fmean(column) for column in zip(*doc["X"])]
+    xs, ys = [p[a] for p in doc["X"]], [p[b] for p in doc["X"]]
+    left, right, bottom, top = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
+    classes = []
+    for row in range(60):
+        for col in range(60):
+            x = list(means)
+            x[a] = left + (right - left) * (col + 0.5) / 60
+            x[b] = top - (top - bottom) * (row + 0.5) / 60
+            classes.append(nn.predicted_class(model(x)))
+    return classes
+
+
+def test_a_csv_run_keeps_its_feature_and_class_names_in_the_record_and_on_the_page(open_page, fruit_run):
+    path, doc = fruit_run
+    assert (doc["features"], doc["classes"]) == (["width", "height", "weight"], ["apple", "cherry", "pear"])
+    page = open_page(path)
+    inputs = page.find_elements(By.CSS_SELECTOR, "#network text.gg-tick title")
+    assert [t.get_attribute("textContent") for t in inputs] == ["width", "height", "weight"]
+    options = page.find_elements(By.CSS_SELECTOR, '#boundary select[data-axis="0"] option')
+    assert [o.text for o in options] == ["width", "height", "weight"]
+    legend = page.find_elements(By.CSS_SELECTOR, "#boundary-legend .gg-class")
+    assert [c.text for c in legend] == ["apple", "cherry", "pear"]
+    cherry = next(i for i in unhidden(doc) if doc["y"][i] == 1)
+    click_sample(page, cherry)
+    x = ", ".join(map(fmt, doc["X"][cherry]))
+    assert text(page, "sample-view").startswith(f"sample {cherry}: x = ({x}), label cherry, at step 0")
+
+
+@pytest.mark.slow  # the engine's class at 3 x 3600 points
+def test_three_features_show_a_slice_the_engine_colours_with_the_others_at_their_mean(open_page, fruit_run):
+    path, doc = fruit_run
+    page = open_page(path)
+    assert page.find_elements(By.CSS_SELECTOR, "#boundary button") == []  # no list of numbered buttons
+    weight = fmt(statistics.fmean(p[2] for p in doc["X"]))
+    assert text(page, "slice-note") == (
+        "The samples have more than two features: the plane shows two of them, the others held at their mean "
+        f"(weight {weight})."
+    )
+    go_to(page, 7)
+    colours = [plot.class_color(c) for c in slice_classes(doc, 7, 0, 1)]
+    assert canvas_colours(page) == colours
+    assert len(set(colours)) > 1
+
+    Select(page.find_element(By.CSS_SELECTOR, '[data-axis="1"]')).select_by_visible_text("weight")
+    height = fmt(statistics.fmean(p[1] for p in doc["X"]))
+    assert text(page, "slice-note").endswith(f"the others held at their mean (height {height}).")
+    assert canvas_colours(page) == [plot.class_color(c) for c in slice_classes(doc, 7, 0, 2)]
+    points = page.find_elements(By.CSS_SELECTOR, "#boundary circle[data-sample]")
+    xs, zs = [p[0] for p in doc["X"]], [p[2] for p in doc["X"]]
+    for point, x, z in zip(points, xs, zs):  # each sample placed by its width and its weight
+        assert float(point.get_attribute("cx")) == pytest.approx(
+            360 * (x - min(xs) + 0.5) / (max(xs) - min(xs) + 1), abs=0.06
+        )
+        assert float(point.get_attribute("cy")) == pytest.approx(
+            360 * (max(zs) + 0.5 - z) / (max(zs) - min(zs) + 1), abs=0.06
+        )
+
+    # The same feature both ways swaps the axes.
+    Select(page.find_element(By.CSS_SELECTOR, '[data-axis="0"]')).select_by_visible_text("weight")
+    axes = [s.get_attribute("value") for s in page.find_elements(By.CSS_SELECTOR, "[data-axis]")]
+    assert axes == ["2", "0"]
+    assert canvas_colours(page) == [plot.class_color(c) for c in slice_classes(doc, 7, 2, 0)]
+
+
+def test_the_points_and_regions_take_the_class_colours_of_the_palette(open_page, spiral_run):
+    path, doc = spiral_run
+    page = open_page(path)
+    assert json.loads(page.find_element(By.ID, "gategrad-view").get_attribute("textContent"))["class_colors"] == list(
+        plot.CLASS_COLORS
+    )
+    points = page.find_elements(By.CSS_SELECTOR, "#boundary circle[data-sample]")
+    assert [p.get_attribute("fill") for p in points] == [plot.class_color(c) for c in doc["y"]]
+    assert canvas_colours(page) == [plot.class_color(c) for c in slice_classes(doc, 0, 0, 1)]
+    swatches = page.find_elements(By.CSS_SELECTOR, '#boundary-legend [data-mark="classes"] circle')
+    assert [s.get_attribute("fill") for s in swatches] == list(plot.CLASS_COLORS[:3])
+
+
+# ---- where things are: the legend, the panel a click fills, the columns at narrower widths ----
+
+# Every kind of mark the page draws, by the element that draws it, and the legend entry that explains it.
+MARKS = {
+    "#boundary circle.gg-point[data-sample]": "classes",
+    "#boundary circle.gg-point.gg-selected[data-sample]": "picked-sample",
+    "#loss-chart .gg-marker": "marker",
+    "#network line.gg-weight": "weights",
+    "#network rect.gg-input": "inputs",
+    '#network circle.gg-neuron:not([fill="#ffffff"])': "fill",
+    "#network circle.gg-neuron.gg-stuck": "stuck",
+    "#network circle.gg-neuron.gg-picked": "picked-neuron",
+    "#health .gg-band": "band",
+}
+LEGEND = {
+    "classes": "legend_classes",
+    "picked-sample": "legend_picked_sample",
+    "marker": "legend_marker",
+    "weights": "legend_weights",
+    "inputs": "legend_inputs",
+    "fill": "legend_fill",
+    "stuck": "legend_stuck",
+    "picked-neuron": "legend_picked_neuron",
+    "band": "legend_band",
+}
+
+
+def test_the_legend_names_every_mark_the_page_draws(open_page, moons_run):
+    path, doc = moons_run
+    page = open_page(path)
+    click_sample(page, unhidden(doc)[0])
+    click_neuron(page, "1:2")
+    assert doc["steps"][0]["health"]["layers"][1]["stuck"] == [1]  # a dead ReLU, drawn with its dashed ring
+    for selector, mark in MARKS.items():
+        assert page.find_elements(By.CSS_SELECTOR, selector), selector
+        (entry,) = page.find_elements(By.CSS_SELECTOR, f'.gg-legend [data-mark="{mark}"]')
+        assert entry.text.endswith(viewer.STRINGS[LEGEND[mark]]), mark
+    classes = page.find_elements(By.CSS_SELECTOR, '[data-mark="classes"] .gg-class')
+    assert [c.text for c in classes] == ["0", "1"]  # no class names given: the class indices
+    # No other kind of mark: each shape drawn in a picture has one of these classes.
+    drawn = page.execute_script(
+        "return Array.from(document.querySelectorAll('#viewer svg:not(.gg-swatch) :is(circle, line, rect, polyline)'),"
+        " (shape) => shape.getAttribute('class'));"
+    )
+    named = {"gg-point", "gg-selected", "gg-marker", "gg-weight", "gg-input", "gg-neuron", "gg-stuck", "gg-picked"}
+    drawn_by_the_chart = {"gg-frame", "gg-loss", "gg-acc", "gg-loss-dot", "gg-acc-dot", "gg-spark-line", "gg-band"}
+    assert {c for classes in drawn for c in (classes or "").split()} <= named | drawn_by_the_chart
+
+
+@pytest.mark.parametrize("width", [1300, 800])
+def test_a_click_shows_what_it_picked_in_the_window(open_page, moons_run, width):
+    path, doc = moons_run
+    page = open_page(path)
+    page.set_window_size(width, 900)
+    try:
+        for pick, panel in ((lambda: click_sample(page, unhidden(doc)[5]), "sample-view"),
+                            (lambda: click_neuron(page, "0:3"), "gate-view")):  # fmt: skip
+            page.execute_script("window.scrollTo(0, 0)")
+            pick()
+            top, bottom, bar, height = page.execute_script(
+                f"const box = document.getElementById('{panel}').closest('.gg-panel').getBoundingClientRect();"
+                "return [box.top, box.bottom, document.querySelector('.gg-bar').getBoundingClientRect().bottom,"
+                " window.innerHeight];"
+            )
+            assert bar <= top and bottom <= height, (panel, top, bottom, bar, height)
+    finally:
+        page.set_window_size(1300, 1000)
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 800])
+@pytest.mark.parametrize("run", ["moons_run", "fruit_run"])
+def test_the_columns_fit_the_window_without_overlapping(open_page, request, run, width):
+    page = open_page(request.getfixturevalue(run)[0])
+    page.set_window_size(width, 900)
+    try:
+        row, panels, page_width = page.execute_script(
+            "const row = document.getElementById('main-row');"
+            "return [[row.scrollWidth, row.clientWidth],"
+            " Array.from(row.children, (p) => { const b = p.getBoundingClientRect();"
+            "   return [b.left, b.top, b.right, b.bottom, p.scrollWidth, p.clientWidth]; }),"
+            " [document.documentElement.scrollWidth, document.documentElement.clientWidth]];"
+        )
+        assert row[0] <= row[1] and page_width[0] <= page_width[1]
+        for left, _, right, _, scroll, client in panels:
+            assert scroll <= client  # nothing in a panel sticks out of it
+            assert 0 <= left and right <= page_width[1]
+        for i, a in enumerate(panels):
+            for b in panels[i + 1 :]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                assert apart, (a, b)
+        if width >= 1024:  # three columns side by side
+            assert len({round(top) for _, top, *_ in panels}) == 1
+    finally:
+        page.set_window_size(1300, 1000)
 
 
 # ---- the page in Russian and Chinese ----

@@ -184,8 +184,8 @@ def test_render_walkthrough_writes_each_frame_atomically(circuit, tmp_path, monk
 @pytest.mark.needs_dot
 def test_the_max_frame_highlights_the_gate_and_the_gradients_it_routes(circuit, tmp_path):
     svg = render_walkthrough(circuit.output, tmp_path)[3].read_text()
-    (gate,) = [g for g in svg_groups(svg, "active") if "gate" in g.get("class", "")]
-    active_edges = [g for g in svg_groups(svg, "active") if "edge" in g.get("class", "")]
+    (gate,) = [g for g in svg_groups(svg, "gg-active") if "gate" in g.get("class", "")]
+    active_edges = [g for g in svg_groups(svg, "gg-active") if "edge" in g.get("class", "")]
     assert texts(gate) == ["max"]
     assert gate.find(f"{SVG}ellipse").get("fill") == ACTIVE
     assert sorted(t for e in active_edges for t in texts(e)) == ["0", "2"]

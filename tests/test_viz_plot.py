@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 from conftest import needs
@@ -51,3 +52,22 @@ def test_without_matplotlib_it_says_how_to_install_it(monkeypatch, tmp_path):
         plot.image_path(tmp_path / "b.png")
     with pytest.raises(ImportError):
         plot.decision_boundary(lambda p: 0, [[0.0, 0.0]], [0], tmp_path / "b.png", "")
+
+
+def test_the_picture_colours_the_classes_with_the_palette(tmp_path):
+    image = needs("matplotlib.image")
+    X, y = [[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [0, 1, 2]
+    plot.decision_boundary(lambda p: 0 if p[0] < -0.3 else 1 if p[0] < 0.3 else 2, X, y, tmp_path / "b.png", "")
+    pixels = (255 * image.imread(tmp_path / "b.png")[..., :3]).round().astype(int).reshape(-1, 3)
+    found, counts = needs("numpy").unique(pixels, axis=0, return_counts=True)
+    colours = Counter({tuple(int(v) for v in colour): int(n) for colour, n in zip(found, counts)})
+
+    def rgb(colour):
+        return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+
+    regions = [c for c, _ in colours.most_common(5) if c not in ((255, 255, 255), (0, 0, 0))][:3]
+    shades = [tuple(0.4 * v + 0.6 * 255 for v in rgb(plot.class_color(c))) for c in range(3)]  # alpha 0.4 on white
+    for shade in shades:  # each class's region, in its colour at alpha 0.4 over white (to the rounding of one step)
+        assert any(all(abs(a - b) <= 1 for a, b in zip(region, shade)) for region in regions), shade
+    assert all(colours[rgb(plot.class_color(c))] > 0 for c in range(3))  # the points, in the classes' own colours
+    assert plot.class_color(7) == plot.CLASS_COLORS[0]

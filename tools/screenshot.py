@@ -26,7 +26,10 @@ def main(page: str, picture: str) -> None:
         for _ in range(8):
             slider.send_keys(Keys.ARROW_RIGHT)
         driver.find_element(By.CSS_SELECTOR, '#boundary [data-sample="27"]').click()
-        driver.find_element(By.CSS_SELECTOR, '#network [data-neuron="0:5"]').click()
+        neuron = driver.find_element(By.CSS_SELECTOR, '#network [data-neuron="0:5"]')
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", neuron)  # the click scrolled the page
+        neuron.click()
+        driver.execute_script("window.scrollTo(0, 0)")
         time.sleep(0.3)
         driver.save_screenshot(picture)
     finally:

@@ -172,7 +172,7 @@ def run_train(args: argparse.Namespace) -> int:
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     schedule = None if args.schedule == "constant" else (lambda k: lr * (1.0 - 0.9 * k / args.steps))
-    recorder = nn.Recorder()  # also without --record: its health figures give the warning at the end
+    recorder = nn.Recorder(features=points.features, classes=points.class_names)  # also without --record: warnings
     nn.fit(
         model,
         X,

@@ -41,12 +41,21 @@ class Recorder:
     Pass one to `fit(..., record=recorder)`; `gategrad.viz.save_run(recorder, path)` writes its page.
     Up to `max_steps` steps are kept (fewer for a large net, see `kept_steps`); a longer run keeps that many,
     evenly spaced, first and last included.
+    `features` names the columns of X and `classes` the classes (a CSV file's header and labels, as
+    `gategrad.data.load_csv` reads them), for the page to show; without them the features are x0, x1, ...
     """
 
-    def __init__(self, max_steps: int = MAX_STEPS) -> None:
+    def __init__(
+        self, max_steps: int = MAX_STEPS, features: Sequence[str] | None = None, classes: Sequence[str] | None = None
+    ) -> None:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 2:
             raise ValueError(f"max_steps must be an int of at least 2, got {max_steps!r}")
+        for name, names in (("features", features), ("classes", classes)):
+            if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+                raise TypeError(f"{name} must be a list of names (strings), got {names!r}")
         self.max_steps = max_steps
+        self.features = None if features is None else list(features)
+        self.classes = None if classes is None else list(classes)
         self._kept: list[dict[str, Any]] = []
 
     def start(
@@ -65,6 +74,10 @@ class Recorder:
         # A numpy table stays one (8 bytes a number); its rows become lists of floats only when read (`_sample`).
         self.X = X if hasattr(X, "ndim") else [[float(x) for x in row] for row in X]
         self.y = y if isinstance(y, list) else list(y)  # fit's labels as they are: a large table's are millions
+        if self.features is not None and len(self.X) and len(self.features) != len(self.X[0]):
+            raise ValueError(
+                f"the Recorder was given {len(self.features)} feature names for samples of {len(self.X[0])} features"
+            )
         # A twin of the model with its own parameters: its Neurons recompute each kept step, so a
         # neuron's arithmetic is written once, in Neuron.__call__, and the model is never touched.
         self._twin = type(model)(**model.config())
@@ -165,7 +178,8 @@ class Recorder:
         return found
 
     def to_json(self) -> dict[str, Any]:
-        """The run as the page keeps it: X, y, the architecture, the loss, and every kept step with its health."""
+        """The run as the page keeps it: X, y, the names of the features and classes, the architecture, the loss,
+        and every kept step with its health. `classes` is None when the Recorder was given no class names."""
         if not self._kept:
             raise ValueError("the Recorder holds no steps yet: pass it to fit(..., record=recorder) first")
         steps = [{**entry, **self._derive(k)} for k, entry in enumerate(self.steps)]
@@ -179,6 +193,8 @@ class Recorder:
             "l2": self.l2,
             "X": [self._sample(i) for i in range(len(self.X))],
             "y": self.y,
+            "features": self.features or [f"x{j}" for j in range(len(self.X[0]))],
+            "classes": self.classes,
             "total_steps": self.total_steps,
             "health_limits": {"saturated": SATURATED, "mostly_dead": MOSTLY_DEAD, "ratio": list(RATIO_RANGE)},
             "steps": steps,

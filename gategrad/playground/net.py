@@ -19,6 +19,7 @@ from gategrad.data import DATASETS
 from gategrad.engine import fmt, gc_paused, json_number, topological_order
 from gategrad.explain.lang import ENGLISH, gate_name, sentence, translator
 from gategrad.nn.tags import neuron_calls
+from gategrad.viz.plot import CLASS_COLORS
 from gategrad.viz.viewer import STRINGS as RUN_PAGE
 
 GRID = 24  # decision regions: the model's class at GRID x GRID points of the plane
@@ -161,6 +162,7 @@ class _Lab:
         return {
             "settings": {**self.settings, "hidden": ",".join(map(str, self.settings["hidden"]))},
             "classes": self.classes,
+            "class_colors": list(CLASS_COLORS),
             "step": self.training.steps,
             "loss": json_number(history["loss"][-1]) if history["loss"] else None,
             "accuracy": history["accuracy"][-1] if history["accuracy"] else None,

@@ -10,10 +10,11 @@ the `graphviz` Python package; rendering it needs Graphviz's `dot` program.
 from __future__ import annotations
 
 import gettext
+import json
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ MAX_NODES = 200
 KIND_COLORS = {"input": "#dbeafe", "parameter": "#fde68a", "intermediate": "white"}
 BOX_COLORS = {"neuron": "#dcfce7", "layer": "#e0e7ff", "quiet": "#e5e7eb"}  # level="neuron" and "layer" boxes
 ACTIVE = "#f97316"  # the gate of the current step and the edges carrying its gradients
+ACTIVE_CLASS = "gg-active"  # the SVG class of that gate and those edges, which the pages look for
 _SIGN_COLORS = {1: "#2563eb", -1: "#dc2626", 0: "#9ca3af"}  # positive, negative, zero gradient
 
 
@@ -68,7 +70,9 @@ class Frame:
     The first frame is the forward pass (`step` is None); each later one is a backward
     step, with its gate and the edges carrying its gradients drawn in `ACTIVE`. `grads` is
     the gradient each Value's record shows: "?", "2 so far" or the final "2". The caption
-    and "so far" are in the language `lang`.
+    and "so far" are in the language `lang`. `graph` is laid out on its own wherever it is
+    drawn; `svg` and `render` draw it where the walkthrough's shared `Layout` puts each
+    node, so nothing moves from frame to frame.
     """
 
     graph: CircuitGraph
@@ -76,11 +80,89 @@ class Frame:
     step: Step | None
     grads: Mapping[Value, str]
     lang: str = ENGLISH
+    pinned: Callable[[], CircuitGraph] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def svg(self) -> str:
         """The picture as SVG text: `dot` runs once per frame, however often it is asked for."""
-        return str(self.graph.pipe(format="svg", encoding="utf-8"))
+        return str(self.render("svg", encoding="utf-8"))
+
+    def render(self, format: str, **kwargs: Any) -> Any:
+        """The picture in `format` ("svg", "png", ...), its nodes where the shared layout puts them."""
+        graph = self.graph if self.pinned is None else self.pinned()
+        return graph.pipe(format=format, **kwargs)
+
+
+class Layout:
+    """Where every node and edge of a walkthrough sits, found once by `dot` and shared by its frames.
+
+    `dot` lays out `envelope`, a picture holding everything any frame shows: each Value with
+    the longest text it ever has and every edge with the gradient it ever carries. Each frame
+    is then drawn with Graphviz's `nop2` engine at those places, so no node moves or swaps
+    rows from one frame to the next, and every frame has the same size.
+    """
+
+    def __init__(self, envelope: CircuitGraph) -> None:
+        self.envelope = envelope
+
+    @cached_property
+    def _placed(self) -> dict[str, Any]:
+        return dict(json.loads(self.envelope.pipe(format="json", encoding="utf-8")))
+
+    def graph(self, format: str, rankdir: str) -> CircuitGraph:
+        """An empty picture drawn by `nop2`, with an invisible point at two corners so every frame keeps the size."""
+        graph = _graph(format, rankdir)
+        graph.attr(layout="nop2")
+        x0, y0, x1, y1 = self._placed["bb"].split(",")
+        for corner, (x, y) in enumerate(((x0, y0), (x1, y1))):
+            graph.node(
+                f"corner{corner}",
+                "",
+                shape="point",
+                width="0",
+                style="invis",
+                pos=f"{x},{y}!",
+                **{"class": "gg-corner"},
+            )
+        return graph
+
+    @cached_property
+    def _nodes(self) -> dict[str, dict[str, str]]:
+        return {o["name"]: o for o in self._placed["objects"]}
+
+    @cached_property
+    def _edges(self) -> dict[tuple[str, str], list[dict[str, str]]]:
+        names = [o["name"] for o in self._placed["objects"]]
+        edges: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for e in self._placed["edges"]:
+            edges.setdefault((names[e["tail"]], names[e["head"]]), []).append(e)
+        return edges
+
+    def node(self, name: str) -> dict[str, str]:
+        """The node's place and its size in the envelope (a frame's shorter text leaves its box as wide)."""
+        found = self._nodes[name]
+        return {"pos": found["pos"] + "!", "width": found["width"], "height": found["height"]}
+
+    def edge(self, tail: str, head: str, n: int, back: bool) -> dict[str, str]:
+        """The curve of the `n`-th edge from `tail` to `head`, its arrowhead at the head, or at the tail when it
+        is drawn `back`.
+
+        The envelope draws every edge with both arrowheads (dir=both), so its curve stops short
+        of both nodes; the end without an arrowhead is stretched back to its node.
+        """
+        found = self._edges[tail, head][n]
+        parts = found["pos"].split()
+        start = next(p[2:] for p in parts if p.startswith("s,"))
+        end = next(p[2:] for p in parts if p.startswith("e,"))
+        points = [p for p in parts if not p.startswith(("s,", "e,"))]
+        if back:
+            curve = [f"s,{start}", *points[:-1], end]
+        else:
+            curve = [f"e,{end}", start, *points[1:]]
+        placed = {"pos": " ".join(curve)}
+        if "lp" in found:
+            placed["lp"] = found["lp"]
+        return placed
 
 
 def draw_dot(
@@ -135,25 +217,27 @@ def walkthrough_frames(
         for v, g in saved:
             v.grad = g
     unknown = {v: "?" for v in nodes}
-    frames = [
-        Frame(
-            _draw(nodes, unknown, params, format, rankdir),
-            t.gettext("The forward pass: each value is computed from its inputs; no gradient is known yet."),
-            None,
-            unknown,
-            lang,
-        )
-    ]
+    shown = [unknown]
     users = Counter(child for v in nodes for child in set(v.children))  # gates still to pass a gradient back
     so_far = {root: 1.0}  # backward() seeds the output with d root / d root = 1
-    for k, step in enumerate(steps, start=1):
+    for step in steps:
         for given in step.inputs:
             so_far[given.value] = so_far.get(given.value, -0.0) + given.contribution
         for child in set(step.output.children):
             users[child] -= 1
-        grads = {v: _grad_so_far(so_far.get(v), users[v], t) for v in nodes}
-        caption = t.gettext("Step {k}: {explanation}").format(k=k, explanation=sentence(step, lang))
-        frames.append(Frame(_draw(nodes, grads, params, format, rankdir, step), caption, step, grads, lang))
+        shown.append({v: _grad_so_far(so_far.get(v), users[v], t) for v in nodes})
+    longest = {v: max((grads[v] for grads in shown), key=len) for v in nodes}
+    sent = {step.output: [fmt(given.contribution) for given in step.inputs] for step in steps}
+    layout = Layout(_draw(nodes, longest, params, format, rankdir, sent=sent))
+    captions = [t.gettext("The forward pass: each value is computed from its inputs; no gradient is known yet.")]
+    captions += [
+        t.gettext("Step {k}: {explanation}").format(k=k, explanation=sentence(step, lang))
+        for k, step in enumerate(steps, start=1)
+    ]
+    frames = []
+    for active, grads, caption in zip([None, *steps], shown, captions):
+        draw = partial(_draw, nodes, grads, params, format, rankdir, active)
+        frames.append(Frame(draw(), caption, active, grads, lang, partial(draw, place=layout)))
     return frames
 
 
@@ -180,7 +264,7 @@ def render_walkthrough(
     paths = []
     for k, frame in enumerate(frames):
         path = out / f"frame-{k:03d}.{format}"
-        atomic_write(path, frame.svg if format == "svg" else frame.graph.pipe(format=format))
+        atomic_write(path, frame.svg if format == "svg" else frame.render(format))
         paths.append(path)
     return paths
 
@@ -211,15 +295,33 @@ def _grad_so_far(grad: float | None, users_left: int, t: gettext.NullTranslation
 
 def _draw(
     nodes: Sequence[Value],
-    grads: dict[Value, str],
+    grads: Mapping[Value, str],
     params: Collection[Value],
     format: str,
     rankdir: str,
     active: Step | None = None,
     color_grads: bool = False,
+    sent: Mapping[Value, Sequence[str]] | None = None,
+    place: Layout | None = None,
 ) -> CircuitGraph:
-    """The picture: a record per Value showing its text from `grads`, and a node per gate."""
-    graph = _graph(format, rankdir)
+    """The picture: a record per Value showing its text from `grads`, and a node per gate.
+
+    `sent` labels each gate's input edges with what its step sends them (a walkthrough's
+    layout envelope); `place` pins every node and edge where a `Layout` put them.
+    """
+    graph = _graph(format, rankdir) if place is None else place.graph(format, rankdir)
+    drawn: Counter[tuple[str, str]] = Counter()  # x*x has two edges from x to its gate
+
+    def edge(tail: str, head: str, back: bool = False, **attrs: str) -> None:
+        pinned = {} if place is None else place.edge(tail, head, drawn[tail, head], back)
+        drawn[tail, head] += 1
+        if sent is not None:
+            attrs["dir"] = "both"
+        elif back:
+            attrs["dir"] = "back"  # the arrow points the way the gradient flows
+        graph.edge(tail, head, **attrs, **pinned)
+
+    pinned = place.node if place is not None else (lambda name: {})
     param_ids = {id(p) for p in params}
     largest = max(abs(v.grad) for v in nodes) or 1.0
     index = {v: i for i, v in enumerate(nodes)}
@@ -229,27 +331,31 @@ def _draw(
         border = _border(v, is_root, color_grads, largest)
         if is_active:
             border = {"color": ACTIVE, "penwidth": "2.5"}
-        _value_node(graph, f"v{i}", v, grads.get(v), param_ids, border, is_root)
+        _value_node(graph, f"v{i}", v, grads.get(v), param_ids, border, is_root, pinned(f"v{i}"))
         if not v.children:
             continue
-        _gate_node(graph, f"g{i}", v, is_active)
+        _gate_node(graph, f"g{i}", v, is_active, pinned(f"g{i}"))
         if active is not None and is_active:
-            graph.edge(f"g{i}", f"v{i}", color=ACTIVE, penwidth="2.5", dir="back", **{"class": "active"})
+            edge(f"g{i}", f"v{i}", back=True, color=ACTIVE, penwidth="2.5", **{"class": ACTIVE_CLASS})
             for child, given in zip(v.children, active.inputs):
-                graph.edge(
+                edge(
                     f"v{index[child]}",
                     f"g{i}",
+                    back=True,
                     label=fmt(given.contribution),
                     color=ACTIVE,
                     fontcolor=ACTIVE,
                     penwidth="2.5",
-                    dir="back",  # the arrow points the way the gradient flows
-                    **{"class": "active"},
+                    **{"class": ACTIVE_CLASS},
                 )
         else:
-            graph.edge(f"g{i}", f"v{i}")
-            for child in v.children:
-                graph.edge(f"v{index[child]}", f"g{i}")
+            edge(f"g{i}", f"v{i}")
+            labels = sent.get(v, []) if sent is not None else []
+            for j, child in enumerate(v.children):
+                if j < len(labels):
+                    edge(f"v{index[child]}", f"g{i}", label=labels[j])
+                else:
+                    edge(f"v{index[child]}", f"g{i}")
     return graph
 
 
@@ -328,6 +434,7 @@ def _value_node(
     param_ids: Collection[int],
     border: dict[str, str],
     is_root: bool,
+    pinned: Mapping[str, str] | None = None,
 ) -> None:
     """A Value as a record: its label, its data and, unless `grad` is None, the text of its gradient."""
     kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
@@ -343,11 +450,14 @@ def _value_node(
         fillcolor=KIND_COLORS[kind],
         tooltip=kind,
         **border,
+        **(pinned or {}),
         **{"class": f"value {kind}" + (" output" if is_root else "")},
     )
 
 
-def _gate_node(graph: CircuitGraph, name: str, v: Value, is_active: bool) -> None:
+def _gate_node(
+    graph: CircuitGraph, name: str, v: Value, is_active: bool, pinned: Mapping[str, str] | None = None
+) -> None:
     text = _gate_text(v)
     graph.node(
         name,
@@ -356,7 +466,8 @@ def _gate_node(graph: CircuitGraph, name: str, v: Value, is_active: bool) -> Non
         style="filled",
         fillcolor=ACTIVE if is_active else "#f3f4f6",
         fontsize="12",
-        **{"class": "gate active" if is_active else "gate"},
+        **(pinned or {}),
+        **{"class": f"gate {ACTIVE_CLASS}" if is_active else "gate"},
     )
 
 

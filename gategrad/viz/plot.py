@@ -1,4 +1,4 @@
-"""A classifier's decision boundary over two features, drawn with matplotlib.
+"""A classifier's decision boundary over two features, drawn with matplotlib, and the colours of the classes.
 
 matplotlib is an extra (`pip install 'gategrad[plot]'`), imported only when a picture is asked for.
 The figure is drawn without pyplot, so a notebook's own plots and backend are left alone.
@@ -9,10 +9,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from gategrad import files
 
 GRID = 60  # points along each side of the plane that is coloured by class
+
+# The colour of class 0, 1, 2, ... in every picture: boundary.png, the run page and the notebooks.
+# Okabe and Ito's palette (Color Universal Design, 2002), which people with any common colour blindness
+# tell apart; blue and orange first, the pair that differs most. Beyond 7 classes it repeats.
+CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 
 
 class MatplotlibNotInstalled(ImportError):
@@ -52,6 +58,20 @@ def image_path(path: Path) -> Path:
     return path
 
 
+def class_color(c: int) -> str:
+    """The colour of class `c` (0, 1, 2, ...)."""
+    return CLASS_COLORS[c % len(CLASS_COLORS)]
+
+
+def class_colormap(classes: int) -> Any:
+    """A matplotlib colormap giving class 0 .. `classes` - 1 their colours: `scatter(..., c=y, cmap=it, vmin=0,
+    vmax=classes - 1)`."""
+    _require_matplotlib()
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap([class_color(c) for c in range(classes)], name="gategrad-classes")
+
+
 def decision_boundary(
     classify: Callable[[list[float]], int], X: Sequence[Sequence[float]], y: Sequence[int], path: Path, title: str
 ) -> None:
@@ -65,11 +85,12 @@ def decision_boundary(
     grid_x = [left + (right - left) * i / (GRID - 1) for i in range(GRID)]
     grid_y = [bottom + (top - bottom) * i / (GRID - 1) for i in range(GRID)]
     predicted = [[classify([gx, gy]) for gx in grid_x] for gy in grid_y]
-    classes = max(y) + 1
+    classes = max(max(y), *(max(row) for row in predicted)) + 1
+    colors = [class_color(c) for c in range(classes)]
     fig = Figure(figsize=(5, 5))
     ax = fig.subplots()
-    ax.contourf(grid_x, grid_y, predicted, levels=[c - 0.5 for c in range(classes + 1)], cmap="Spectral", alpha=0.4)
-    ax.scatter(xs, ys, c=y, cmap="Spectral", vmin=0, vmax=classes - 1, s=20, edgecolors="k")
+    ax.contourf(grid_x, grid_y, predicted, levels=[c - 0.5 for c in range(classes + 1)], colors=colors, alpha=0.4)
+    ax.scatter(xs, ys, c=[colors[c] for c in y], s=20, edgecolors="k")
     ax.set_title(title)
     image = io.BytesIO()
     fig.savefig(image, format=path.suffix[1:].lower(), dpi=100)

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import statistics
 from html import escape
 from pathlib import Path
 from string import Template
@@ -32,7 +33,7 @@ from gategrad.explain.lang import ENGLISH, gate_name, translator
 from gategrad.files import atomic_write
 from gategrad.nn.record import Recorder
 from gategrad.nn.tags import neuron_labels
-from gategrad.viz import page
+from gategrad.viz import page, plot
 
 PACE_MS = 150  # time per step while playing: a 100-step run plays in 15 s
 ACTIVATION_OPS = tuple(op for op, gate in GATES.items() if gate.activation)
@@ -53,12 +54,24 @@ STRINGS: dict[str, str] = {
     "step_axis": "step",
     "log_scale": "{name} (log scale)",
     "boundary": "Decision regions at this step",
-    "boundary_not_2d": "The samples have {d} features, so there is no plane to colour; pick a sample:",
+    "boundary_not_2d": "The samples have a single feature, so there is no plane to colour; pick a sample:",
+    "slice_note": "The samples have more than two features: the plane shows two of them, the others held at their "
+    "mean ({held}).",
+    "axis_across": "across",
+    "axis_up": "up",
+    "legend_classes": "a point's fill: its label; the shade behind the points: the class the net predicts there",
+    "legend_picked_sample": "thick dark ring: the sample you picked, whose passes are shown below",
+    "legend_marker": "dashed line: the step shown",
     "network": "The net, neuron by neuron",
     "color_by": "weights coloured by",
     "by_value": "value",
     "by_gradient": "gradient",
-    "network_note": "blue positive, red negative, stronger for larger; a dashed ring: dead or saturated here",
+    "legend_weights": "lines: the weights, blue positive, red negative, stronger for larger",
+    "legend_inputs": "squares: the inputs",
+    "legend_fill": "green fill: the neuron's output on the picked sample, darker for larger (against its layer's "
+    "largest)",
+    "legend_stuck": "dashed ring: dead or saturated on every sample of the step's batch",
+    "legend_picked_neuron": "orange ring: the neuron you picked, whose gates are walked below",
     "health": "Training health at this step",
     "layer": "layer",
     "layer_name": "layer {layer}",
@@ -77,6 +90,7 @@ STRINGS: dict[str, str] = {
     "the_loss": "the loss",
     "health_note": "dead: output 0 on every sample of the batch; saturated: beyond {saturated} on every sample; "
     "update / weight: |change| / |parameters| of the layer in this step's update, healthy near 1e-3.",
+    "legend_band": "green band: where update / weight is healthy",
     "sample": "One sample's forward and backward pass",
     "pick_sample": "Click a point to see its forward and backward pass at this step.",
     "sample_heading": "sample {sample}: x = ({x}), label {label}, at step {step}",
@@ -123,6 +137,8 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
         "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
         "strings": words,
         "pace": PACE_MS,
+        "class_colors": list(plot.CLASS_COLORS),
+        "feature_means": [statistics.fmean(column) for column in zip(*record["X"])],
     }
     note, total = "", record["total_steps"]
     if len(steps) < total:

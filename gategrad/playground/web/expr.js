@@ -238,7 +238,7 @@ export async function mount(root, api) {
 
   /* A wide circuit scrolls in its box: bring the gate being explained to the middle of the box. */
   function showActiveGate() {
-    const gate = circuit.querySelector("g.node.active");
+    const gate = circuit.querySelector("g.node.gg-active");
     if (!gate) return;
     const box = circuit.getBoundingClientRect();
     const node = gate.getBoundingClientRect();

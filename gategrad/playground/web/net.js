@@ -7,7 +7,6 @@ const LOSSES = ["", "hinge", "mse", "bce", "cross_entropy"]; /* "": train's defa
 const OPTIMIZERS = ["sgd", "adam", "adamw"];
 const DEFAULTS = { dataset: "moons", hidden: "16,16", activation: "relu", loss: "", optimizer: "sgd", lr: "",
   l2: "0.0001", seed: "0", batch: "0" };
-const CLASS_COLORS = ["#f97316", "#2563eb", "#16a34a"];
 const GRID_EVERY_MS = 2000; /* while playing, the regions (slower to compute than a step) every 2 s */
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_STEPS_PER_CALL = 100; /* what gategrad.playground.net takes in one request */
@@ -256,6 +255,9 @@ export async function mount(root, api) {
     drawHealth();
   }
 
+  /* Class c's colour: gategrad.viz.plot.CLASS_COLORS, as the run page and boundary.png colour it. */
+  const classColor = (c) => view.class_colors[c % view.class_colors.length];
+
   function drawPlot() {
     const [left, right, bottom, top] = view.grid.bounds;
     const size = 300;
@@ -267,12 +269,12 @@ export async function mount(root, api) {
     ys.forEach((y, j) => xs.forEach((x, i) => {
       const [label, margin] = cells[j][i];
       svg("rect", { x: (px(x) - w / 2).toFixed(2), y: (py(y) - h / 2).toFixed(2), width: (w + 0.5).toFixed(2),
-        height: (h + 0.5).toFixed(2), fill: CLASS_COLORS[label],
+        height: (h + 0.5).toFixed(2), fill: classColor(label),
         "fill-opacity": (0.12 + 0.33 * Math.min(1, Number(margin))).toFixed(3), class: "net-cell" }, plot);
     }));
     view.points.forEach((point, index) => {
       const circle = svg("circle", { cx: px(point.x[0]).toFixed(2), cy: py(point.x[1]).toFixed(2), r: 5,
-        fill: CLASS_COLORS[point.label], class: "net-point", tabindex: 0, role: "button", "data-index": index,
+        fill: classColor(point.label), class: "net-point", tabindex: 0, role: "button", "data-index": index,
         "data-label": point.label }, plot);
       if ("added" in point) circle.classList.add("net-added");
       if (index === sample) circle.classList.add("net-picked");

@@ -38,6 +38,22 @@ function gategradStepper(root, pageKeys, pace, tolerance) {
     part("figure").innerHTML = shown.svg;
     shown.grads.forEach((g, j) => { grads[j].textContent = g; });
     showQuiz(slide);
+    showActiveGate();
+  }
+  /* A circuit a little wider than its box is shrunk to fit it (to no less than FIT of its size, so its
+     text stays readable); a wider one scrolls in its box, which brings the gate being explained to its
+     middle, and the box into the window if it is out of it. */
+  const FIT = 0.75;
+  function fit() {
+    const figure = part("figure");
+    const svg = figure.querySelector("svg");
+    const scale = figure.clientWidth / svg.width.baseVal.value;
+    svg.style.width = scale < 1 && scale >= FIT ? figure.clientWidth + "px" : "";
+  }
+  function showActiveGate() {
+    fit();
+    const gate = part("figure").querySelector("g.node.gg-active");
+    if (gate) gate.scrollIntoView({ block: "nearest", inline: "center" });
   }
 
   /* ---- predict mode ---- */
@@ -135,6 +151,8 @@ function gategradStepper(root, pageKeys, pace, tolerance) {
     go(k);
   });
   part("predict-toggle").hidden = false; /* predict mode needs this script, so it shows only when it runs */
+  fit();
+  window.addEventListener("resize", fit);
 
   /* ---- moving through the steps ---- */
   function pause() {

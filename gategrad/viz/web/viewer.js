@@ -56,7 +56,10 @@ function gategradViewer(root) {
   const steps = record.steps, layers = record.layers, X = record.X, Y = record.y;
   const last = steps.length - 1;
   const SVG = "http://www.w3.org/2000/svg";
-  const CLASS_COLORS = ["#dc2626", "#2563eb", "#16a34a", "#d97706", "#7c3aed", "#0891b2"];
+  const features = record.features;
+  // Class c's colour and name: the palette of gategrad.viz.plot.CLASS_COLORS, the names of the record.
+  const classColor = (c) => view.class_colors[c % view.class_colors.length];
+  const className = (c) => (record.classes ? record.classes[c] : String(c));
 
   // ---- numbers as the engine writes them, and its sentences ----
 
@@ -268,51 +271,106 @@ function gategradViewer(root) {
     visible(chart.accDot, ay, s.accuracy);
   }
 
-  // The decision regions and the points.
+  // The decision regions and the points: over the two features, or over two of them (`axes`, picked
+  // by the user) with the others held at their mean.
   const boundary = byId("boundary");
-  const plane = X[0].length === 2;
+  const dims = X[0].length, plane = dims >= 2;
   const SIDE = 360, CELLS = 60;
-  let canvas = null;
-  const xs = X.map((p) => p[0]), ys = X.map((p) => p[1]);
-  const left = Math.min(...xs) - 0.5, right = Math.max(...xs) + 0.5, bottom = Math.min(...ys) - 0.5, top = Math.max(...ys) + 0.5;
+  const axes = [0, 1];
+  let canvas = null, points = null, left = 0, right = 1, bottom = 0, top = 1;
   function drawBoundary() {
     if (!plane) {
-      html("p", { class: "gg-muted" }, boundary, say("boundary_not_2d", { d: X[0].length }));
+      html("p", { class: "gg-muted" }, boundary, S.boundary_not_2d);
       const list = html("div", { class: "gg-sample-list" }, boundary);
       X.forEach((_, i) => html("button", { type: "button", "data-sample": i }, list, String(i)));
       return;
     }
+    if (dims > 2) {
+      html("p", { class: "gg-small", id: "slice-note" }, boundary);
+      const pick = html("div", { class: "gg-axes" }, boundary);
+      ["axis_across", "axis_up"].forEach((word, k) => {
+        const label = html("label", {}, pick, S[word] + " ");
+        const select = html("select", { "data-axis": k }, label);
+        features.forEach((name, j) => html("option", { value: j }, select, name));
+        select.value = String(axes[k]);
+        select.addEventListener("change", () => {
+          const j = Number(select.value);
+          if (axes[1 - k] === j) axes[1 - k] = axes[k]; // the same feature both ways: the axes swap
+          axes[k] = j;
+          placePoints();
+          showBoundary();
+        });
+      });
+    } else {
+      html("p", { class: "gg-small gg-axes" }, boundary,
+        S.axis_across + " " + features[0] + " \u00b7 " + S.axis_up + " " + features[1]);
+    }
     const frame = html("div", { class: "gg-plane" }, boundary);
     canvas = html("canvas", { width: CELLS, height: CELLS }, frame);
-    const points = el("svg", { viewBox: `0 0 ${SIDE} ${SIDE}`, width: SIDE, height: SIDE }, frame);
-    X.forEach((p, i) => {
-      const cx = SIDE * (p[0] - left) / (right - left), cy = SIDE * (1 - (p[1] - bottom) / (top - bottom));
-      el("circle", { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 5, fill: CLASS_COLORS[labelClass(Y[i]) % CLASS_COLORS.length], class: "gg-point", "data-sample": i }, points);
+    points = el("svg", { viewBox: `0 0 ${SIDE} ${SIDE}` }, frame);
+    placePoints();
+    const legend = html("ul", { class: "gg-legend", id: "boundary-legend" }, boundary);
+    const classes = html("li", { "data-mark": "classes" }, legend);
+    const shown = new Set(Y.map(labelClass));
+    Array.from(shown).sort((a, b) => a - b).forEach((c) => {
+      const swatch = el("svg", { width: 14, height: 14, class: "gg-swatch" }, classes);
+      el("circle", { cx: 7, cy: 7, r: 5, fill: classColor(c), class: "gg-point" }, swatch);
+      html("span", { class: "gg-class", "data-class": c }, classes, className(c) + " ");
     });
+    html("span", {}, classes, S.legend_classes);
+    const ring = html("li", { "data-mark": "picked-sample" }, legend);
+    el("circle", { cx: 7, cy: 7, r: 5, fill: "#ffffff", class: "gg-point gg-selected" }, el("svg", { width: 14, height: 14, class: "gg-swatch" }, ring));
+    html("span", {}, ring, S.legend_picked_sample);
+  }
+  function placePoints() {
+    const [a, b] = axes;
+    const xs = X.map((p) => p[a]), ys = X.map((p) => p[b]);
+    left = Math.min(...xs) - 0.5; right = Math.max(...xs) + 0.5; bottom = Math.min(...ys) - 0.5; top = Math.max(...ys) + 0.5;
+    points.textContent = "";
+    X.forEach((p, i) => {
+      const cx = SIDE * (p[a] - left) / (right - left), cy = SIDE * (1 - (p[b] - bottom) / (top - bottom));
+      el("circle", {
+        cx: cx.toFixed(1), cy: cy.toFixed(1), r: 5, fill: classColor(labelClass(Y[i])),
+        class: "gg-point" + (i === sample ? " gg-selected" : ""), "data-sample": i,
+      }, points);
+    });
+    if (dims > 2) {
+      const held = features.map((name, j) => [name, j]).filter(([, j]) => !axes.includes(j));
+      byId("slice-note").textContent = say("slice_note", {
+        held: held.map(([name, j]) => name + " " + fmt(view.feature_means[j])).join(", "),
+      });
+      root.querySelectorAll("[data-axis]").forEach((select, k) => { select.value = String(axes[k]); });
+    }
   }
   function showBoundary() {
     if (!canvas) return;
     const context = canvas.getContext("2d");
-    const p = steps[k].parameters;
+    const p = steps[k].parameters, [a, b] = axes;
     for (let row = 0; row < CELLS; row++) {
       for (let col = 0; col < CELLS; col++) {
-        const x = [left + (right - left) * (col + 0.5) / CELLS, top - (top - bottom) * (row + 0.5) / CELLS];
+        const x = view.feature_means.slice();
+        x[a] = left + (right - left) * (col + 0.5) / CELLS;
+        x[b] = top - (top - bottom) * (row + 0.5) / CELLS;
         const passed = forward(p, x);
-        context.fillStyle = CLASS_COLORS[predicted(passed.a[passed.a.length - 1]) % CLASS_COLORS.length];
+        context.fillStyle = classColor(predicted(passed.a[passed.a.length - 1]));
         context.fillRect(col, row, 1, 1);
       }
     }
   }
   boundary.addEventListener("click", (event) => {
     const target = event.target.closest("[data-sample]");
-    if (target) pickSample(Number(target.getAttribute("data-sample")));
+    if (!target) return;
+    pickSample(Number(target.getAttribute("data-sample")));
+    reveal(sampleView.closest(".gg-panel"));
   });
 
   // The net, one circle per neuron and one line per weight.
   const network = byId("network");
   const columns = [layers[0].nin, ...layers.map((layer) => layer.nout)];
   const tallest = Math.max(...columns), NW = 400, NH = Math.max(200, tallest * 26 + 60);
-  const colX = (c) => 40 + (NW - 90) * c / (columns.length - 1);
+  const short = (name) => (name.length > 14 ? name.slice(0, 13) + "\u2026" : name);
+  const inset = 28 + 7 * Math.max(...features.map((name) => short(name).length)); // room for the inputs' names
+  const colX = (c) => inset + (NW - inset - 50) * c / (columns.length - 1);
   const rowY = (c, i) => 46 + (NH - 56) * (i + 0.5) / columns[c];
   const lines = [], circles = [];
   function drawNetwork() {
@@ -331,7 +389,8 @@ function gategradViewer(root) {
     });
     for (let j = 0; j < layers[0].nin; j++) {
       el("rect", { x: colX(0) - 8, y: rowY(0, j) - 8, width: 16, height: 16, class: "gg-input" }, network);
-      el("text", { x: colX(0) - 12, y: rowY(0, j) + 4, class: "gg-tick", "text-anchor": "end" }, network, "x" + j);
+      const name = el("text", { x: colX(0) - 12, y: rowY(0, j) + 4, class: "gg-tick", "text-anchor": "end" }, network, short(features[j]));
+      el("title", {}, name, features[j]);
     }
     layers.forEach((layer, l) => {
       for (let i = 0; i < layer.nout; i++) {
@@ -342,7 +401,9 @@ function gategradViewer(root) {
     });
     network.addEventListener("click", (event) => {
       const target = event.target.closest("[data-neuron]");
-      if (target) pickNeuron(target.getAttribute("data-neuron"));
+      if (!target) return;
+      pickNeuron(target.getAttribute("data-neuron"));
+      reveal(gateView.closest(".gg-panel"));
     });
     root.querySelectorAll("[data-mode]").forEach((button) => button.addEventListener("click", () => {
       mode = button.getAttribute("data-mode");
@@ -433,7 +494,8 @@ function gategradViewer(root) {
     sampleView.setAttribute("data-step", s.step);
     sampleView.setAttribute("data-output", outputs.length === 1 ? String(outputs[0]) : JSON.stringify(outputs.map(String)));
     sampleView.textContent = "";
-    html("p", { class: "gg-strong" }, sampleView, say("sample_heading", { sample: sample, x: X[sample].map(fmt).join(", "), label: String(Y[sample]), step: s.step }));
+    const label = record.classes ? className(labelClass(Y[sample])) : String(Y[sample]);
+    html("p", { class: "gg-strong" }, sampleView, say("sample_heading", { sample: sample, x: X[sample].map(fmt).join(", "), label: label, step: s.step }));
     html("p", {}, sampleView, say("sample_output", {
       output: outputs.map(fmt).join(", "), loss: fmt(s.sample_losses[sample]), grad: s.output_gradients[sample].map(fmt).join(", "),
     }));
@@ -456,7 +518,9 @@ function gategradViewer(root) {
   }
   sampleView.addEventListener("click", (event) => {
     const row = event.target.closest("[data-pick]");
-    if (row) pickNeuron(row.getAttribute("data-pick"));
+    if (!row) return;
+    pickNeuron(row.getAttribute("data-pick"));
+    reveal(gateView.closest(".gg-panel"));
   });
 
   // One neuron's gates, walked backward for the chosen sample, in the engine's sentences.
@@ -523,12 +587,19 @@ function gategradViewer(root) {
   }
   function pickSample(i) {
     sample = i;
-    root.querySelectorAll(".gg-point, #boundary button").forEach((p) => p.classList.toggle("gg-selected", Number(p.getAttribute("data-sample")) === i));
+    root.querySelectorAll("#boundary [data-sample]").forEach((p) => p.classList.toggle("gg-selected", Number(p.getAttribute("data-sample")) === i));
     show(k);
   }
   function pickNeuron(key) {
     neuron = key;
     if (sample === null) pickSample(0); else show(k);
+  }
+  // What a click picked is shown in a panel: scroll just enough to bring it below the sticky bar and
+  // above the window's bottom edge (its top first, if it is taller than the window).
+  function reveal(panel) {
+    const box = panel.getBoundingClientRect(), bar = root.querySelector(".gg-bar").getBoundingClientRect().bottom;
+    if (box.top < bar || box.height > window.innerHeight - bar) window.scrollBy(0, box.top - bar - 8);
+    else if (box.bottom > window.innerHeight) window.scrollBy(0, box.bottom - window.innerHeight + 8);
   }
   play.addEventListener("click", () => {
     if (timer) return pause();
