@@ -41,8 +41,14 @@ REQUIREMENTS = {
 
 
 def row_steps(gate: Gate) -> list[Step]:
-    """The first backward step of `gate` at each of its row's points (inputs x, y), constant points included."""
+    """The first backward step of `gate` at each of its row's points (inputs x, y), constant points included.
+
+    For the gate `Value.sum` makes, also one of three inputs (x, y, z), the sum of a neuron's products.
+    """
     steps = []
+    three = [Value(x, label=k) for k, x in zip("xyz", (1.5, -2.0, 0.5))]
+    if Value.sum(three).op == gate.op:
+        steps.append(next(Value.sum(three).backward_steps()))
     for point in gate.points:
         steps.append(next(gate(*(Value(x, label=k) for k, x in zip("xy", point))).backward_steps()))
     for point in gate.constant_points:

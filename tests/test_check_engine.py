@@ -189,7 +189,8 @@ def test_a_recursive_backward_without_a_sort_is_order_on_the_issues_circuit():
     walk = [line.strip() for line in f.message.splitlines() if line.strip().startswith("step ")]
     assert walk == [
         "step 1: The mul gate swaps its inputs: b gets 1 × c's value 7 = 7, and c gets 1 × b's value 6 = 6.",
-        "step 2: The add gate distributes: its input b gets the upstream gradient 6 unchanged.",
+        "step 2: The add gate adds the constant 1: b gets the upstream gradient 6 unchanged, and the constant gets no "
+        "gradient.",
         "step 3: The mul gate scales by its constant factor 3: a gets 13 × 3 = 39.",
     ]
     assert "gategrad explain '(a*3)*((a*3)+1)' a=2 --mistake recursive" in f.message

@@ -38,8 +38,9 @@ def test_each_sentence_fills_every_number_it_names(op):
     for step in row_steps(GATES[op]):
         template, numbers = sentence(step)
         assert step.op == op and template == GATES[op].sentences[GATES[op].choose(step)]
-        named = {field for _, field, _, _ in string.Formatter().parse(template) if field}
-        assert named <= set(numbers)
+        for text in [template] if isinstance(template, str) else template:  # a pair: singular and plural
+            named = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+            assert named <= set(numbers)
         assert "{" not in step.explanation and "}" not in step.explanation
 
 
@@ -77,7 +78,7 @@ def test_the_first_point_of_each_case_says_its_numbers():
 def test_the_new_gates_speak_with_their_numbers():
     steps = list(build("sqrt(x) + abs(y)", {"x": 4.0, "y": -3.0}).output.backward_steps())
     said = [s.explanation for s in steps]
-    assert said[1] == "The abs gate passes the gradient on with the sign of y = -3: y gets 1 × -1 = -1."
+    assert said[1] == "The abs gate passes the gradient on with the sign of y = -3: y gets 1 × (-1) = -1."
     assert said[2] == "The sqrt gate scales by 1/(2√x) = 1/(2 × 2): x gets 1 × 0.25 = 0.25."
     assert list(build("x / 4", {"x": 6.0}).output.backward_steps())[0].explanation == (
         "The div gate divides by the constant 4: x gets 1 × 1/4 = 0.25."

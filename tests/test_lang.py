@@ -61,6 +61,11 @@ def test_russian_and_chinese_are_shipped_beside_english():
     assert lang.languages() == ["en", "ru", "zh"]
 
 
+def templates(gate):
+    """A row's sentences as messages: a pair (singular, plural) is one message, known by its singular."""
+    return [t if isinstance(t, str) else t[0] for t in gate.sentences.values()]
+
+
 def test_the_cases_above_reach_every_sentence_of_the_gate_table():
     reached = {english_sentence(step)[0] for step in every_case()}
     assert reached == {template for gate in GATES.values() for template in gate.sentences.values()}
@@ -68,9 +73,9 @@ def test_the_cases_above_reach_every_sentence_of_the_gate_table():
 
 @pytest.mark.parametrize("code", SHIPPED)
 def test_every_sentence_of_the_gate_table_is_translated_with_the_same_numbers(code):
-    translated = {e.msgid: e.msgstr for e in catalogue(code) if not e.msgctxt and e.translated()}
+    translated = {e.msgid: e.msgstr or e.msgstr_plural[0] for e in catalogue(code) if not e.msgctxt and e.translated()}
     for gate in GATES.values():
-        for template in gate.sentences.values():
+        for template in templates(gate):
             assert template in translated, f"{code} has no translation of {template!r}"
             assert lang.placeholders(translated[template]) == lang.placeholders(template), template
 
@@ -112,8 +117,11 @@ def test_every_case_reads_in_the_language_with_no_template_left(code):
         assert "{" not in text and "}" not in text
         assert text != step.explanation
         template, numbers = english_sentence(step)
-        for name in lang.placeholders(template):
-            assert numbers[name] in text, (name, text)
+        for name in lang.placeholders(template if isinstance(template, str) else template[0]):
+            if name == "names":  # listed as the language lists things
+                assert all(i.value.label in text for i in step.inputs), text
+            else:
+                assert numbers[name] in text, (name, text)
 
 
 # ---- cs231n's max circuit, in each language ----
@@ -142,16 +150,16 @@ def test_the_chinese_walk_says_what_each_gate_does(capsys):
     _, out, _ = explain(capsys, *MAX_CIRCUIT, "--lang", "zh")
     assert "2*(x*y + max(z, w)) 的前向传播：" in out
     assert "最大值门对梯度做路由：较大的输入 z（2）得到全部上游梯度 2，w（-1）得到 0。" in out
-    assert "x 得到上游梯度乘以 y 的值，即 2 × -4 = -8；y 得到上游梯度乘以 x 的值，即 2 × 3 = 6。" in out
-    assert "它的 2 个输入（x*y, max(z, w)）都原样得到上游梯度 2。" in out
+    assert "x 得到上游梯度乘以 y 的值，即 2 × (-4) = -8；y 得到上游梯度乘以 x 的值，即 2 × 3 = 6。" in out
+    assert "加法门分发梯度：它的两个输入（x*y、max(z, w)）都原样得到上游梯度 2。" in out
 
 
 def test_the_russian_walk_says_what_each_gate_does(capsys):
     _, out, _ = explain(capsys, *MAX_CIRCUIT, "--lang", "ru")
     assert "Обратный проход, вентиль за вентилем:" in out
-    assert "больший из входов, z (2), получает весь градиент выхода 2, а w (-1) — 0." in out
-    assert "x получает градиент выхода, умноженный на значение y, то есть 2 × -4 = -8" in out
-    assert "все его входы (x*y, max(z, w); всего 2) получают градиент выхода 2 без изменений." in out
+    assert "больший из входов, z (2), получает весь градиент по выходу 2, а w (-1) — 0." in out
+    assert "x получает градиент по выходу, умноженный на значение y, то есть 2 × (-4) = -8" in out
+    assert "оба его входа (x*y, max(z, w)) получают градиент по выходу 2 без изменений." in out
 
 
 def test_chinese_columns_line_up_on_a_terminal():
@@ -179,7 +187,9 @@ def test_the_json_explanations_are_translated_and_the_numbers_are_not(capsys):
 def test_the_python_api_takes_lang_and_keeps_english_by_default():
     circuit = build("(x+y)*z", {"x": -2.0, "y": 5.0, "z": -4.0})
     steps = walk(circuit.output)
-    assert format_step(steps[0], 1, "ru").splitlines()[0] == "шаг 1, умножение: выход (x+y)*z = -12, градиент выхода 1"
+    assert (
+        format_step(steps[0], 1, "ru").splitlines()[0] == "шаг 1, умножение: выход (x+y)*z = -12, градиент по выходу 1"
+    )
     assert format_forward(circuit.output, "zh").splitlines()[0].split() == ["节点", "门", "值"]
     assert format_report("(x+y)*z", circuit.output, circuit.inputs, steps) == format_report(
         "(x+y)*z", circuit.output, circuit.inputs, steps, "en"
@@ -234,7 +244,7 @@ def test_the_chinese_page_keeps_its_ids_and_says_everything_in_chinese(chinese_p
                              "▶ 播放", "下一步 ▶", "步骤", "1 / 5"]  # fmt: skip
     labels = {v.label for v in topological_order(circuit.output)}
     words = set(re.findall(r"[A-Za-z_]+", " ".join(seen.text)))
-    assert words <= {"gategrad", "Home", "End"} | set(re.findall(r"[A-Za-z_]+", " ".join(labels)))
+    assert words <= {"gategrad", "Home", "End", "Tab"} | set(re.findall(r"[A-Za-z_]+", " ".join(labels)))
 
 
 def test_the_chinese_slides_are_the_engines_steps_in_chinese(chinese_page):
@@ -259,7 +269,8 @@ def test_the_frames_say_so_far_in_the_language():
     root = x * x + x  # x hears from the add gate first, then from the mul gate
     frames = walkthrough_frames(root, lang="ru")
     assert frames[1].grads[x] == "пока 1"
-    assert "{ x | data 3 | grad пока 1 }" in frames[1].graph.source
+    assert "{ x | знач. 3 | град. пока 1 }" in frames[1].graph.source
+    assert "{ x | знач. 3 | град. 7 }" in frames[-1].graph.source
     assert frames[1].caption.startswith("Шаг 1: Вентиль сложения распределяет градиент")
     assert frames[-1].grads[x] == "7"
 

@@ -38,9 +38,11 @@ def test_overwrite_keeps_only_the_last_path_of_x_times_x_plus_x():
     assert result.divergence.step == 2
     assert result.divergence.input is circuit.inputs["x"]
     assert (result.divergence.now, result.divergence.right) == (3.0, 7.0)
+    # Both losses are named, and they add up: 3 kept + 3 of the first write + 1 held before = 7.
     assert result.divergence.explanation == (
-        "The mul gate x*x writes x's gradient with = instead of +=: x now holds 3, only what the last path "
-        "brings, and the 1 it held before this gate is lost; += gives 7."
+        "The mul gate x*x has x as an input twice and writes its gradient with = instead of +=: the second write "
+        "replaces the first and what x held, so x holds 3, and both the first write's 3 and the 1 it held before "
+        "this gate are lost; += gives 7."
     )
 
 
@@ -48,8 +50,10 @@ def test_overwrite_inside_one_gate_with_the_same_input_twice():
     circuit, result = lab("x*x", {"x": 3.0}, "overwrite")
     assert wrong_grads(circuit, result) == {"x": 3.0}  # 3, then 3 again; += gives 3 + 3 = 6
     assert result.divergence.step == 1
-    assert "has x as an input 2 times" in result.divergence.explanation
-    assert "x holds 3 where += gives 6" in result.divergence.explanation
+    assert result.divergence.explanation == (
+        "The mul gate x*x has x as an input twice and writes its gradient with = instead of +=: the second write "
+        "replaces the first, so x holds 3 and the first write's 3 is lost; += gives 6."
+    )
 
 
 def test_no_sort_lets_x_times_y_go_before_x_times_y_times_z_reports():
@@ -63,7 +67,7 @@ def test_no_sort_lets_x_times_y_go_before_x_times_y_times_z_reports():
     assert result.divergence.step == 2
     assert result.divergence.explanation == (
         "The mul gate x*y passes on 1, but its gradient is 5: the walk reached it along one path and passed it "
-        "on before x*y*z had reported, so x holds 3 where the right walk has 15."
+        "on before the gate x*y*z had reported, so x holds 3 where the right walk has 15."
     )
 
 
@@ -157,7 +161,7 @@ def test_overwrite_json_gives_the_right_7_the_mistaken_3_and_step_2(capsys):
     assert report["mistake"]["name"] == "overwrite"
     assert report["mistake"]["grads"] == {"x": 3.0}
     assert report["mistake"]["first_divergent_step"] == 2
-    assert "x now holds 3" in report["mistake"]["explanation"]
+    assert "so x holds 3, and both the first write's 3 and the 1" in report["mistake"]["explanation"]
     assert [i["holds"] for s in report["mistake"]["steps"] for i in s["inputs"]] == [1.0, 1.0, 3.0, 3.0]
 
 
@@ -185,7 +189,7 @@ def test_text_shows_both_walks_side_by_side_up_to_where_they_part(capsys):
     )
     assert "  2     mul x*x passes on 1: x holds 7                   mul x*x passes on 1: x holds 3" in out
     assert "<- here they part" in out
-    assert "\nStep 2: The mul gate x*x writes x's gradient with = instead of +=" in out
+    assert "\nStep 2: The mul gate x*x has x as an input twice and writes its gradient with = instead of +=" in out
     assert out.endswith("  input  right  overwrite\n  x      7      3\n")
     assert not any(line != line.rstrip() for line in out.splitlines())
 
@@ -251,8 +255,8 @@ def test_the_chinese_lab_says_why_x_holds_3(capsys):
     assert out.startswith("误区实验：在 x*x + x 上演示“覆盖”\n  错误：每个门用 = 而不是 += 把")
     assert "  2     乘法门 x*x 传回 1：x 的梯度为 7                      乘法门 x*x 传回 1：x 的梯度为 3" in out
     assert (
-        "\n第 2 步：乘法门 x*x 用 = 而不是 += 写入 x 的梯度：x 的梯度现在是 3，只是最后一条路径带来的部分，"
-        "这个门之前已经累积的 1 丢失了；用 += 应得 7。\n" in out
+        "\n第 2 步：x 在乘法门 x*x 的输入中出现了两次，而这个门用 = 而不是 += 写入梯度：第二次写入覆盖了第一次写入"
+        "和 x 原有的梯度，所以 x 的梯度是 3，第一次写入的 3 和这个门之前已累积的 1 都丢失了；用 += 应得 7。\n" in out
     )
     assert out.endswith("两种遍历都走完后的梯度：\n  输入  正确  覆盖\n  x     7     3\n")
 
@@ -260,11 +264,11 @@ def test_the_chinese_lab_says_why_x_holds_3(capsys):
 def test_the_russian_lab_says_why_x_holds_3(capsys):
     _, out, _ = explain(capsys, *OVERWRITE, "--lang", "ru")
     assert out.startswith("Лаборатория ошибок: «перезапись» на примере x*x + x\n  Ошибка: каждый вентиль")
-    assert "  1    сложение x*x + x передаёт назад 1: градиент x*x — 1, градиент x — 1  " in out
+    assert "  1    вентиль x*x + x (сложение) передаёт назад 1: градиент x*x — 1, градиент x — 1  " in out
     assert (
-        "\nШаг 2: Вентиль x*x (умножение) записывает градиент x через = вместо +=: теперь градиент x равен 3, то "
-        "есть только вкладу последнего пути, а значение 1, накопленное до этого вентиля, потеряно; с += было бы 7.\n"
-        in out
+        "\nШаг 2: x дважды входит в вентиль x*x (умножение), а вентиль записывает градиент x через = вместо +=: "
+        "вторая запись затирает и первую, и то, что было накоплено раньше, поэтому градиент x равен 3, а потеряны "
+        "и вклад первой записи, 3, и значение 1, накопленное до этого вентиля; с += было бы 7.\n" in out
     )
     assert out.endswith("  вход  верный  перезапись\n  x     7       3\n")
 
@@ -277,7 +281,7 @@ def test_the_json_keeps_its_keys_and_numbers_and_says_why_in_the_language(capsys
     same = ("name", "grads", "first_divergent_step", "steps")
     assert {k: ru[k] for k in same} == {k: en[k] for k in same}
     assert (ru["name"], ru["grads"], ru["first_divergent_step"]) == ("overwrite", {"x": 3.0}, 2)
-    assert ru["explanation"].startswith("Вентиль x*x (умножение) записывает градиент x через = вместо +=")
+    assert ru["explanation"].startswith("x дважды входит в вентиль x*x (умножение), а вентиль записывает градиент x")
     assert ru["summary"].startswith("каждый вентиль присваивает градиенту входа")
 
 
@@ -285,10 +289,13 @@ def test_the_python_lab_takes_lang_and_keeps_english_by_default():
     circuit, result = lab("x*x", {"x": 3.0}, "overwrite")
     assert result.divergence.explain() == result.divergence.explanation == result.divergence.explain("en")
     assert result.divergence.explain("zh") == (
-        "x 在乘法门 x*x 的输入中出现了 2 次，而这个门用 = 而不是 += 写入梯度：最后一次写入覆盖了之前的，"
-        "所以 x 的梯度是 3，用 += 应得 6。"
+        "x 在乘法门 x*x 的输入中出现了两次，而这个门用 = 而不是 += 写入梯度：第二次写入覆盖了第一次，"
+        "所以 x 的梯度是 3，第一次写入的 3 丢失了；用 += 应得 6。"
     )
-    assert "(всего 2)" in result.divergence.explain("ru")
+    assert result.divergence.explain("ru") == (
+        "x дважды входит в вентиль x*x (умножение), а вентиль записывает градиент x через = вместо +=: вторая "
+        "запись затирает первую, поэтому градиент x равен 3, а вклад первой записи, 3, потерян; с += было бы 6."
+    )
     text = mistakes.format_lab(result, "x*x", circuit.inputs, "ru")
     assert text.splitlines()[0] == "Лаборатория ошибок: «перезапись» на примере x*x"
     with pytest.raises(ValueError, match="unknown language 'fr'; known: en, ru, zh"):
@@ -297,8 +304,8 @@ def test_the_python_lab_takes_lang_and_keeps_english_by_default():
 
 def test_gates_not_yet_reported_are_listed_with_the_languages_and(capsys):
     circuit, result = lab("x*y*2 + x*y*3 + x*y", {"x": 2.0, "y": 3.0}, "no-sort")
-    assert "before x*y*3 and x*y*2 had reported" in result.divergence.explanation
-    assert "вклад от x*y*3 и x*y*2" in result.divergence.explain("ru")
+    assert "before the gates x*y*3 and x*y*2 had reported" in result.divergence.explanation
+    assert "раньше, чем пришли вклады от вентилей x*y*3 и x*y*2," in result.divergence.explain("ru")
     assert "在 x*y*3 和 x*y*2 传来梯度之前" in result.divergence.explain("zh")
 
 

@@ -180,8 +180,12 @@ def test_a_neurons_walk_is_the_engines_steps_of_its_gates_in_the_chosen_language
     X, y = DATASETS["moons"](0)
     nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, nn.SGD(model.parameters(), lr=1.0), 2, l2=1e-4, quiet=True)
     loss = nn.hinge_loss([model(X[9])], [2 * y[9] - 1])
-    call = next(c for c in neuron_calls(topological_order(loss)) if c.key == "1:2")
+    calls = neuron_calls(topological_order(loss))
+    for c in calls:
+        c.name_parameters()
+    call = next(c for c in calls if c.key == "1:2")
     expected = [s for s in loss.backward_steps() if s.output in call.gates]
+    assert expected[-1].inputs[0].value.label == "w1[2,0]" and "w1[2,0] 得到" in walk["steps"][-1]["sentence"]
     assert [s["sentence"] for s in walk["steps"]] == [sentence(s, "zh") for s in expected]
     assert [s["gate"] for s in walk["steps"]] == ["relu", "add", "mul", "mul", "mul", "mul"]
     assert walk["sample"] == 9 and walk["step"] == 2 and walk["loss"] == loss.data
@@ -194,6 +198,8 @@ def test_a_samples_walk_is_its_whole_backward_pass():
     X, y = DATASETS["moons"](0)
     model = nn.MLP(2, [3, 1], "relu", seed=0)
     loss = nn.hinge_loss([model(X[4])], [2 * y[4] - 1])
+    for call in neuron_calls(topological_order(loss)):
+        call.name_parameters()
     steps = list(loss.backward_steps())
     assert [s["sentence"] for s in walk["steps"]] == [sentence(s, "ru") for s in steps]
     assert walk["steps"][-1]["neuron"] == "0:0" and walk["steps"][0]["neuron"] is None  # the loss's gates first

@@ -289,10 +289,21 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
     _, html = page
     view = json.loads(Page(html).scripts["gategrad-view"])
     activations = [op for op, gate in GATES.items() if gate.activation]
+    fan_ins = {layer["nin"] + 1 for layer in json.loads(Page(html).scripts["gategrad-record"])["layers"]}
+
+    def sentences(op):  # a sentence counting its inputs comes once per fan-in of the net's neurons
+        return {
+            case: text if isinstance(text, str) else {str(n): text[n != 1] for n in sorted(fan_ins)}
+            for case, text in GATES[op].sentences.items()
+        }
+
     assert view["gates"] == {
-        op: {"sentences": dict(GATES[op].sentences), "case": viewer.expression_tree(GATES[op].case)}
+        op: {"sentences": sentences(op), "case": viewer.expression_tree(GATES[op].case)}
         for op in ("mul", "add", *activations)
     }
+    assert view["gates"]["add"]["sentences"]["many"]["3"] == (
+        "The add gate distributes: each of its {n} inputs ({names}) gets the upstream gradient {g} unchanged."
+    )
     assert view["activations"] == {
         op: {"forward": viewer.expression_tree(GATES[op].forward), "local": viewer.expression_tree(GATES[op].local[0])}
         for op in activations
@@ -304,7 +315,7 @@ def test_the_page_carries_the_gate_tables_sentences_and_its_words(page):
         ["str", "constant"],
     ]
     assert view["labels"][1][4] == ["z1:4", "a1:4"]
-    assert view["strings"] == viewer.STRINGS
+    assert view["strings"] == viewer.strings() and set(view["strings"]) == set(viewer.STRINGS)
 
 
 def test_a_page_refuses_an_activation_the_table_does_not_know(run):
@@ -448,7 +459,7 @@ def test_every_word_of_the_page_comes_from_its_strings_and_every_string_is_used(
     script, markup = web_file("viewer.js"), web_file("viewer.html")
     asked = set(re.findall(r"\bS\.(\w+)", script)) | set(re.findall(r'say\("(\w+)"', script))
     filled = set(re.findall(r"\$(\w+)", markup)) - {"css", "heading", "note", "last", "record", "view", "script"}
-    assert asked | filled | {"title"} == set(viewer.STRINGS)
+    assert asked | filled | {"title"} == set(viewer.strings())
 
 
 # ---- the page in other languages ----
@@ -462,8 +473,13 @@ def test_a_russian_page_carries_its_words_gate_names_and_translated_templates(ru
     ru = lang.translator("ru")
     assert '<html lang="ru">' in html and "<title>gategrad: запись обучения</title>" in html
     assert view["strings"] == viewer.strings("ru") and view["strings"]["step_of"] == "запись {index} из {count}"
+    fan_ins = sorted({layer["nin"] + 1 for layer in json.loads(Page(html).scripts["gategrad-record"])["layers"]})
     assert {op: gate["sentences"] for op, gate in view["gates"].items()} == {
-        op: {case: ru.gettext(text) for case, text in GATES[op].sentences.items()} for op in viewer.NEURON_OPS
+        op: {
+            case: ru.gettext(text) if isinstance(text, str) else {str(n): ru.ngettext(*text, n) for n in fan_ins}
+            for case, text in GATES[op].sentences.items()
+        }
+        for op in viewer.NEURON_OPS
     }
     assert view["gates"]["relu"]["sentences"]["pass"].startswith("Вентиль ReLU (максимум с нулём) направляет градиент")
     assert (view["gate_names"]["mul"], view["gate_names"]["relu"]) == ("умножение", "ReLU")
@@ -477,7 +493,7 @@ def test_the_english_page_is_english_and_says_so():
     html = viewer.document(recorder.to_json())
     view = json.loads(Page(html).scripts["gategrad-view"])
     assert '<html lang="en">' in html
-    assert view["strings"] == viewer.STRINGS
+    assert view["strings"] == viewer.strings()
     assert view["gate_names"]["mul"] == "mul"
     assert ">MLP(2, [3, 1], activation=&#x27;relu&#x27;) trained with hinge_loss on 10 samples</h1>" in html
 

@@ -186,7 +186,7 @@ def test_predict_mode_says_right_or_wrong_with_the_rule_and_keeps_score(open_pag
     # Gate 1, the mul by the constant 2: before the answer, the question and the forward pass's picture.
     mul = max_steps[0]
     assert heading(page) == (
-        "Gate 1 of 4: the mul gate 2*(x*y+max(z,w)) passes on 1. What does each of its inputs get?"
+        "Gate 1 of 4: the mul gate 2*(x*y+max(z,w)) received the upstream gradient 1. What does each of its inputs get?"
     )
     assert text(page, "explanation") == ""
     assert page.find_elements(By.CSS_SELECTOR, "#stepper svg .gate.gg-active") == []
@@ -320,7 +320,7 @@ def test_predict_mode_asks_in_the_pages_language(open_page, tmp_path):
     page.find_element(By.ID, "predict").click()
     assert text(page, "score") == "得分：0 / 0"
     page.find_element(By.ID, "next").click()
-    assert heading(page) == "第 1 个门（共 4 个）：乘法门 2*(x*y+max(z,w)) 传回梯度 1。它的每个输入各得到多少？"
+    assert heading(page) == "第 1 个门（共 4 个）：乘法门 2*(x*y+max(z,w)) 收到上游梯度 1。它的每个输入各得到多少？"
     answer_fields(page)[0].send_keys("3", Keys.ENTER)
     assert feedback(page) == [("gg-wrong", "x*y+max(z,w)：错，你填的是 3。它得到的是局部梯度 2 × 上游梯度 1 = 2。")]
     assert text(page, "score") == "得分：0 / 1"

@@ -93,6 +93,8 @@ def engine_sample(doc, kept, i):
     out = model(doc["X"][i])
     loss = LOSSES[doc["loss"]]([out], [doc["y"][i]])
     calls = {call.key: call for call in neuron_calls(topological_order(loss))}
+    for call in calls.values():  # named as the page names them: w1[3,0] is weight 0 of neuron 3 in layer 1
+        call.name_parameters()
     walk = list(loss.backward_steps())
     return out, calls, walk
 
@@ -231,6 +233,8 @@ def test_a_click_on_a_neuron_walks_its_gates_in_the_engines_sentences(open_page,
         expected = [step.explanation for step in walk if step.output in gates]
         assert sentences(page) == expected
         assert len(expected) == doc["layers"][int(key[0])]["nin"] + (1 if key == "2:0" else 2)
+        layer, index = key.split(":")
+        assert f"w{layer}[{index},0] gets " in sentences(page)[-1]  # the walk names the weight, not its value
 
 
 def test_a_neuron_clicked_first_walks_for_sample_0_and_follows_the_slider(open_page, moons_run):
@@ -550,7 +554,7 @@ def test_the_russian_page_says_everything_in_russian_with_the_same_numbers(open_
     assert (text(page, "step-counter"), text(page, "step-of")) == ("шаг 0", "запись 1 из 15")
     go_to(page, 5)
     step = doc["steps"][5]
-    assert text(page, "readout") == f"потери {fmt(step['loss'])} · точность {fmt(step['accuracy'])}"
+    assert text(page, "readout") == f"потери {fmt(step['loss'])} · доля верных ответов {fmt(step['accuracy'])}"
     heads = [th.text for th in page.find_elements(By.CSS_SELECTOR, "#health th")]
     assert heads[:5] == ["слой", "активация", "мёртвые ReLU", "насыщенные", "обновление / вес"]
     rows = page.find_elements(By.CSS_SELECTOR, "#health tbody tr")

@@ -19,16 +19,22 @@ from pathlib import Path
 
 import polib
 
-from gategrad.engine.gates import GATES
+from gategrad.engine.gates import GATES, Template
 from gategrad.explain.lang import DOMAIN, SHIPPED, placeholders
 from gategrad.explain.mistakes import MISTAKES
+from gategrad.nn.record import WARNINGS
 from gategrad.playground import bridge
 from gategrad.viz.page import UI_STRINGS
 from gategrad.viz.viewer import STRINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 POT = SHIPPED / f"{DOMAIN}.pot"
-CALLS = {"gettext": ("msgid",), "ngettext": ("msgid", "msgid_plural"), "pgettext": ("msgctxt", "msgid")}
+CALLS = {
+    "gettext": ("msgid",),
+    "ngettext": ("msgid", "msgid_plural"),
+    "pgettext": ("msgctxt", "msgid"),
+    "npgettext": ("msgctxt", "msgid", "msgid_plural"),
+}
 
 
 def messages() -> list[polib.POEntry]:
@@ -49,7 +55,7 @@ def messages() -> list[polib.POEntry]:
     gates = ("gategrad/engine/gates.py", "")
     for op, gate in GATES.items():
         for case, template in gate.sentences.items():
-            add(gates, f"the {op} gate, case {case!r}; see gates.py for what each {{number}} is", msgid=template)
+            add(gates, f"the {op} gate, case {case!r}; see gates.py for what each {{number}} is", **_texts(template))
         add(gates, f"the {gate.name} gate's short name, in tables", msgctxt="gate", msgid=gate.name)
     add(gates, "a Value no gate made (one you created), in the forward table's gate column", "gate", "input")
     lab = ("gategrad/explain/mistakes.py", "")
@@ -58,7 +64,7 @@ def messages() -> list[polib.POEntry]:
         add(lab, f"the {m.name} mistake in a sentence, after 'The mistake: '", msgid=m.summary)
         for case, template in m.sentences.items():
             note = f"why the {m.name} walk goes wrong, case {case!r}; _Context.divergence says what each {{number}} is"
-            add(lab, note, msgid=template)
+            add(lab, note, **_texts(template))
         add(
             lab,
             f"what a circuit needs for the {m.name} mistake to show: the {{needs}} of 'The two walks agree'",
@@ -68,6 +74,8 @@ def messages() -> list[polib.POEntry]:
         add(("gategrad/viz/page.py", ""), f"the stepper page: {key}", msgid=text)
     for key, text in STRINGS.items():
         add(("gategrad/viz/viewer.py", ""), f"the training viewer: {key}", msgid=text)
+    for key, text in WARNINGS.items():
+        add(("gategrad/nn/record.py", ""), f"train's warning at the end of a run: {key}", msgid=text)
     for module in bridge.STRING_MODULES:  # each playground lab's words
         for text in importlib.import_module(module).STRINGS:
             add((module.replace(".", "/") + ".py", ""), "the playground", msgid=text)
@@ -84,6 +92,13 @@ def messages() -> list[polib.POEntry]:
                 where = (path.relative_to(ROOT).as_posix(), "")  # no line numbers: they would change with any edit
                 add(where, **dict(zip(fields, texts)))
     return list(found.values())
+
+
+def _texts(template: Template) -> dict[str, str]:
+    """A table's template as a message: a pair (singular, plural) is a plural message, for ngettext."""
+    if isinstance(template, str):
+        return {"msgid": template}
+    return {"msgid": template[0], "msgid_plural": template[1]}
 
 
 def template() -> polib.POFile:

@@ -525,7 +525,9 @@ def _missing_path(yours: np.ndarray, true: np.ndarray, c: Context, t: NullTransl
                 "missing ones with += (an = in their place overwrites the first).",
                 len(others),
             )
-            return Diagnosis("missing_path", None, said.format(use=use, name=c.name, others=", ".join(others)))
+            return Diagnosis(
+                "missing_path", None, said.format(use=use, name=c.name, others=t.pgettext("list", ", ").join(others))
+            )
     return None
 
 

@@ -400,6 +400,10 @@ class _Referee:
         """`template` in the report's language, filled in with `numbers` (named so `make messages` finds it)."""
         return self.t.gettext(template).format(**numbers)
 
+    def ngettext(self, singular: str, plural: str, n: int, **numbers: Any) -> str:
+        """The form for the count `n` of a message that counts, in the report's language, with `n` and `numbers`."""
+        return self.t.ngettext(singular, plural, n).format(n=n, **numbers)
+
     # -- the stages --
 
     def _seed(self) -> None:
@@ -810,24 +814,30 @@ class _Referee:
             grad = _number(a, "grad")
             if close(grad, 1.0) or self._walk_is_wrong():
                 return
-            message = self.gettext(
+            message = self.ngettext(
+                "On a chain of {n} add gate, a gets the gradient {yours}; the chain rule gives 1.",
                 "On a chain of {n} add gates, a gets the gradient {yours}; the chain rule gives 1.",
-                n=n,
+                n,
                 yours=fmt(grad),
             )
             self._add_chain("order", "wrong", program, {"a": grad}, true, message)
             return
         if stage == "recursion":
-            message = self.gettext(
+            message = self.ngettext(
+                "backward() raised {error} on a chain of {n} gate. A recursive topological sort goes one Python "
+                "call deeper per gate, and Python stops near 1,000 calls; micrograd's does the same. A loop with "
+                "a stack of its own (as gategrad's topological_order) has no such limit.",
                 "backward() raised {error} on a chain of {n} gates. A recursive topological sort goes one Python "
                 "call deeper per gate, and Python stops near 1,000 calls; micrograd's does the same. A loop with "
                 "a stack of its own (as gategrad's topological_order) has no such limit.",
+                n,
                 error=error,
-                n=n,
             )
             self._add_chain("recursion", "limit", program, None, true, message)
         else:
-            message = self.gettext("A chain of {n} add gates raised {error}.", n=n, error=error)
+            message = self.ngettext(
+                "A chain of {n} add gate raised {error}.", "A chain of {n} add gates raised {error}.", n, error=error
+            )
             self._add_chain("order", "wrong", program, None, true, message)
 
     def _add_chain(

@@ -90,7 +90,7 @@ def format_report(report: Report) -> str:
     parts = [_summary(report, wrong), _table(report.checked, report.lang)]
     if report.unchecked:
         said = t.gettext("Tapped in loss(p) but not in grads(p), so not checked: {names}.")
-        parts.append(said.format(names=", ".join(report.unchecked)))
+        parts.append(said.format(names=t.pgettext("list", ", ").join(report.unchecked)))
     if wrong:
         lines = [f"  {c.name} ({_kind(c.diagnosis)}): {c.diagnosis.message}" for c in wrong if c.diagnosis]
         parts.append(t.gettext("Diagnosis:") + "\n" + "\n".join(lines))
@@ -234,7 +234,11 @@ def _steps(steps: tuple[Step, ...], lang: str) -> list[str]:
             run.append(step)
             continue
         if len(run) > RUN_SHOWN:
-            said = t.gettext("… {n} add gates, each passing the gradient {g} on unchanged …")
+            said = t.ngettext(
+                "… {n} add gate, passing the gradient {g} on unchanged …",
+                "… {n} add gates, each passing the gradient {g} on unchanged …",
+                len(run),
+            )
             lines.append(said.format(n=len(run), g=fmt(run[0].upstream)))
         else:
             lines += [sentence(s, lang) for s in run]
@@ -252,4 +256,4 @@ def _repeatability(report: Report) -> str:
         "grads(p) gave other arrays when called again with the same p ({names}): the gradient accumulates "
         "across calls. Reset it to zeros at the start of each call (each training iteration)."
     )
-    return said.format(names=", ".join(report.changed))
+    return said.format(names=t.pgettext("list", ", ").join(report.changed))

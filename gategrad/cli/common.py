@@ -68,7 +68,7 @@ def add_lang(parser: argparse.ArgumentParser, what: str, note: str = "") -> None
         choices=lang.languages(),
         default=lang.ENGLISH,
         metavar="LANG",
-        help=f"the language of {what}: {known}; default: en{note}",
+        help=f"the language of {what}: {known}; default: en{note}. Error messages stay English",
     )
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from gategrad import data, nn
-from gategrad.cli.common import CommandError, Parser, read_csv, read_rows
+from gategrad.cli.common import CommandError, Parser, add_lang, read_csv, read_rows
 from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
+from gategrad.explain import lang
 from gategrad.replay import Replay
 from gategrad.text import cut, quoted
 
@@ -69,6 +70,7 @@ def add_eval(commands: argparse._SubParsersAction[Parser]) -> None:
     evaluate.add_argument(
         "--seed", type=int, help="the dataset's seed; default 0, train's default (another draws new points)"
     )
+    add_lang(evaluate, "what eval prints")
     evaluate.set_defaults(run=run_eval)
 
 
@@ -90,7 +92,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if outputs != classes and not (outputs == 1 and classes == 2):
         has = f"{outputs} output" + ("s" if outputs > 1 else "")
         raise CommandError(f"eval: {args.model}: the model has {has}, {args.dataset} has {classes} classes")
-    print(f"accuracy: {nn.accuracy(scores, y):.2f}")
+    print(lang.translator(args.lang).gettext("accuracy: {accuracy}").format(accuracy=f"{nn.accuracy(scores, y):.2f}"))
     return 0
 
 
@@ -128,9 +130,10 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
             f"eval: {args.csv}: the loss is {loss}: the model's output is not a number for some row, "
             "whose features are far outside those the model was trained on"
         )
-    print(f"loss: {loss:.6g}")
+    t = lang.translator(args.lang)
+    print(t.gettext("loss: {loss}").format(loss=f"{loss:.6g}"))
     if not regression:
-        print(f"accuracy: {accuracy:.2f}")
+        print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gettext
 import os
 import random
 import sys
@@ -120,7 +121,7 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
         metavar="RUN.html",
         help="write the run as one page to open in a browser: every step's loss, weights and gradients",
     )
-    add_lang(train, "the --record page", " (what train prints stays English)")
+    add_lang(train, "what train prints and the --record page")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
 
@@ -155,10 +156,8 @@ def run_train(args: argparse.Namespace) -> int:
             f"train: --record draws every sample, and {len(X):,} samples of {len(X[0])} features are more numbers "
             f"than a page holds ({nn.record.MAX_NUMBERS:,}): record a run on a sample of the rows"
         )
-    if args.lang != lang.ENGLISH and args.record is None:
-        raise CommandError(f"train: --lang {args.lang} is the language of the --record page; give --record RUN.html")
     try:
-        lang.translator(args.lang)
+        t = lang.translator(args.lang)
     except ValueError as e:  # a catalogue that cannot be read
         raise CommandError(f"train: {e}") from None
     info = _data_info(args, points, loss_name, X)
@@ -190,24 +189,24 @@ def run_train(args: argparse.Namespace) -> int:
     )
 
     loss, accuracy = measure(model, X, labels, task.loss, args.engine)
-    print(f"loss: {loss + nn.l2_penalty(model.parameters(), l2).data:.6g}")
+    print(t.gettext("loss: {loss}").format(loss=f"{loss + nn.l2_penalty(model.parameters(), l2).data:.6g}"))
     if not points.regression:
-        print(f"accuracy: {accuracy:.2f}")
+        print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
     if len(X_test):
         test_labels = [task.label(c) for c in _plain(y_test)]
         test_loss, test_accuracy = measure(model, X_test, test_labels, task.loss, args.engine)
-        print(f"test loss: {test_loss:.6g}")
+        print(t.gettext("test loss: {loss}").format(loss=f"{test_loss:.6g}"))
         if not points.regression:
-            print(f"test accuracy: {test_accuracy:.2f}")
+            print(t.gettext("test accuracy: {accuracy}").format(accuracy=f"{test_accuracy:.2f}"))
     if args.save is not None:
         try:
             model.save(args.save)
         except OSError as e:
             raise CommandError(f"train: cannot save the model to {args.save}: {e.strerror or e}") from None
-        print(f"saved the model to {args.save}")
+        print(t.gettext("saved the model to {path}").format(path=args.save))
     if plot is not None:
         _plot(model, X, cast("Sequence[int]", y), plot)  # class indices: --plot refuses a regression above
-        print(f"saved the decision boundary to {plot}")
+        print(t.gettext("saved the decision boundary to {path}").format(path=plot))
     if args.record is not None:
         try:
             viz.save_run(recorder, args.record, args.lang)
@@ -215,12 +214,12 @@ def run_train(args: argparse.Namespace) -> int:
             raise CommandError(f"train: cannot write the run: {e}") from None
         except OSError as e:
             raise CommandError(f"train: cannot write the run to {args.record}: {e.strerror or e}") from None
-        print(f"saved the run to {args.record}: open it in a browser")
-    warnings = recorder.warnings()
+        print(t.gettext("saved the run to {path}: open it in a browser").format(path=args.record))
+    warnings = [t.gettext(nn.record.WARNINGS[kind]).format(**numbers) for kind, numbers in recorder.warning_numbers()]
     if warnings:
-        print(f"warning: {'; '.join(warnings)}", file=sys.stderr)
+        print(t.gettext("warning: {warnings}").format(warnings=t.gettext("; ").join(warnings)), file=sys.stderr)
     if args.overfit is not None:
-        return _overfit_verdict(len(X), loss, args.steps)
+        return _overfit_verdict(len(X), loss, args.steps, t)
     return 0
 
 
@@ -236,15 +235,26 @@ def _few(args: argparse.Namespace, name: str, X: Any, y: Any) -> tuple[Any, Any]
     return [X[i] for i in chosen], [y[i] for i in chosen]
 
 
-def _overfit_verdict(n: int, loss: float, steps: int) -> int:
+def _overfit_verdict(n: int, loss: float, steps: int, t: gettext.NullTranslations) -> int:
     """cs231n's sanity check: a net that learns drives the loss of a few points near 0; exit 0 if so, 1 if not."""
+    after = t.ngettext("after {steps} step", "after {steps} steps", steps).format(steps=steps)
+    numbers = {"n": n, "loss": f"{loss:.3g}", "after": after, "limit": f"{OVERFIT_LOSS:g}"}
     if loss < OVERFIT_LOSS:
-        print(f"overfit: yes, the loss on the {n} points fell to {loss:.3g}, below {OVERFIT_LOSS:g}: the net fits them")
+        said = t.ngettext(
+            "overfit: yes, the loss on the {n} point fell to {loss}, below {limit}: the net fits it",
+            "overfit: yes, the loss on the {n} points fell to {loss}, below {limit}: the net fits them",
+            n,
+        )
+        print(said.format(**numbers))
         return 0
-    print(
-        f"overfit: no, the loss on the {n} points is {loss:.3g} after {steps} steps, not below {OVERFIT_LOSS:g}: "
-        "the net cannot fit even them; look at the lr, the steps, the gradients before training on all the data"
+    said = t.ngettext(
+        "overfit: no, the loss on the {n} point is {loss} {after}, not below {limit}: the net cannot "
+        "fit even it; look at the lr, the steps, the gradients before training on all the data",
+        "overfit: no, the loss on the {n} points is {loss} {after}, not below {limit}: the net cannot "
+        "fit even them; look at the lr, the steps, the gradients before training on all the data",
+        n,
     )
+    print(said.format(**numbers))
     return 1
 
 

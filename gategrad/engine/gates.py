@@ -18,6 +18,7 @@ gradient) and {a_gets} (what it receives, local × upstream), likewise for b.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from gategrad.engine.value import Step, Value
 
 T = TypeVar("T")
+# A sentence template, or a pair (singular, plural) for one that counts the inputs {n}: gettext's ngettext picks.
+Template = str | tuple[str, str]
+_NEGATIVE_FACTOR = re.compile(r"([×·] ?)(-(?:inf|\d[\d.]*(?:e[+-]?\d+)?))")
 inf, nan = math.inf, math.nan
 
 # The functions `forward` and `local` may call, each in a sentence; replay gives their
@@ -79,7 +83,7 @@ class Gate:
     method: str  # the Value method that runs it
     python: str  # how you write it in Python, in the names a and b
     torch: str  # the torch expression it equals, in the same names (the tests evaluate both)
-    sentences: Mapping[str, str]  # the explanation templates, by case
+    sentences: Mapping[str, Template]  # the explanation templates, by case
     case: str  # which template a step takes
     forward: str  # its output
     local: tuple[str, ...]  # each operand's local gradient; the last one also serves any further inputs
@@ -143,11 +147,16 @@ _ALL_GATES = [
         python="a + b",
         torch="a + b",
         sentences={
-            "one": "The add gate distributes: its input {a} gets the upstream gradient {g} unchanged.",
-            "many": "The add gate distributes: each of its {n} inputs ({names}) gets the upstream gradient {g} "
-            "unchanged.",
+            "constant": "The add gate adds the constant {c}: {a} gets the upstream gradient {g} unchanged, and the "
+            "constant gets no gradient.",
+            # Two inputs are "both" in Russian (оба входа), not a count: a case of their own, not a plural form.
+            "two": "The add gate distributes: each of its 2 inputs ({names}) gets the upstream gradient {g} unchanged.",
+            "many": (
+                "The add gate distributes: each of its {n} input ({names}) gets the upstream gradient {g} unchanged.",
+                "The add gate distributes: each of its {n} inputs ({names}) gets the upstream gradient {g} unchanged.",
+            ),
         },
-        case="'one' if n == 1 else 'many'",
+        case="'constant' if n == 1 else 'two' if n == 2 else 'many'",
         forward="total(inputs)",
         local=("1.0",),
         points=((1.5, -2.25), (inf, 1.0), (inf, -inf), (-0.0, -0.0), (nan, 1.0), (1e308, 1e308)),
@@ -265,7 +274,7 @@ _ALL_GATES = [
         method="log",
         python="a.log()",
         torch="torch.log(a)",
-        sentences={"one": "The log gate scales by 1/x = 1/{a_value}: {a} gets {g} × {a_local} = {a_gets}."},
+        sentences={"one": "The log gate scales by 1/{a} = 1/{a_value}: {a} gets {g} × {a_local} = {a_gets}."},
         case="'one'",
         forward="log(a)",
         local=("1.0 / a",),
@@ -417,7 +426,7 @@ _ALL_GATES = [
         method="sqrt",
         python="a.sqrt()",
         torch="torch.sqrt(a)",
-        sentences={"one": "The sqrt gate scales by 1/(2√x) = 1/(2 × {out}): {a} gets {g} × {a_local} = {a_gets}."},
+        sentences={"one": "The sqrt gate scales by 1/(2√{a}) = 1/(2 × {out}): {a} gets {g} × {a_local} = {a_gets}."},
         case="'one'",
         forward="sqrt(a)",
         local=("0.5 / out",),
@@ -436,8 +445,18 @@ def name(v: Value) -> str:
     return v.label or fmt(v.data)
 
 
-def sentence(step: Step) -> tuple[str, dict[str, str]]:
-    """The English template for `step` and the numbers it names, ready for `template.format(**numbers)`."""
+def english(template: Template, n: int) -> str:
+    """The English of a template: itself, or of a pair the singular for `n` = 1 and the plural otherwise."""
+    return template if isinstance(template, str) else template[n != 1]
+
+
+def fill(template: str, numbers: Mapping[str, str]) -> str:
+    """`template` with its named numbers, a negative number in a product bracketed: 2 × (-4), not 2 × -4."""
+    return _NEGATIVE_FACTOR.sub(r"\1(\2)", template.format(**numbers))
+
+
+def sentence(step: Step) -> tuple[Template, dict[str, str]]:
+    """The English template for `step` (a pair, for one that counts {n}) and the numbers it names, for `fill`."""
     gate = GATES[step.op]
     inputs = step.inputs
     names = [name(i.value) for i in inputs]

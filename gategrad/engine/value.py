@@ -443,7 +443,7 @@ class Step:
     def explanation(self) -> str:
         """One sentence, with the numbers, saying what this gate does to the gradient."""
         template, numbers = gates.sentence(self)
-        return template.format(**numbers)
+        return gates.fill(gates.english(template, len(self.inputs)), numbers)
 
 
 def _node(

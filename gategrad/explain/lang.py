@@ -4,7 +4,9 @@ A language is a file `<lang>/LC_MESSAGES/gategrad.po`, in the folder `locale/` b
 module or in a folder listed in the environment variable GATEGRAD_LOCALE_PATH (searched
 first), so a teacher adds a language by adding a file. English is the messages themselves.
 The sentences are the gate table's templates (`gategrad.engine.gates`), translated whole,
-filling in the same named numbers; a gate's short name is its row's `name` in the context "gate".
+filling in the same named numbers; one that counts is a pair (singular, plural), said with
+ngettext in as many forms as the language has (Russian three, Chinese one). A gate's short
+name is its row's `name` in the context "gate".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import polib
 
 from gategrad.engine import GATES, Step
+from gategrad.engine.gates import Template, fill, name
 from gategrad.engine.gates import sentence as english_sentence
 from gategrad.files import FileRefused, read_bytes
 from gategrad.text import listed, quoted
@@ -72,7 +75,15 @@ def translator(lang: str = ENGLISH) -> gettext.NullTranslations:
 def sentence(step: Step, lang: str = ENGLISH) -> str:
     """What `step.explanation` says, in `lang`, with the same numbers."""
     template, numbers = english_sentence(step)
-    return translator(lang).gettext(template).format(**numbers)
+    if len(step.inputs) <= 4:  # the inputs' names, listed as the language lists things (、 in Chinese)
+        numbers["names"] = translator(lang).pgettext("list", ", ").join(name(i.value) for i in step.inputs)
+    return fill(translated(template, len(step.inputs), lang), numbers)
+
+
+def translated(template: Template, n: int, lang: str = ENGLISH) -> str:
+    """A table's template in `lang`: gettext, or for a pair (singular, plural) ngettext's form for the count `n`."""
+    t = translator(lang)
+    return t.gettext(template) if isinstance(template, str) else t.ngettext(*template, n)
 
 
 def gate_name(op: str, lang: str = ENGLISH) -> str:
@@ -90,7 +101,7 @@ def _load(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
     """Read a `.po` file (polib) into the standard library's translations, which know plurals and contexts.
 
     Cached by modification time, so an edited catalogue is read again. A teacher's catalogue is
-    trusted no more than a data file: see `_read`, `check_templates` and `check_plural`.
+    trusted no more than a data file: see `_read`, `check_template` and `check_plural`.
     """
     po = _read(path)
     for entry in po.translated_entries():
@@ -129,9 +140,9 @@ def _read(path: Path) -> polib.POFile:
 def _fields(text: str) -> list[tuple[str, str | None, str]]:
     """Every replacement field of a format string, at every depth (a field may hide in another's spec)."""
     found = []
-    for _, name, spec, conversion in string.Formatter().parse(text):
-        if name is not None:
-            found.append((name, conversion, spec or ""))
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is not None:
+            found.append((field, conversion, spec or ""))
             found += _fields(spec or "")
     return found
 
@@ -143,13 +154,13 @@ def check_template(text: str, known: set[str], where: str) -> None:
         fields = _fields(text)
     except ValueError as e:
         raise ValueError(f"{where} is not a template: {e}") from None
-    unknown = sorted({name for name, _, _ in fields if name not in known})
+    unknown = sorted({field for field, _, _ in fields if field not in known})
     if unknown:
-        names = listed(("{" + name + "}" for name in unknown), 3)
+        names = listed(("{" + field + "}" for field in unknown), 3)
         raise ValueError(f"{where} names {names}, which the message does not have")
-    for name, conversion, spec in fields:
+    for field, conversion, spec in fields:
         if conversion is not None or not _SPEC.fullmatch(spec):
-            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
             raise ValueError(
                 f"{where} formats a number as {quoted(shown)}; a translation may give it only an alignment and "
                 "a width of at most two digits, as in {x:>8}"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gategrad.engine import Step, Value, fmt, json_number, topological_order
-from gategrad.engine.gates import name
-from gategrad.explain.lang import ENGLISH, gate_name, translator
+from gategrad.engine.gates import Template, english, fill, name
+from gategrad.explain.lang import ENGLISH, gate_name, translated, translator
 from gategrad.explain.walkthrough import indent, table
 
 
@@ -151,7 +151,9 @@ class Mistake:
     name: str
     summary: str  # the mistake in a sentence
     walk: Callable[[Value], Walk]
-    sentences: Mapping[str, str]  # why it gives its number, by case, with named numbers
+    # Why it gives its number, by case, with named numbers; a pair (singular, plural) counts {count}
+    # if it names it, else the gates in {waiting}.
+    sentences: Mapping[str, Template]
     case: Callable[[_Context, Value], str]  # which sentence a divergent step and input take
     needs: str  # what a circuit needs for the mistake to show
     example: tuple[str, dict[str, float]]  # a circuit where it shows
@@ -170,10 +172,30 @@ MISTAKES: dict[str, Mistake] = {
                 "earlier": "The {op} gate {out} writes {v}'s gradient with = instead of +=: {v} now holds {now}, "
                 "only what the last path brings, and the {before} it held before this gate is lost; += gives "
                 "{right}.",
-                "twice": "The {op} gate {out} has {v} as an input {count} times and writes its gradient with = "
-                "instead of +=: the last write replaces the others, so {v} holds {now} where += gives {right}.",
+                "twice": "The {op} gate {out} has {v} as an input twice and writes its gradient with = instead of "
+                "+=: the second write replaces the first, so {v} holds {now} and the first write's {lost} is lost; "
+                "+= gives {right}.",
+                "twice, earlier": "The {op} gate {out} has {v} as an input twice and writes its gradient with = "
+                "instead of +=: the second write replaces the first and what {v} held, so {v} holds {now}, and both "
+                "the first write's {lost} and the {before} it held before this gate are lost; += gives {right}.",
+                "times": (
+                    "The {op} gate {out} has {v} as an input {count} time and writes its gradient with = instead "
+                    "of +=: the last write replaces the others, so {v} holds {now} and the other writes' {lost} is "
+                    "lost; += gives {right}.",
+                    "The {op} gate {out} has {v} as an input {count} times and writes its gradient with = instead "
+                    "of +=: the last write replaces the others, so {v} holds {now} and the other writes' {lost} is "
+                    "lost; += gives {right}.",
+                ),
+                "times, earlier": (
+                    "The {op} gate {out} has {v} as an input {count} time and writes its gradient with = instead "
+                    "of +=: the last write replaces the others and what {v} held, so {v} holds {now}, and both the "
+                    "other writes' {lost} and the {before} it held before this gate are lost; += gives {right}.",
+                    "The {op} gate {out} has {v} as an input {count} times and writes its gradient with = instead "
+                    "of +=: the last write replaces the others and what {v} held, so {v} holds {now}, and both the "
+                    "other writes' {lost} and the {before} it held before this gate are lost; += gives {right}.",
+                ),
             },
-            lambda context, v: "twice" if context.before[v] == 0.0 else "earlier",
+            lambda context, v: context.overwrite_case(v),
             "a Value reached along two paths",
             ("x*x + x", {"x": 3.0}),
         ),
@@ -183,9 +205,14 @@ MISTAKES: dict[str, Mistake] = {
             "topological order, so a gate can pass its gradient on before every gate that uses it has reported.",
             no_sort_walk,
             {
-                "early": "The {op} gate {out} passes on {g}, but its gradient is {right_g}: the walk reached it "
-                "along one path and passed it on before {waiting} had reported, so {v} holds {now} where the "
-                "right walk has {right}.",
+                "early": (
+                    "The {op} gate {out} passes on {g}, but its gradient is {right_g}: the walk reached it along one "
+                    "path and passed it on before the gate {waiting} had reported, so {v} holds {now} where the "
+                    "right walk has {right}.",
+                    "The {op} gate {out} passes on {g}, but its gradient is {right_g}: the walk reached it along one "
+                    "path and passed it on before the gates {waiting} had reported, so {v} holds {now} where the "
+                    "right walk has {right}.",
+                ),
                 "wrong upstream": "The {op} gate {out} passes on {g}, but its gradient is {right_g}, so {v} holds "
                 "{now} where the right walk has {right}.",
             },
@@ -214,9 +241,14 @@ MISTAKES: dict[str, Mistake] = {
             "walked once per path, each time sending down all it holds so far.",
             recursive_walk,
             {
-                "early": "The recursion reaches the {op} gate {out} along one path and walks it at once, passing "
-                "on {g} where its gradient is {right_g}: {waiting} had not reported yet, so {v} holds {now} "
-                "where the right walk has {right}.",
+                "early": (
+                    "The recursion reaches the {op} gate {out} along one path and walks it at once, passing on {g} "
+                    "where its gradient is {right_g}: the gate {waiting} had not reported yet, so {v} holds {now} "
+                    "where the right walk has {right}.",
+                    "The recursion reaches the {op} gate {out} along one path and walks it at once, passing on {g} "
+                    "where its gradient is {right_g}: the gates {waiting} had not reported yet, so {v} holds {now} "
+                    "where the right walk has {right}.",
+                ),
                 "again": "The recursion walks the {op} gate {out} again, visit {visit} along another path, and "
                 "sends down its whole gradient so far, {g}, once more: {v} holds {now} where the right walk has "
                 "{right}.",
@@ -238,17 +270,18 @@ class WrongTurn:
 
     Why is the mistake's sentence `template` with the `numbers` it names; `explain(lang)` says
     it in a language, naming the gate `op` and the gates still `waiting` to report in that
-    language too, and `explanation` is the English.
+    language too, and `explanation` is the English. A plural template takes its form for `count`.
     """
 
     step: int
     input: Value
     now: float  # what the input holds after the step, in the mistaken walk
     right: float  # what the right walk sends it along the same edges
-    template: str
+    template: Template
     numbers: Mapping[str, str]
     op: str
     waiting: tuple[str, ...]
+    count: int = 1
 
     @property
     def explanation(self) -> str:
@@ -257,8 +290,9 @@ class WrongTurn:
     def explain(self, lang: str = ENGLISH) -> str:
         """Why the mistaken walk holds its number here, in `lang`."""
         t = translator(lang)
-        waiting = _listed(self.waiting, t.gettext("{earlier} and {last}"))
-        return t.gettext(self.template).format(**self.numbers, op=gate_name(self.op, lang), waiting=waiting)
+        waiting = _listed(self.waiting, t.gettext("{earlier} and {last}"), t.pgettext("list", ", "))
+        numbers = {**self.numbers, "op": gate_name(self.op, lang), "waiting": waiting}
+        return fill(translated(self.template, self.count, lang), numbers)
 
 
 @dataclass(frozen=True)
@@ -333,9 +367,11 @@ class _Context:
         went wrong, {g} the gradient the gate passed on and {right_g} its true gradient, {now}
         what {v} holds and {right} what the right walk gives it, {before} what {v} held before
         this step, {gets} what this step gave it, {count} how often {v} is an input of the gate,
-        {visit} which visit of the gate this is, {waiting} the gates that had not reported.
+        {visit} which visit of the gate this is, {waiting} the gates that had not reported, {lost} what
+        this gate's writes before its last gave {v} (the overwrite's loss).
         """
         step = self.step
+        gets = [i.contribution for i in step.inputs if i.value is v]
         numbers = {
             "out": name(step.output),
             "v": name(v),
@@ -344,12 +380,21 @@ class _Context:
             "now": fmt(now),
             "right": fmt(right),
             "before": fmt(self.before[v]),
-            "gets": fmt(sum(i.contribution for i in step.inputs if i.value is v)),
-            "count": str(sum(i.value is v for i in step.inputs)),
+            "gets": fmt(sum(gets)),
+            "lost": fmt(sum(gets[:-1])),
+            "count": str(len(gets)),
             "visit": str(self.visit),
         }
         template = self.row.sentences[self.row.case(self, v)]
-        return WrongTurn(self.index, v, now, right, template, numbers, step.op, self.waiting())
+        waiting = self.waiting()
+        count = len(gets) if "{count}" in english(template, 2) else len(waiting)
+        return WrongTurn(self.index, v, now, right, template, numbers, step.op, waiting, count)
+
+    def overwrite_case(self, v: Value) -> str:
+        """The overwrite's case: how often `v` is an input of the gate, and whether it held something before."""
+        count = sum(i.value is v for i in self.step.inputs)
+        uses = "earlier" if count == 1 else "twice" if count == 2 else "times"
+        return uses if count == 1 or self.before[v] == 0.0 else f"{uses}, earlier"
 
     def waiting(self) -> tuple[str, ...]:
         """The gates that use this step's output and had not passed their gradient on by this step."""
@@ -465,8 +510,10 @@ def _cell(walk: Walk, k: int, lang: str) -> str:
     )
 
 
-def _listed(items: Sequence[str], template: str) -> str:
-    """`items` joined two at a time by `template`: "a", then "a and b", then "a and b and c"."""
+def _listed(items: Sequence[str], template: str, separator: str | None = None) -> str:
+    """`items` joined by `template` ("a and b"); with a `separator`, all but the last by it: "a, b and c"."""
+    if separator is not None and len(items) > 2:
+        return template.format(earlier=separator.join(items[:-1]), last=items[-1])
     joined = items[0] if items else ""
     for item in items[1:]:
         joined = template.format(earlier=joined, last=item)

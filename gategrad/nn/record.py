@@ -33,6 +33,12 @@ MAX_NUMBERS = 2_000_000
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
+# What `warnings` says, by kind: templates with named numbers, so the command line says them in its --lang.
+WARNINGS = {
+    "dead": "layer {layer}: {dead} of {n} ReLUs are dead at the last step",
+    "ratio": "layer {layer}: update-to-weight ratio {ratio}, far from ~1e-3",
+    "nonfinite": "the last step's {where} produced nan or inf",
+}
 
 
 class Recorder:
@@ -160,6 +166,10 @@ class Recorder:
 
     def warnings(self) -> list[str]:
         """What looks wrong with the run: layers mostly dead at the end, update ratios far from 1e-3."""
+        return [WARNINGS[kind].format(**numbers) for kind, numbers in self.warning_numbers()]
+
+    def warning_numbers(self) -> list[tuple[str, dict[str, str]]]:
+        """`warnings` as (kind, numbers) pairs, a key of `WARNINGS` and the numbers its template names."""
         if not self._kept:
             return []
         found = []
@@ -167,14 +177,14 @@ class Recorder:
         for i, layer in enumerate(last["layers"]):
             if layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
                 n = self.layers[i]["nout"]
-                found.append(f"layer {i}: {round(layer['dead_relu'] * n)} of {n} ReLUs are dead at the last step")
+                found.append(("dead", {"layer": str(i), "dead": str(round(layer["dead_relu"] * n)), "n": str(n)}))
         for i in range(len(self.layers)):
             ratios = [r for r in (step[i] for step in self._ratios.values()) if r is not None and math.isfinite(r)]
             typical = statistics.median(ratios) if ratios else None
             if typical is not None and not RATIO_RANGE[0] <= typical <= RATIO_RANGE[1]:
-                found.append(f"layer {i}: update-to-weight ratio {typical:.1e}, far from ~1e-3")
+                found.append(("ratio", {"layer": str(i), "ratio": f"{typical:.1e}"}))
         if last["nonfinite"] is not None:
-            found.append(f"the last step's {_gate_name(last['nonfinite'])} produced nan or inf")
+            found.append(("nonfinite", {"where": _gate_name(last["nonfinite"])}))
         return found
 
     def to_json(self) -> dict[str, Any]:

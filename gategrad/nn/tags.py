@@ -61,6 +61,16 @@ class NeuronCall:
         """The Values this run computed, in the order they ran: the products, z, then a."""
         return (*self.products, self.pre) + (() if self.output is self.pre else (self.output,))
 
+    def name_parameters(self) -> None:
+        """Label the run's bias, weights and products as PyTorch indexes a layer's: b1[3], w1[3,0], w1[3,0]·a0:0.
+
+        A walk then names each weight, not its value; a plain number input j is x{j}.
+        """
+        self.bias.label = f"b{self.layer}[{self.index}]"
+        for j, (w, product, x) in enumerate(zip(self.weights, self.products, self.inputs)):
+            w.label = f"w{self.layer}[{self.index},{j}]"
+            product.label = f"{w.label}·{x.label if isinstance(x, Value) else f'x{j}'}"
+
 
 def neuron_calls(values: Iterable[Value]) -> list[NeuronCall]:
     """Every run of a neuron among `values` (such as `topological_order(root)`), in their order.

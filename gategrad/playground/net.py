@@ -279,7 +279,10 @@ class _Lab:
         twin.load_state_dict(self.model.state_dict())  # a copy: walking leaves the run's gradients alone
         out = twin(self.X[sample])
         loss = self.task.loss([out], [self.labels[sample]])
-        owner = {v: call.key for call in neuron_calls(topological_order(loss)) for v in call.gates}
+        calls = neuron_calls(topological_order(loss))
+        for call in calls:  # the twin's own Values: the walk names weights, as the run page does
+            call.name_parameters()
+        owner = {v: call.key for call in calls for v in call.gates}
         neuron = target.get("neuron")
         if neuron is not None and neuron not in set(owner.values()):
             raise ValueError(f"the net has no neuron {neuron!r}; neurons are named layer:index, such as 0:3")

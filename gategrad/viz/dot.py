@@ -174,6 +174,7 @@ def draw_dot(
     params: Collection[Value] = (),
     color_grads: bool = False,
     level: str = "gate",
+    lang: str = ENGLISH,
 ) -> CircuitGraph:
     """The circuit that computes `root`, as a Graphviz graph (it displays inline in Jupyter).
 
@@ -181,15 +182,17 @@ def draw_dot(
     inputs. With `color_grads`, each Value's border shows its gradient: blue positive, red
     negative, thicker for a larger size. `level="neuron"` draws each run of a `gategrad.nn`
     neuron as one box, `level="layer"` each run of a layer (see `gategrad.viz.levels`).
-    Refuses a picture of more than `max_nodes` Values (or boxes).
+    Refuses a picture of more than `max_nodes` Values (or boxes). A record's words ("data",
+    "grad") are in `lang`.
     """
     if level not in levels.LEVELS:
         raise ValueError(f"level must be one of {', '.join(map(repr, levels.LEVELS))}, got {level!r}")
     if level != "gate":
-        return _draw_zoomed(root, level, format, rankdir, show_grad, max_nodes, params, color_grads)
+        return _draw_zoomed(root, level, format, rankdir, show_grad, max_nodes, params, color_grads, lang)
+    t = translator(lang)
     nodes = _nodes(root, max_nodes, zoom_hint=True)
-    grads = {v: fmt(v.grad) for v in nodes} if show_grad else {}
-    return _draw(nodes, grads, params, format, rankdir, color_grads=color_grads)
+    grads = {v: _grad_field(fmt(v.grad), False, t) for v in nodes} if show_grad else {}
+    return _draw(nodes, grads, params, format, rankdir, t, color_grads=color_grads)
 
 
 def walkthrough_frames(
@@ -217,7 +220,8 @@ def walkthrough_frames(
         for v, g in saved:
             v.grad = g
     unknown = {v: "?" for v in nodes}
-    shown = [unknown]
+    shown = [unknown]  # the stepper's table of gradients, frame by frame
+    fields = [{v: _grad_field("?", False, t) for v in nodes}]  # the pictures' gradient fields
     users = Counter(child for v in nodes for child in set(v.children))  # gates still to pass a gradient back
     so_far = {root: 1.0}  # backward() seeds the output with d root / d root = 1
     for step in steps:
@@ -226,17 +230,18 @@ def walkthrough_frames(
         for child in set(step.output.children):
             users[child] -= 1
         shown.append({v: _grad_so_far(so_far.get(v), users[v], t) for v in nodes})
-    longest = {v: max((grads[v] for grads in shown), key=len) for v in nodes}
+        fields.append({v: _grad_field(_grad_text(so_far.get(v)), bool(users[v]) and v in so_far, t) for v in nodes})
+    longest = {v: max((texts[v] for texts in fields), key=len) for v in nodes}
     sent = {step.output: [fmt(given.contribution) for given in step.inputs] for step in steps}
-    layout = Layout(_draw(nodes, longest, params, format, rankdir, sent=sent))
+    layout = Layout(_draw(nodes, longest, params, format, rankdir, t, sent=sent))
     captions = [t.gettext("The forward pass: each value is computed from its inputs; no gradient is known yet.")]
     captions += [
         t.gettext("Step {k}: {explanation}").format(k=k, explanation=sentence(step, lang))
         for k, step in enumerate(steps, start=1)
     ]
     frames = []
-    for active, grads, caption in zip([None, *steps], shown, captions):
-        draw = partial(_draw, nodes, grads, params, format, rankdir, active)
+    for active, grads, texts, caption in zip([None, *steps], shown, fields, captions):
+        draw = partial(_draw, nodes, texts, params, format, rankdir, t, active)
         frames.append(Frame(draw(), caption, active, grads, lang, partial(draw, place=layout)))
     return frames
 
@@ -286,11 +291,23 @@ def _nodes(root: Value, max_nodes: int, zoom_hint: bool = False) -> list[Value]:
 
 
 def _grad_so_far(grad: float | None, users_left: int, t: gettext.NullTranslations) -> str:
+    """A gradient in the stepper's table: "?", "2 so far" or "2"."""
     if grad is None:
         return "?"
     if users_left:
         return t.gettext("{grad} so far").format(grad=fmt(grad))
     return fmt(grad)
+
+
+def _grad_text(grad: float | None) -> str:
+    return "?" if grad is None else fmt(grad)
+
+
+def _grad_field(grad: str, partial: bool, t: gettext.NullTranslations) -> str:
+    """A record's gradient field, its word and "so far" said as one phrase ("grad 2 so far", 目前梯度 2)."""
+    if partial:
+        return t.pgettext("picture", "grad {grad} so far").format(grad=grad)
+    return t.pgettext("picture", "grad {grad}").format(grad=grad)
 
 
 def _draw(
@@ -299,12 +316,13 @@ def _draw(
     params: Collection[Value],
     format: str,
     rankdir: str,
+    t: gettext.NullTranslations,
     active: Step | None = None,
     color_grads: bool = False,
     sent: Mapping[Value, Sequence[str]] | None = None,
     place: Layout | None = None,
 ) -> CircuitGraph:
-    """The picture: a record per Value showing its text from `grads`, and a node per gate.
+    """The picture: a record per Value with its gradient field from `grads`, and a node per gate; words by `t`.
 
     `sent` labels each gate's input edges with what its step sends them (a walkthrough's
     layout envelope); `place` pins every node and edge where a `Layout` put them.
@@ -331,7 +349,8 @@ def _draw(
         border = _border(v, is_root, color_grads, largest)
         if is_active:
             border = {"color": ACTIVE, "penwidth": "2.5"}
-        _value_node(graph, f"v{i}", v, grads.get(v), param_ids, border, is_root, pinned(f"v{i}"))
+        data = t.pgettext("picture", "data {data}").format(data=fmt(v.data))
+        _value_node(graph, f"v{i}", v, data, grads.get(v), param_ids, border, is_root, pinned(f"v{i}"))
         if not v.children:
             continue
         _gate_node(graph, f"g{i}", v, is_active, pinned(f"g{i}"))
@@ -368,10 +387,11 @@ def _draw_zoomed(
     max_nodes: int,
     params: Collection[Value],
     color_grads: bool,
+    lang: str,
 ) -> CircuitGraph:
-    """The picture at `level` "neuron" or "layer": boxes for the net, Values and gates for the rest."""
+    """The picture at `level` "neuron" or "layer": boxes for the net, Values and gates for the rest, words in `lang`."""
     order = topological_order(root)
-    picture = levels.zoom(order, level, show_grad)
+    picture = levels.zoom(order, level, show_grad, lang)
     if len(picture) > max_nodes:
         zoom = ', draw each layer as one box with level="layer"' if level == "neuron" else ""
         raise ValueError(
@@ -394,11 +414,13 @@ def _draw_zoomed(
         label = label if stack else "{ " + label + " }"
         classes = box.kind + (" quiet" if box.quiet else "") + (" output" if name == root_node else "")
         graph.node(name, label, shape="record", style="filled", fillcolor=fill, **border, **{"class": classes})
-    param_ids = {id(p) for p in params}
+    param_ids, t = {id(p) for p in params}, translator(lang)
     for i, v in enumerate(picture.values):
         name = f"v{i}"
         border = _border(v, name == root_node, color_grads, largest)
-        _value_node(graph, name, v, fmt(v.grad) if show_grad else None, param_ids, border, name == root_node)
+        data = t.pgettext("picture", "data {data}").format(data=fmt(v.data))
+        grad = _grad_field(fmt(v.grad), False, t) if show_grad else None
+        _value_node(graph, name, v, data, grad, param_ids, border, name == root_node)
         if v.children:
             _gate_node(graph, f"g{i}", v, False)
             graph.edge(f"g{i}", name)
@@ -430,18 +452,19 @@ def _value_node(
     graph: CircuitGraph,
     name: str,
     v: Value,
+    data: str,
     grad: str | None,
     param_ids: Collection[int],
     border: dict[str, str],
     is_root: bool,
     pinned: Mapping[str, str] | None = None,
 ) -> None:
-    """A Value as a record: its label, its data and, unless `grad` is None, the text of its gradient."""
+    """A Value as a record: its label, its `data` field and, unless `grad` is None, its gradient field."""
     kind = "intermediate" if v.children else "parameter" if id(v) in param_ids else "input"
     fields = [_escape(v.label)] if v.label else []
-    fields.append(f"data {fmt(v.data)}")
+    fields.append(_escape(data))
     if grad is not None:
-        fields.append(f"grad {_escape(grad)}")
+        fields.append(_escape(grad))
     graph.node(
         name,
         "{ " + " | ".join(fields) + " }",

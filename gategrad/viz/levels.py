@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gategrad.engine import GATES, Value, fmt
+from gategrad.explain.lang import ENGLISH, gate_name, translator
 from gategrad.nn.tags import NeuronCall, neuron_calls
 
 LEVELS = ("gate", "neuron", "layer")
@@ -46,20 +47,26 @@ class Zoom:
         return f"b{len(self.boxes) - 1}"
 
 
-def zoom(order: Sequence[Value], level: str, show_grad: bool = True) -> Zoom:
-    """The picture of the circuit `order` (as `topological_order` lists it) at `level`, "neuron" or "layer"."""
+def zoom(order: Sequence[Value], level: str, show_grad: bool = True, lang: str = ENGLISH) -> Zoom:
+    """The picture of the circuit `order` (as `topological_order` lists it) at `level`, "neuron" or "layer".
+
+    The boxes' words are in `lang`.
+    """
+    words = _Words(lang)
     calls = neuron_calls(order)
     hidden = _inside(order, calls)
     picture = Zoom()
     numbers: dict[tuple[tuple[int, float], ...], str] = {}  # a box of plain numbers, by its (index, number) pairs
     feeds: list[tuple[Value | str, str]] = []
     for run in _layer_runs(calls) if level == "layer" else [[call] for call in calls]:
-        box = picture.add(_layer_box(run, show_grad) if level == "layer" else _neuron_box(run[0], show_grad))
+        box = picture.add(
+            _layer_box(run, show_grad, words) if level == "layer" else _neuron_box(run[0], show_grad, words)
+        )
         for call in run:
             for v in (*call.gates, *call.weights, call.bias):
                 if v in hidden:
                     picture.node[v] = box
-        feeds += [(source, box) for source in _sources(picture, numbers, run[0], level)]
+        feeds += [(source, box) for source in _sources(picture, numbers, run[0], level, words)]
     for v in order:
         if v not in picture.node:
             picture.node[v] = f"v{len(picture.values)}"
@@ -89,7 +96,7 @@ def _layer_runs(calls: list[NeuronCall]) -> list[list[NeuronCall]]:
 
 
 def _sources(
-    picture: Zoom, numbers: dict[tuple[tuple[int, float], ...], str], call: NeuronCall, level: str
+    picture: Zoom, numbers: dict[tuple[tuple[int, float], ...], str], call: NeuronCall, level: str, words: _Words
 ) -> list[Value | str]:
     """What feeds a run: Values, and boxes of plain numbers (one per number for a neuron, one for a layer)."""
     sources: list[Value | str] = [x for x in call.inputs if isinstance(x, Value)]
@@ -98,7 +105,7 @@ def _sources(
     for group in groups:
         if group not in numbers:
             fields = (
-                ("input", *(f"x{j} {fmt(x)}" for j, x in group))
+                (words.t.gettext("input"), *(f"x{j} {fmt(x)}" for j, x in group))
                 if level == "layer"
                 else (f"x{group[0][0]}", fmt(group[0][1]))
             )
@@ -111,34 +118,63 @@ def _activation(call: NeuronCall) -> str:
     return "linear" if call.output is call.pre else call.output.op
 
 
-def _neuron_box(call: NeuronCall, show_grad: bool) -> Box:
+class _Words:
+    """The words of the boxes in one language; the math's own names (w, b, z, x0) stay as they are."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang, self.t = lang, translator(lang)
+
+    def activation(self, op: str) -> str:
+        return self.t.pgettext("picture", "linear") if op == "linear" else gate_name(op, self.lang)
+
+    def outputs(self, xs: list[float]) -> str:
+        """The outputs of a run's neurons: "out 0.5", or "out from -1 to 2" for several."""
+        if len(xs) == 1:
+            return self.t.pgettext("picture", "out {out}").format(out=fmt(xs[0]))
+        return self.t.pgettext("picture", "out from {low} to {high}").format(low=fmt(min(xs)), high=fmt(max(xs)))
+
+    def grads(self, xs: list[float]) -> str:
+        """The gradients of a run's outputs: "grad 0.5", or "grad from -1 to 2" for several."""
+        if len(xs) == 1:
+            return self.t.pgettext("picture", "grad {grad}").format(grad=fmt(xs[0]))
+        return self.t.pgettext("picture", "grad from {low} to {high}").format(low=fmt(min(xs)), high=fmt(max(xs)))
+
+
+def _neuron_box(call: NeuronCall, show_grad: bool, words: _Words) -> Box:
+    t = words.t
     weights = [w.data for w in call.weights]
     if len(weights) <= 3:
         summary = "w " + ", ".join(fmt(w) for w in weights)
     else:
-        summary = f"{len(weights)} w from {fmt(min(weights))} to {fmt(max(weights))}"
+        summary = t.npgettext("picture", "{n} w from {low} to {high}", "{n} w from {low} to {high}", len(weights))
+        summary = summary.format(n=len(weights), low=fmt(min(weights)), high=fmt(max(weights)))
     a = call.output
     fields = [
-        f"neuron {call.key} · {_activation(call)}",
+        t.pgettext("picture", "neuron {key} · {activation}").format(
+            key=call.key, activation=words.activation(_activation(call))
+        ),
         f"{summary} · b {fmt(call.bias.data)}",
-        f"z {fmt(call.pre.data)} → out {fmt(a.data)}",
+        t.pgettext("picture", "z {z} → out {out}").format(z=fmt(call.pre.data), out=fmt(a.data)),
     ]
     if show_grad:
-        fields.append(f"grad {fmt(a.grad)}")
+        fields.append(words.grads([a.grad]))
     return Box("neuron", tuple(fields), a, quiet=a.op in GATES and GATES[a.op].is_dead(a.data))
 
 
-def _layer_box(calls: list[NeuronCall], show_grad: bool) -> Box:
+def _layer_box(calls: list[NeuronCall], show_grad: bool, words: _Words) -> Box:
+    t = words.t
     n, activation = len(calls), _activation(calls[0])
-    fields = [f"layer {calls[0].layer} · {n} {activation} neuron{'s' if n > 1 else ''}"]
-    fields.append(_spread("out", [call.output.data for call in calls]))
+    title = t.npgettext(
+        "picture", "layer {layer} · {n} {activation} neuron", "layer {layer} · {n} {activation} neurons", n
+    )
+    fields = [title.format(layer=calls[0].layer, n=n, activation=words.activation(activation))]
+    fields.append(words.outputs([call.output.data for call in calls]))
     row = GATES[activation].activation if activation != "linear" else None
     if row and row.dead_when:
-        fields.append(f"{sum(GATES[activation].is_dead(call.output.data) for call in calls)} of {n} give 0")
+        dead = sum(GATES[activation].is_dead(call.output.data) for call in calls)
+        fields.append(
+            t.npgettext("picture", "{dead} of {n} gives 0", "{dead} of {n} give 0", dead).format(dead=dead, n=n)
+        )
     if show_grad:
-        fields.append(_spread("grad", [call.output.grad for call in calls]))
+        fields.append(words.grads([call.output.grad for call in calls]))
     return Box("layer", tuple(fields), calls[0].output if n == 1 else None)
-
-
-def _spread(name: str, xs: list[float]) -> str:
-    return f"{name} {fmt(xs[0])}" if len(xs) == 1 else f"{name} from {fmt(min(xs))} to {fmt(max(xs))}"

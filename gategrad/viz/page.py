@@ -49,7 +49,8 @@ UI_STRINGS = {
     "backward": "Backward pass, gate {k} of {n}: {gate}",
     "predict": "predict",
     "predict_hint": "Type what each input gets (Tab between fields), then Enter. Within {percent} counts as right.",
-    "predict_question": "Gate {k} of {n}: the {gate} gate {out} passes on {g}. What does each of its inputs get?",
+    "predict_question": "Gate {k} of {n}: the {gate} gate {out} received the upstream gradient {g}. What does each of "
+    "its inputs get?",
     "predict_field": "{input} gets",
     "predict_nth": "{input} (input {i})",
     "predict_check": "check",

@@ -28,8 +28,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from gategrad.engine import GATES, json_number
-from gategrad.explain.lang import ENGLISH, gate_name, translator
+from gategrad.engine import GATES, gates, json_number
+from gategrad.explain.lang import ENGLISH, gate_name, translated, translator
 from gategrad.files import atomic_write
 from gategrad.nn.record import Recorder
 from gategrad.nn.tags import neuron_labels
@@ -112,6 +112,13 @@ def strings(lang: str = ENGLISH) -> dict[str, str]:
     return {key: t.gettext(text) for key, text in STRINGS.items()}
 
 
+def _sentence(template: gates.Template, counts: list[int], lang: str) -> str | dict[str, str]:
+    """A gate's sentence for the page: its text, or for one counting its inputs the text for each of `counts`."""
+    if isinstance(template, str):
+        return translated(template, 1, lang)
+    return {str(n): translated(template, n, lang) for n in counts}
+
+
 def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
     """The whole page for `record` (as `Recorder.to_json` makes it), its words in `lang`."""
     t, words = translator(lang), strings(lang)
@@ -121,10 +128,11 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
         raise ValueError(
             f"the record's layers use {', '.join(unknown)}, which no row of the gate table marks as an activation"
         )
+    fan_ins = sorted({layer["nin"] + 1 for layer in layers})  # a neuron's add gate: its products and its bias
     view = {
         "gates": {
             op: {
-                "sentences": {case: t.gettext(text) for case, text in GATES[op].sentences.items()},
+                "sentences": {case: _sentence(text, fan_ins, lang) for case, text in GATES[op].sentences.items()},
                 "case": expression_tree(GATES[op].case),
             }
             for op in NEURON_OPS
@@ -134,6 +142,7 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
             for op in ACTIVATION_OPS
         },
         "gate_names": {op: gate_name(op, lang) for op in GATES},
+        "list_separator": t.pgettext("list", ", "),
         "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
         "strings": words,
         "pace": PACE_MS,

@@ -124,7 +124,7 @@ function gategradViewer(root) {
       g: fmt(step.g),
       out: fmt(step.out),
       n: String(step.inputs.length),
-      names: step.inputs.length <= 4 ? names.join(", ") : "...",
+      names: step.inputs.length <= 4 ? names.join(view.list_separator) : "...",
     };
     if (step.constant !== undefined) numbers.c = fmt(step.constant);
     ["a", "b"].forEach((key, k) => {
@@ -137,7 +137,11 @@ function gategradViewer(root) {
     });
     const locals = { n: step.inputs.length };
     ["a", "b"].forEach((key, k) => { if (step.inputs[k]) locals[key + "_local"] = step.inputs[k].local; });
-    return fill(view.gates[op].sentences[CASES[op](locals)], numbers);
+    const template = view.gates[op].sentences[CASES[op](locals)];
+    // A sentence that counts its inputs comes as one text per count (gettext's plural forms, chosen in Python).
+    const text = fill(typeof template === "string" ? template : template[step.inputs.length], numbers);
+    return text.replace(/([×·] ?)(-(?:inf|\d[\d.]*(?:e[+-]?\d+)?))/g, "$1($2)"); // 2 × (-4), as gates.fill
+
   }
 
   // ---- the net: forward and backward in the engine's float operations ----
@@ -540,13 +544,18 @@ function gategradViewer(root) {
       const local = LOCAL[layer.activation](z, a);
       walk.push(sentence(layer.activation, { g: grads.ga[l][i], out: a, inputs: [{ name: zLabel, value: z, local: local }] }));
     }
-    const summed = [bias, ...products].map((v) => ({ name: fmt(v), value: v, local: 1 }));
+    const inputName = (j) => (l === 0 ? `x${j}` : view.labels[l - 1][j][1]);
+    const weightName = (j) => `w${l}[${i},${j}]`; // named as PyTorch indexes a layer's weight: [output, input]
+    const summed = [
+      { name: `b${l}[${i}]`, value: bias, local: 1 },
+      ...products.map((v, j) => ({ name: `${weightName(j)}·${inputName(j)}`, value: v, local: 1 })),
+    ];
     walk.push(sentence("add", { g: grads.gz[l][i], out: z, inputs: summed }));
     const upstream = 0 + 1 * grads.gz[l][i]; // each product's gradient: 0, plus what the add gate sends it
     for (let j = layer.nin - 1; j >= 0; j--) {
-      const w = p[at + j], weight = { name: fmt(w), value: w, local: inputs[j] };
+      const w = p[at + j], weight = { name: weightName(j), value: w, local: inputs[j] };
       if (l === 0) walk.push(sentence("mul", { g: upstream, out: products[j], constant: inputs[j], inputs: [weight] }));
-      else walk.push(sentence("mul", { g: upstream, out: products[j], inputs: [weight, { name: view.labels[l - 1][j][1], value: inputs[j], local: w }] }));
+      else walk.push(sentence("mul", { g: upstream, out: products[j], inputs: [weight, { name: inputName(j), value: inputs[j], local: w }] }));
     }
     gateView.setAttribute("data-neuron", neuron);
     gateView.setAttribute("data-sample", sample);
