@@ -176,7 +176,8 @@ def teacher_catalogue(folder, entries):
     po = polib.POFile()
     po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": "nplurals=2; plural=(n != 1);"}
     for msgid, msgstr in entries.items():
-        po.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+        context, _, msgid = msgid.rpartition("|")
+        po.append(polib.POEntry(msgctxt=context or None, msgid=msgid, msgstr=msgstr))
     path = folder / "pir" / "LC_MESSAGES" / "gategrad.po"
     path.parent.mkdir(parents=True)
     po.save(str(path))
@@ -184,7 +185,7 @@ def teacher_catalogue(folder, entries):
 
 @pytest.mark.needs_dot
 def test_so_far_translated_with_graphviz_record_characters_draws(tmp_path, monkeypatch):
-    teacher_catalogue(tmp_path, {"{grad} so far": "{grad} |so <far>"})
+    teacher_catalogue(tmp_path, {"picture|grad {grad} so far": "grad {grad} |so <far>"})
     monkeypatch.setenv("GATEGRAD_LOCALE_PATH", str(tmp_path))
     circuit = build("x*x + x", {"x": 3.0})  # x is used twice: after the first gate its gradient is "so far"
     frames = viz.walkthrough_frames(circuit.output, lang="pir")
