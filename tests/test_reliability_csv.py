@@ -209,14 +209,15 @@ def short_rows(path, rows):
 
 
 @pytest.mark.slow
-def test_train_peaks_under_ten_times_a_large_files_size(tmp_path):
-    """64 MiB of short rows reached 7.2 GB (110 times) in train: the table is now kept in arrays."""
-    small, large = short_rows(tmp_path / "small.csv", 100), short_rows(tmp_path / "large.csv", 600_000)
+def test_trains_memory_grows_by_at_most_eight_times_the_files_bytes(tmp_path):
+    """64 MiB of short rows reached 7.2 GB (110 times) in train. Now each byte more of CSV costs at most 8 bytes
+    more at the peak, which with the fixed cost (about 90 MiB: Python, numpy, a 65,536-point replay) keeps
+    the peak for a file at the 64 MiB limit under 10 times its size (benchmarks/csv_limit.py measures it)."""
+    small, large = short_rows(tmp_path / "small.csv", 300_000), short_rows(tmp_path / "large.csv", 1_200_000)
     argv = ["train", "--target", "label", "--hidden", "4", "--steps", "2", "--batch-size", "32", "--quiet"]
-    base = fresh_run([*argv, "--csv", small])["peak"]
-    done = fresh_run([*argv, "--csv", large])
-    assert done["code"] == 0
-    assert done["peak"] - base <= 10 * large.stat().st_size
+    peaks = [fresh_run([*argv, "--csv", path]) for path in (small, large)]
+    assert [done["code"] for done in peaks] == [0, 0]
+    assert peaks[1]["peak"] - peaks[0]["peak"] <= 8 * (large.stat().st_size - small.stat().st_size)
 
 
 def test_overfit_on_a_csv_files_arrays_trains_on_its_few_points(capsys, tmp_path):
