@@ -130,31 +130,6 @@ def test_a_string_labelled_csv_trains_saves_evaluates_and_predicts(capsys, tmp_p
     assert right / 60 == all_accuracy
 
 
-def test_a_regression_with_loss_mse_reads_numbers_and_predicts_numbers(capsys, tmp_path):
-    path, model_path = house_csv(tmp_path / "houses.csv"), tmp_path / "houses.json"
-    argv = ["train", "--csv", path, "--target", "price", "--loss", "mse", "--optimizer", "adam", "--lr", "0.3"]
-    code, out, err = run(capsys, *argv, "--hidden", "8", "--steps", "150", "--quiet", "--save", model_path)
-    assert code == 0 and err == ""
-    assert list(printed(out)) == ["loss"]  # no accuracy for a regression
-
-    X, y, classes = load_csv(path, target="price", regression=True)
-    assert classes is None and y[0] == float(path.read_text().splitlines()[1].split(",")[3])
-    model = nn.load(model_path)
-    assert model.data_info.classes is None and model.data_info.loss == "mse" and model.config()["nouts"] == [8, 1]
-    Xs = standardize(X, *mean_and_scale(X))
-    predictions = [model(x).data for x in Xs]
-    mse = nn.mse_loss(predictions, y).data
-    assert float(printed(out)["loss"]) == pytest.approx(mse + nn.l2_penalty(model.parameters(), 1e-4).data, rel=1e-5)
-    assert mse < 400  # measured: 176 (the noise alone is 100), from a start near 100,000
-
-    code, evaluated, _ = run(capsys, "eval", "--model", model_path, "--csv", path)
-    assert code == 0 and evaluated == f"loss: {mse:.6g}\n"
-    code, out, _ = run(capsys, "predict", "--model", model_path, "--csv", path)
-    rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["area", "rooms", "age", "price", "predicted_price"]
-    assert [float(row[4]) for row in rows[1:]] == predictions
-
-
 @pytest.mark.parametrize("loss, probabilities", [("bce", True), ("hinge", False)])
 def test_two_classes_with_one_output_predict_by_its_sign(capsys, tmp_path, loss, probabilities):
     path, model_path = tmp_path / "two.csv", tmp_path / "two.json"

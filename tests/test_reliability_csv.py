@@ -227,3 +227,27 @@ def test_overfit_on_a_csv_files_arrays_trains_on_its_few_points(capsys, tmp_path
     out, _ = capsys.readouterr()
     assert code == 0
     assert out.splitlines()[-1].startswith("overfit: yes, the loss on the 4 points fell to ")
+
+
+def test_a_regressions_subnormal_target_scale_is_refused(tmp_path):
+    data, model = tmp_path / "d.csv", tmp_path / "m.json"
+    data.write_text("a,price\n" + "".join(f"{i},{10 + 3 * i}\n" for i in range(20)))
+    assert main(["train", "--csv", str(data), "--target", "price", "--loss", "mse", "--steps", "2", "--quiet",
+                 "--save", str(model)]) == 0  # fmt: skip
+    broken = edited(tmp_path, model, lambda doc: doc["data"].__setitem__("target_scale", 5e-324))
+    with pytest.raises(ValueError, match=r"target_scale must be positive and a normal float .*got 5e-324"):
+        nn.load(broken)
+
+
+def test_predict_refuses_a_regressions_prediction_that_overflows(capsys, tmp_path):
+    data, model = tmp_path / "d.csv", tmp_path / "m.json"
+    data.write_text("a,price\n" + "".join(f"{i},{10 + 3 * i}\n" for i in range(20)))
+    assert main(["train", "--csv", str(data), "--target", "price", "--loss", "mse", "--steps", "2", "--quiet",
+                 "--save", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    broken = edited(tmp_path, model, lambda doc: doc["data"].__setitem__("target_scale", 1e308))
+    rows = tmp_path / "new.csv"
+    rows.write_text("a\n1000\n")
+    code, out, err = run(capsys, "predict", "--model", broken, "--csv", rows)
+    assert code == 2 and "inf" not in out
+    assert err.startswith(f"error: predict: {rows}: line 2: the model's output for this row is ")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import re
+import shlex
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,9 +104,82 @@ def read_rows(command: str, path: Path, features: Sequence[str]) -> tuple[list[s
 
 
 class Parser(argparse.ArgumentParser):
-    """An argparse parser whose mistakes are a CommandError, not a usage dump and exit."""
+    """An argparse parser whose mistakes are a CommandError, not a usage dump and exit.
+
+    A misspelt option, command or choice is named with the closest one ("did you mean --steps?"),
+    and an argument that starts with a minus but is no option gets the hint to put -- before it.
+    """
+
+    given: list[str] = []  # what this parser was last asked to parse
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self.given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse quotes the user's word and lists every choice: cut both, as every message does
         message = re.sub(f"'([^']{{{LIMIT + 1},}})'", lambda m: quoted(m.group(1)), message)
-        raise CommandError(f"{self.prog}: {cut(message, 4 * LIMIT)}")
+        said = _unknown_option(self) or _closest_choice(self.prog, message) or f"{self.prog}: {message}"
+        raise CommandError(cut(said, 4 * LIMIT))
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # what argparse reads as a number, not an option
+_INVALID_CHOICE = re.compile(r"invalid choice: '(.*)' \(choose from (.*)\)$")
+
+
+def _unknown_option(parser: Parser) -> str | None:
+    """The first option given that `parser`, or the command it handed over to, does not know, said with a hint."""
+    commands = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    tokens = parser.given
+    for at, token in enumerate(tokens):
+        if token == "--":
+            return None
+        if commands is not None and token in commands.choices:
+            before = _unknown_in(parser, tokens[:at])
+            command = commands.choices[token]
+            return before or (_unknown_option(command) if isinstance(command, Parser) else None)
+    return _unknown_in(parser, tokens)
+
+
+def _unknown_in(parser: argparse.ArgumentParser, tokens: list[str]) -> str | None:
+    options = [option for action in parser._actions for option in action.option_strings]
+    for at, token in enumerate(tokens):
+        if token == "--":
+            return None
+        if not token.startswith("-") or token == "-" or " " in token or _NEGATIVE_NUMBER.match(token):
+            continue  # argparse reads these as values, not options
+        name = token.split("=", 1)[0] if token.startswith("--") else token
+        if name in options or any(o.startswith(name) for o in options if token.startswith("--")):
+            continue  # known, or the start of one (argparse itself says when it is ambiguous)
+        if token[:2] in options and not token.startswith("--"):
+            continue  # a short option with its value attached, as -h would be
+        close = difflib.get_close_matches(name, [o for o in options if o.startswith("--")], n=1)
+        if close:
+            return f"{parser.prog}: unknown option {name}; did you mean {close[0]}?"
+        takes_values = any(
+            not action.option_strings and not isinstance(action, argparse._SubParsersAction)
+            for action in parser._actions
+        )
+        if takes_values and not token.startswith("--"):  # a single minus: this may be one of its values
+            rest = [t for t in tokens[at + 1 :] if not t.startswith("-")]
+            return (
+                f"{parser.prog}: {token!r} starts with a minus, so it reads as an option; to give it as a value, "
+                f"put -- before it: {parser.prog} -- {shlex.join([token, *rest])}"
+            )
+        return f"{parser.prog}: unknown option {name}; see {parser.prog} --help"
+    return None
+
+
+def _closest_choice(prog: str, message: str) -> str | None:
+    """argparse's "invalid choice" message with the closest choice: a misspelt command, or --dataset."""
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
+        return None
+    choices = re.findall(r"'([^']*)'", found[2])
+    close = difflib.get_close_matches(found[1], choices, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    if message.startswith("argument command:"):
+        return f"{prog}: no command {found[1]!r}{hint or '.'} The commands are {', '.join(choices)}."
+    return f"{prog}: {message}{hint}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gettext
 import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gategrad import data, nn
 from gategrad.cli.common import CommandError, Parser, add_lang, read_csv, read_rows
@@ -53,13 +54,48 @@ def measure(
     return loss / len(X), right / len(X)
 
 
+def measure_regression(
+    model: nn.Module,
+    X: Sequence[Sequence[float]],
+    targets: Sequence[float],
+    info: nn.DataInfo | None,
+    engine: str,
+) -> tuple[float, float, float]:
+    """A regression's mean squared error, R² and MAE over all of X, in the target's own units.
+
+    `info` turns the net's outputs (a standardised target) back into the target's units; None keeps them.
+    """
+    if engine == "replay":
+        outputs = Replay(model, nn.mse_loss, X, targets).evaluate()[1].tolist()
+    else:
+        outputs = nn.predict(model, X)
+    predictions = [z if info is None else info.target_value(z) for z in outputs]
+    mse = math.fsum((p - t) * (p - t) for p, t in zip(predictions, targets)) / len(targets)
+    return mse, nn.r2_score(predictions, targets), nn.mean_absolute_error(predictions, targets)
+
+
+def print_regression(t: gettext.NullTranslations, mse: float, r2: float, mae: float, test: bool = False) -> None:
+    """A regression's figures, one a line in `t`'s language: `loss` (the mean squared error), `r2`, `mae`;
+    `test loss` and so on for the held-out rows."""
+    loss, figures = f"{mse:.6g}", {"r2": f"{r2:.4f}", "mae": f"{mae:.6g}"}
+    if test:
+        print(t.gettext("test loss: {loss}").format(loss=loss))
+        print(t.gettext("test r2: {r2}").format(**figures))
+        print(t.gettext("test mae: {mae}").format(**figures))
+    else:
+        print(t.gettext("loss: {loss}").format(loss=loss))
+        print(t.gettext("r2: {r2}").format(**figures))
+        print(t.gettext("mae: {mae}").format(**figures))
+
+
 def add_eval(commands: argparse._SubParsersAction[Parser]) -> None:
     evaluate = commands.add_parser(
         "eval",
         help="the accuracy of a saved model on a toy dataset or a CSV file",
         description=(
             "Load a model saved by `gategrad train --save` and print its accuracy on a dataset, or its loss "
-            "and accuracy on a CSV file (standardised as its training data was)."
+            "and accuracy on a CSV file (standardised as its training data was). A regression prints its loss "
+            "(the mean squared error), R² and mean absolute error, in the target's own units."
         ),
     )
     evaluate.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
@@ -122,18 +158,21 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     table = read_csv(
         "eval", args.csv, target=target, regression=regression, classes=info.classes, features=info.features
     )
-    task = nn.objective(info.loss, len(info.classes or []))  # the model file's data section was checked on loading
+    X = _standardized("eval", args.csv, table.X, info)
+    t = lang.translator(args.lang)
+    if info.classes is None:
+        print_regression(t, *measure_regression(model, X, table.y or [], info, "replay"))
+        return 0
+    task = nn.objective(info.loss, len(info.classes))  # the model file's data section was checked on loading
     labels = [task.label(c) for c in table.y or []]
-    loss, accuracy = measure(model, _standardized("eval", args.csv, table.X, info), labels, task.loss, "replay")
+    loss, accuracy = measure(model, X, labels, task.loss, "replay")
     if not math.isfinite(loss):
         raise CommandError(
             f"eval: {args.csv}: the loss is {loss}: the model's output is not a number for some row, "
             "whose features are far outside those the model was trained on"
         )
-    t = lang.translator(args.lang)
     print(t.gettext("loss: {loss}").format(loss=f"{loss:.6g}"))
-    if not regression:
-        print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
+    print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
     return 0
 
 
@@ -169,6 +208,8 @@ def run_predict(args: argparse.Namespace) -> int:
             out.writerow([*header, *added])
             written = True
         z = nn.predict(model, _standardized("predict", args.csv, [x], info, line))[0]
+        if info.classes is None:  # a regression's one output, in the target's units
+            z = info.target_value(cast(float, z))
         if not all(math.isfinite(v) for v in (z if isinstance(z, list) else [z])):
             raise CommandError(
                 f"predict: {args.csv}: line {line}: the model's output for this row is {z}, not a number: "

@@ -7,7 +7,7 @@ import gettext
 import os
 import random
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -24,7 +24,7 @@ from gategrad.cli.common import (
     rate,
     read_csv,
 )
-from gategrad.cli.evaluate import measure
+from gategrad.cli.evaluate import measure, measure_regression, print_regression
 from gategrad.data import DATASETS
 from gategrad.explain import lang
 from gategrad.nn import DEFAULT_LR, OPTIMIZERS
@@ -55,8 +55,11 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
             "on the points it trained on. With two classes, hinge and mse use one output and labels -1/+1, bce "
             "one output (a logit) and labels 0/1; cross_entropy uses one output per class. With --csv, the "
             "first line names the columns, --target holds class labels (strings or integers), every other "
-            "column is a numeric feature, and --loss mse makes it a regression: the target must be numbers. At the "
-            "end it warns when a layer is mostly dead or its updates are far from 1e-3 of its weights."
+            "column is a numeric feature, and --loss mse makes it a regression: the target must be numbers, is "
+            "standardised as the features are, and train prints the loss (the mean squared error), R² and mean "
+            "absolute error in the target's own units. A loss that grows to 1000 times its first step's stops the "
+            "run (exit 1), as a nan or inf does. At the end it warns when a layer is mostly dead or its updates "
+            "are far from 1e-3 of its weights."
         ),
     )
     source = train.add_mutually_exclusive_group()
@@ -160,12 +163,14 @@ def run_train(args: argparse.Namespace) -> int:
         t = lang.translator(args.lang)
     except ValueError as e:  # a catalogue that cannot be read
         raise CommandError(f"train: {e}") from None
-    info = _data_info(args, points, loss_name, X)
+    info = _data_info(args, points, loss_name, X, y)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
         points.X = X  # the table as read is let go: a CSV file's may be hundreds of MB
 
-    labels: list[float] = [task.label(c) for c in _plain(y)]
+    # A regression's net learns the target standardised, (y - target_mean) / target_scale.
+    to_label = task.label if info is None or info.target_mean is None else _standardized_target(info)
+    labels: list[float] = [to_label(c) for c in _plain(y)]
     model = nn.MLP(len(X[0]), [*args.hidden, task.outputs], args.activation, seed=args.seed)
     model.data_info = info
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
@@ -186,17 +191,22 @@ def run_train(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         record=recorder,
         engine=args.engine,
+        regression=points.regression,
     )
 
-    loss, accuracy = measure(model, X, labels, task.loss, args.engine)
-    print(t.gettext("loss: {loss}").format(loss=f"{loss + nn.l2_penalty(model.parameters(), l2).data:.6g}"))
-    if not points.regression:
+    if points.regression:
+        print_regression(t, *measure_regression(model, X, list(_plain(y)), info, args.engine))
+        if len(X_test):
+            test_targets = list(_plain(y_test))
+            print_regression(t, *measure_regression(model, X_test, test_targets, info, args.engine), test=True)
+    else:
+        loss, accuracy = measure(model, X, labels, task.loss, args.engine)
+        print(t.gettext("loss: {loss}").format(loss=f"{loss + nn.l2_penalty(model.parameters(), l2).data:.6g}"))
         print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
-    if len(X_test):
-        test_labels = [task.label(c) for c in _plain(y_test)]
-        test_loss, test_accuracy = measure(model, X_test, test_labels, task.loss, args.engine)
-        print(t.gettext("test loss: {loss}").format(loss=f"{test_loss:.6g}"))
-        if not points.regression:
+        if len(X_test):
+            test_labels = [task.label(c) for c in _plain(y_test)]
+            test_loss, test_accuracy = measure(model, X_test, test_labels, task.loss, args.engine)
+            print(t.gettext("test loss: {loss}").format(loss=f"{test_loss:.6g}"))
             print(t.gettext("test accuracy: {accuracy}").format(accuracy=f"{test_accuracy:.2f}"))
     if args.save is not None:
         try:
@@ -219,7 +229,9 @@ def run_train(args: argparse.Namespace) -> int:
     if warnings:
         print(t.gettext("warning: {warnings}").format(warnings=t.gettext("; ").join(warnings)), file=sys.stderr)
     if args.overfit is not None:
-        return _overfit_verdict(len(X), loss, args.steps, t)
+        # A regression's verdict reads the loss of the target the net learnt, standardised: near 0 in any units.
+        fitted = measure(model, X, labels, task.loss, args.engine)[0] if points.regression else loss
+        return _overfit_verdict(len(X), fitted, args.steps, t)
     return 0
 
 
@@ -370,15 +382,28 @@ def _split(
     return X, y, X_test, y_test
 
 
-def _data_info(args: argparse.Namespace, points: _Points, loss: str, X: list[list[float]]) -> nn.DataInfo | None:
-    """For a CSV file, what the model file keeps: the columns, the training points' mean and scale, the classes."""
+def _data_info(
+    args: argparse.Namespace, points: _Points, loss: str, X: list[list[float]], y: Sequence[float]
+) -> nn.DataInfo | None:
+    """For a CSV file, what the model file keeps: the columns, the training points' mean and scale, the classes,
+    and a regression's target mean and scale."""
     if points.features is None or points.target is None:
         return None
-    if args.standardize:
-        try:
-            mean, scale = data.mean_and_scale(X)
-        except ValueError as e:
-            raise CommandError(f"train: {points.name}: {e}") from None
-    else:
-        mean, scale = [0.0] * len(X[0]), [1.0] * len(X[0])
-    return nn.DataInfo(points.features, points.target, mean, scale, points.class_names, loss)
+    if not args.standardize:
+        return nn.DataInfo(
+            points.features, points.target, [0.0] * len(X[0]), [1.0] * len(X[0]), points.class_names, loss
+        )
+    try:
+        mean, scale = data.mean_and_scale(X)
+        target = data.mean_and_scale([[t] for t in y]) if points.regression else None
+    except ValueError as e:
+        raise CommandError(f"train: {points.name}: {e}") from None
+    if target is None:
+        return nn.DataInfo(points.features, points.target, mean, scale, points.class_names, loss)
+    (target_mean,), (target_scale,) = target
+    return nn.DataInfo(points.features, points.target, mean, scale, None, loss, target_mean, target_scale)
+
+
+def _standardized_target(info: nn.DataInfo) -> Callable[[float], float]:
+    mean, scale = info.target_mean or 0.0, info.target_scale or 1.0
+    return lambda t: (t - mean) / scale

@@ -12,10 +12,12 @@ from gategrad.nn.losses import (
     cross_entropy,
     hinge_loss,
     l2_penalty,
+    mean_absolute_error,
     mse_loss,
     objective,
     predicted_class,
     probabilities,
+    r2_score,
 )
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
@@ -51,10 +53,12 @@ __all__ = [
     "hinge_loss",
     "l2_penalty",
     "load",
+    "mean_absolute_error",
     "mse_loss",
     "objective",
     "parameter_count",
     "predict",
     "predicted_class",
     "probabilities",
+    "r2_score",
 ]

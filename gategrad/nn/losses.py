@@ -1,4 +1,4 @@
-"""Losses, each the mean over samples as torch.nn.functional's; which loss a task trains with; accuracy."""
+"""Losses, each the mean over samples as torch.nn.functional's; which loss a task trains with; accuracy, R² and MAE."""
 
 from __future__ import annotations
 
@@ -191,6 +191,37 @@ def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels:
     truth = labels if several else [int(y > 0) for y in labels]
     right: int = sum(map(operator.eq, classes, truth))  # operator.eq is typed Any; on ints it gives bools
     return right / len(classes)
+
+
+def r2_score(outputs: Iterable[Value | float], targets: Sequence[float]) -> float:
+    """The coefficient of determination, as sklearn's r2_score: 1 - (squared error) / (squared spread of the targets).
+
+    1 is a perfect fit, 0 no better than always predicting the targets' mean, below 0 worse. Targets
+    that are all equal have no spread: 1.0 if every output equals them, else 0.0 (as sklearn's).
+    Like `accuracy`, it reads only each output's number, and takes a numpy array as a list.
+    """
+    predictions = _numbers("r2_score", outputs, targets)
+    mean = math.fsum(targets) / len(targets)
+    residual = math.fsum((t - p) * (t - p) for p, t in zip(predictions, targets))
+    spread = math.fsum((t - mean) * (t - mean) for t in targets)
+    if spread == 0.0:
+        return 1.0 if residual == 0.0 else 0.0
+    return 1.0 - residual / spread
+
+
+def mean_absolute_error(outputs: Iterable[Value | float], targets: Sequence[float]) -> float:
+    """The mean of |output - target|, as sklearn's mean_absolute_error (torch's l1_loss): in the targets' units."""
+    predictions = _numbers("mean_absolute_error", outputs, targets)
+    return math.fsum(abs(t - p) for p, t in zip(predictions, targets)) / len(targets)
+
+
+def _numbers(what: str, outputs: Iterable[Value | float], targets: Sequence[float]) -> list[float]:
+    """Each single output's number, as many as there are targets."""
+    if hasattr(outputs, "tolist"):  # a numpy array of one score per sample
+        outputs = outputs.tolist()
+    numbers = [o.data if isinstance(o, Value) else float(o) for o in outputs]
+    _check_pairs(what, numbers, targets)
+    return numbers
 
 
 def predicted_class(output: Value | float | Sequence[Value | float]) -> int:

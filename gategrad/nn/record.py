@@ -1,4 +1,5 @@
-"""A recorded training run: each step's loss, accuracy, parameters and gradients, and the net's health.
+"""A recorded training run: each step's loss, accuracy (R² and MAE for a regression), parameters and gradients,
+and the net's health.
 
 `fit(..., record=...)` calls `Recorder.record` once a step, after backward() and before the
 optimizer moves anything, so a step keeps the parameters its loss was computed with and that
@@ -31,7 +32,8 @@ MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly t
 # Parameters and gradients kept over all steps: about 40 MB of page. A large net keeps fewer steps (two at least).
 MAX_NUMBERS = 2_000_000
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
-MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead
+MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead...
+STALLED = 0.5  # ...and the loss is above half that of outputs of 0 (hinge's 1, log C for C classes): little learnt
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
 # What `warnings` says, by kind: templates with named numbers, so the command line says them in its --lang.
 WARNINGS = {
@@ -103,8 +105,11 @@ class Recorder:
         """Sample i's inputs as Python floats, as the scalar engine takes them."""
         return [float(x) for x in self.X[i]]
 
-    def record(self, step: int, loss: float, accuracy: float, batch: Sequence[int] | None = None) -> None:
-        """Keep step `step`: call it after backward() and before optimizer.step(); `batch` None means all of X."""
+    def record(self, step: int, loss: float, metrics: dict[str, float], batch: Sequence[int] | None = None) -> None:
+        """Keep step `step`: call it after backward() and before optimizer.step(); `batch` None means all of X.
+
+        `metrics` are the batch's {"accuracy": ...}, or a regression's {"r2": ..., "mae": ...}.
+        """
         if self._waiting is None and step not in self._keep:
             return
         # Kept as arrays of doubles, not lists of floats: holding on to some 700 float objects a
@@ -112,7 +117,7 @@ class Recorder:
         now = array("d", [p.data for p in self._params])
         self._close_update(now)
         if step in self._keep:
-            entry: dict[str, Any] = {"step": step, "loss": loss, "accuracy": accuracy, "parameters": now}
+            entry: dict[str, Any] = {"step": step, "loss": loss, **metrics, "parameters": now}
             entry["gradients"] = array("d", [p.grad for p in self._params])
             if batch is not None:
                 entry["batch"] = list(batch)
@@ -125,7 +130,8 @@ class Recorder:
 
     @property
     def steps(self) -> list[dict[str, Any]]:
-        """The kept steps: {"step", "loss", "accuracy", "parameters", "gradients"} and "batch" when not all of X."""
+        """The kept steps: {"step", "loss", "accuracy" (or "r2" and "mae"), "parameters", "gradients"}, and "batch"
+        when not all of X."""
         return [
             {**entry, "parameters": list(entry["parameters"]), "gradients": list(entry["gradients"])}
             for entry in self._kept
@@ -165,7 +171,13 @@ class Recorder:
         return {"layers": layers, "nonfinite": replayed["nonfinite"]}
 
     def warnings(self) -> list[str]:
-        """What looks wrong with the run: layers mostly dead at the end, update ratios far from 1e-3."""
+        """What looks wrong with the run: layers mostly dead at the end of a run that stalled, update ratios far
+        from 1e-3.
+
+        On a few points (xor has 4) many ReLUs give 0 on every one of them while the net fits them all;
+        they are named only when the last loss is above `STALLED` times the loss of a net that outputs 0
+        for every sample, the best a layer of dead units can pass on being a constant.
+        """
         return [WARNINGS[kind].format(**numbers) for kind, numbers in self.warning_numbers()]
 
     def warning_numbers(self) -> list[tuple[str, dict[str, str]]]:
@@ -174,8 +186,9 @@ class Recorder:
             return []
         found = []
         last = self.health(len(self._kept) - 1)
+        stalled = not self._kept[-1]["loss"] < STALLED * self._zero_loss()  # a nan loss has stalled too
         for i, layer in enumerate(last["layers"]):
-            if layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
+            if stalled and layer["dead_relu"] is not None and layer["dead_relu"] > MOSTLY_DEAD:
                 n = self.layers[i]["nout"]
                 found.append(("dead", {"layer": str(i), "dead": str(round(layer["dead_relu"] * n)), "n": str(n)}))
         for i in range(len(self.layers)):
@@ -186,6 +199,12 @@ class Recorder:
         if last["nonfinite"] is not None:
             found.append(("nonfinite", {"where": _gate_name(last["nonfinite"])}))
         return found
+
+    def _zero_loss(self) -> float:
+        """The loss of outputs of 0 for every sample: hinge's 1, bce's log 2, cross_entropy's log C."""
+        nout = self.layers[-1]["nout"]
+        zero = [Value(0.0) for _ in range(nout)] if nout > 1 else Value(0.0)
+        return self.loss_fn([zero] * len(self.y), self.y).data
 
     def to_json(self) -> dict[str, Any]:
         """The run as the page keeps it: X, y, the names of the features and classes, the architecture, the loss,

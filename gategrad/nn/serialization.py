@@ -5,7 +5,8 @@ keys, checks every size in "config" against the parameters the file holds (at mo
 `MAX_PARAMETERS`) before it builds anything, and accepts finite weights only.
 
 Version 2 adds an optional "data" section (a DataInfo) for a model trained on a table;
-version 1 files, which have none, still load.
+version 1 files, which have none, still load. A regression's section may hold its target's mean
+and scale; one without them (saved before they were) predicts the target as the net outputs it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ LOSSES = ("hinge", "bce", "cross_entropy", "mse")
 MAX_BYTES = 128 * 2**20  # 128 MiB, room for MAX_PARAMETERS at about 55 bytes each
 MAX_PARAMETERS = 2_000_000  # MLP(2, [1000, 1000, 1]) has 1,005,001
 
+_OPTIONAL = {"target_mean", "target_scale"}  # a "data" section's keys that only a regression's may hold
 _MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
 _CONFIG_KEYS = {
     "Neuron": {"nin", "activation"},
@@ -45,7 +47,9 @@ class DataInfo:
     `features` and `target` name the columns. Each row is standardised column by column as
     (x - mean) / scale before the model sees it. `classes` names the classes, None for a
     regression; `loss` is the loss trained with (mse for a regression, else hinge, bce or
-    cross_entropy), which says how to read the outputs.
+    cross_entropy), which says how to read the outputs. A regression's net learns the target
+    standardised too, (y - target_mean) / target_scale, so its output times target_scale plus
+    target_mean is the prediction in the target's units; None for both means the net's output is.
     """
 
     features: Sequence[str]
@@ -54,6 +58,8 @@ class DataInfo:
     scale: Sequence[float]
     classes: Sequence[str] | None
     loss: str
+    target_mean: float | None = None
+    target_scale: float | None = None
 
     def __post_init__(self) -> None:
         features = _names("features", self.features, least=1)
@@ -77,6 +83,23 @@ class DataInfo:
             )
         if self.loss in ("hinge", "bce") and classes is not None and len(classes) != 2:
             raise ValueError(f"loss {self.loss} needs two classes, got {len(classes)}")
+        if (self.target_mean is None) != (self.target_scale is None):
+            raise ValueError("target_mean and target_scale come together: give both or neither")
+        if self.target_mean is not None:
+            if classes is not None:
+                raise ValueError(
+                    "target_mean and target_scale standardise a regression's target; a classifier has none"
+                )
+            target_mean, target_scale = _numbers(
+                "target_mean and target_scale", [self.target_mean, self.target_scale], 2
+            )
+            if not target_scale >= sys.float_info.min:  # as scale: a subnormal one makes every label inf
+                least = sys.float_info.min
+                raise ValueError(
+                    f"target_scale must be positive and a normal float (at least {least:g}), got {target_scale!r}"
+                )
+            object.__setattr__(self, "target_mean", target_mean)
+            object.__setattr__(self, "target_scale", target_scale)
         for name, value in (("features", features), ("mean", mean), ("scale", scale), ("classes", classes)):
             object.__setattr__(self, name, value)  # frozen: store the checked tuples
 
@@ -84,6 +107,12 @@ class DataInfo:
     def outputs(self) -> int:
         """How many outputs a model reading this table has: one per class for cross_entropy, else one."""
         return len(self.classes) if self.loss == "cross_entropy" and self.classes is not None else 1
+
+    def target_value(self, output: float) -> float:
+        """A regression net's output in the target's units: output * target_scale + target_mean."""
+        if self.target_mean is None or self.target_scale is None:
+            return output
+        return output * self.target_scale + self.target_mean
 
 
 def _names(what: str, names: object, least: int) -> tuple[str, ...]:
@@ -165,7 +194,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
         "config": model.config(),
     }
     if model.data_info is not None:
-        doc["data"] = dataclasses.asdict(_check_fits(model.data_info, model))
+        section = dataclasses.asdict(_check_fits(model.data_info, model))
+        doc["data"] = {key: value for key, value in section.items() if key not in _OPTIONAL or value is not None}
     doc["parameters"] = state
     atomic_write(path, json.dumps(doc, indent=1, allow_nan=False))
 
@@ -292,10 +322,12 @@ def load(path: str | os.PathLike[str]) -> Module:
 
 def _data_info(section: dict[str, Any], model: Module) -> DataInfo:
     """The "data" section read strictly: exactly DataInfo's keys, its checks, and a fit with the model."""
-    keys = [field.name for field in dataclasses.fields(DataInfo)]
-    if sorted(section) != sorted(keys):
-        found = listed(sorted(section), quote=True)
-        raise _Broken(f'the "data" section must have the keys {", ".join(keys)}; found {found}')
+    keys = [field.name for field in dataclasses.fields(DataInfo) if field.name not in _OPTIONAL]
+    if not set(keys) <= set(section) <= set(keys) | _OPTIONAL:
+        raise _Broken(
+            f'the "data" section must have the keys {", ".join(keys)} (and a regression\'s may have '
+            f"{', '.join(sorted(_OPTIONAL))}); found {listed(sorted(section), quote=True)}"
+        )
     try:
         return _check_fits(DataInfo(**section), model)
     except (TypeError, ValueError) as e:

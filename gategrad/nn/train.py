@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
-from gategrad.nn.losses import accuracy, l2_penalty, penalised
+from gategrad.nn.losses import accuracy, l2_penalty, mean_absolute_error, penalised, r2_score
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import Optimizer
 from gategrad.nn.record import Recorder
@@ -25,13 +25,14 @@ if TYPE_CHECKING:
 
 ENGINES = ("scalar", "replay")
 DIAGNOSE_LIMIT = 2_000  # replay rebuilds a diverged batch of up to this many points as Values, to say where
+GROWTH = 1e3  # a loss this many times the first step's has run away: training stops, as it does on a nan
 
 
 class TrainingDiverged(RuntimeError):
-    """Training met a number that is not finite (inf or nan) and stopped.
+    """Training met a number that is not finite (inf or nan), or a loss `GROWTH` times its first, and stopped.
 
     `step` counts from 1, as the progress bar does; `where` says which gate or update made the
-    first non-finite number; `history` holds the steps finished before it.
+    first non-finite number, or how far the loss grew; `history` holds the steps finished before it.
     """
 
     def __init__(self, step: int, where: str, history: dict[str, list[float]]) -> None:
@@ -46,9 +47,11 @@ class Training:
     `steps`, the number of steps taken. Each `step()` sets the lr from `lr_schedule(steps)` if
     given, runs the model on a batch (all of X, or `batch_size` points), takes `loss_fn(outputs,
     labels)` plus `l2` times the L2 penalty, backpropagates, updates, and returns the batch's loss
-    and accuracy from before the update. `history` keeps them. A `recorder` (already started)
-    keeps each step's parameters and gradients. A number that is not finite raises
-    TrainingDiverged, as `fit` describes.
+    and accuracy from before the update. `history` keeps them. A `regression` keeps R² and MAE
+    instead of accuracy (`r2_score`, `mean_absolute_error`), and returns R² in accuracy's place; its
+    MAE is in the target's units when the model's `data_info` standardised the target. A `recorder`
+    (already started) keeps each step's parameters and gradients. A number that is not finite, or
+    a loss `GROWTH` times the first step's, raises TrainingDiverged, as `fit` describes.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class Training:
         seed: int = 0,
         recorder: Recorder | None = None,
         engine: str = "scalar",
+        regression: bool = False,
     ) -> None:
         if batch_size is not None and not 1 <= batch_size <= len(X):
             raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
@@ -77,7 +81,11 @@ class Training:
         self.replay = _replay(model, loss_fn, X, y) if engine == "replay" else None
         self.steps = 0
         self.batch: Sequence[int] = range(len(X))  # the last step's batch
-        self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        self.regression = regression
+        info = model.data_info
+        # The net learns a standardised target, (y - mean) / scale: its errors times scale are in y's units.
+        self._unit = info.target_scale if regression and info is not None and info.target_scale else 1.0
+        self.history: dict[str, list[float]] = {"loss": [], **{name: [] for name in self._metric_names()}}
         self._rng = random.Random(seed)
         self._named = model.named_parameters()
         self._params = [p for _, p in self._named]
@@ -88,7 +96,7 @@ class Training:
         self._mask = None if l2_biases else [id(p) in kept for p in self._params]
 
     def step(self) -> tuple[float, float]:
-        """One step on the next batch: (its loss, its accuracy), both from before the update."""
+        """One step on the next batch: (its loss, its accuracy or, for a regression, R²), from before the update."""
         k, optimizer, params = self.steps, self.optimizer, self._params
         if self.lr_schedule is not None:
             optimizer.lr = self.lr_schedule(k)
@@ -103,33 +111,56 @@ class Training:
             optimizer.zero_grad()
             if self.replay is not None:
                 loss, scores = self.replay.backward(batch, self._l2, self._mask)
-                acc = accuracy(scores, labels)
+                metrics = self._metrics(scores, labels)
             else:
                 penalised = self._penalised
                 total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, penalised, self._l2)
                 if math.isfinite(total.data):
                     total.backward()
-                loss, acc = total.data, accuracy(outputs, labels)
+                loss, metrics = total.data, self._metrics(outputs, labels)
                 del outputs
             finite = math.isfinite(loss) and all(math.isfinite(p.grad) for p in params)
             if finite:
                 self.history["loss"].append(loss)
-                self.history["accuracy"].append(acc)
+                for name, value in metrics.items():
+                    self.history[name].append(value)
             if self.recorder is not None:  # the diverging step too: the page shows where it went
-                self.recorder.record(k, loss, acc, None if self.batch_size is None else batch)
+                self.recorder.record(k, loss, metrics, None if self.batch_size is None else batch)
             if not finite:
                 if self.replay is not None:
                     where = self._where_replay_diverged(batch, labels, loss)
                 else:
                     where = _where(total, self._names())
                 raise TrainingDiverged(k + 1, where, self.history)
+            first = self.history["loss"][0]
+            if loss > GROWTH * first > 0:
+                raise TrainingDiverged(
+                    k + 1,
+                    f"the loss grew from {fmt(first)} at step 1 to {fmt(loss)}, over {GROWTH:g} times: the "
+                    f"{type(optimizer).__name__} steps overshoot (lr {optimizer.lr:g} at this step); "
+                    "try Adam or a smaller lr",
+                    self.history,
+                )
             optimizer.step()
         self.steps += 1
         for name, p in self._named:
             if not math.isfinite(p.data):
                 update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {p.grad:.6g})"
                 raise TrainingDiverged(k + 1, f"{update} made parameter {name} {p.data}", self.history)
-        return loss, acc
+        return loss, metrics["r2" if self.regression else "accuracy"]
+
+    def _metric_names(self) -> tuple[str, ...]:
+        return ("r2", "mae") if self.regression else ("accuracy",)
+
+    def _metrics(self, outputs: Any, labels: Sequence[float]) -> dict[str, float]:
+        """The batch's accuracy, or a regression's R² and MAE (in the target's units)."""
+        if not self.regression:
+            return {"accuracy": accuracy(outputs, labels)}
+        if hasattr(outputs, "tolist"):  # replay's array, read once for both
+            outputs = outputs.tolist()
+        else:
+            outputs = [o.data for o in outputs]
+        return {"r2": r2_score(outputs, labels), "mae": mean_absolute_error(outputs, labels) * self._unit}
 
     def _names(self) -> dict[int, str]:
         return {id(p): f"parameter {name}" for name, p in self._named}
@@ -170,6 +201,7 @@ def fit(
     record: Recorder | None = None,
     engine: str = "scalar",
     alpha: float | None = None,
+    regression: bool = False,
 ) -> dict[str, list[float]]:
     """Train `model` for `steps` steps; returns {"loss": [...], "accuracy": [...]}, one entry per step.
 
@@ -182,7 +214,11 @@ def fit(
 
     A loss, gradient or parameter that is not finite stops training with TrainingDiverged,
     naming the step and the gate (or the update) that first made one; the model is left as
-    that step found it, or as its update left it.
+    that step found it, or as its update left it. So does a loss `GROWTH` (1000) times the
+    first step's: the steps overshoot, and the loss would soon be inf.
+
+    `regression=True` (a target of numbers, `mse_loss`) keeps R² and MAE instead of accuracy:
+    {"loss", "r2", "mae"}.
 
     `record`, a `Recorder`, keeps every step's parameters and gradients too;
     `gategrad.viz.save_run(recorder, path)` then writes the run as a page to open in a browser.
@@ -218,12 +254,14 @@ def fit(
         seed=seed,
         recorder=recorder,
         engine=engine,
+        regression=regression,
     )
+    metric = "r2" if regression else "accuracy"
     bar = tqdm(range(steps), desc="training", unit="step", disable=True if quiet else None)
     try:
         for _ in bar:
-            loss, acc = training.step()
-            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.2f}", refresh=False)
+            loss, score = training.step()
+            bar.set_postfix({"loss": f"{loss:.4f}", metric: f"{score:.2f}"}, refresh=False)
     except TrainingDiverged:
         if recorder is not None:
             recorder.finish()

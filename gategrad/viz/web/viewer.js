@@ -224,8 +224,11 @@ function gategradViewer(root) {
   const el = (tag, attrs, parent, text) => make(document.createElementNS(SVG, tag), attrs, parent, text);
   const html = (tag, attrs, parent, text) => make(document.createElement(tag), attrs, parent, text);
 
-  // The loss and accuracy curves.
+  // The loss and accuracy curves; a regression's steps carry R² and MAE instead, and R² takes accuracy's place.
+  const regression = steps[0].r2 !== undefined;
+  const score = (s) => (regression ? s.r2 : s.accuracy);
   const chart = byId("loss-chart");
+  if (regression) chart.parentNode.querySelector("h2").textContent = S.loss_chart_regression;
   const W = 380, H = 300, pad = { left: 52, right: 40, top: 30, bottom: 40 };
   const losses = steps.map((s) => s.loss);
   const finiteLosses = losses.filter(Number.isFinite);
@@ -237,7 +240,7 @@ function gategradViewer(root) {
     const t = logScale ? (Math.log(loss) - Math.log(lossLo)) / (Math.log(lossHi) - Math.log(lossLo)) : (loss - lossLo) / (lossHi - lossLo || 1);
     return H - pad.bottom - (H - pad.top - pad.bottom) * t;
   };
-  const ay = (acc) => H - pad.bottom - (H - pad.top - pad.bottom) * acc;
+  const ay = (acc) => H - pad.bottom - (H - pad.top - pad.bottom) * Math.max(0, acc); // an R² below 0 sits on the axis
   function drawChart() {
     chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
     el("rect", { x: pad.left, y: pad.top, width: W - pad.left - pad.right, height: H - pad.top - pad.bottom, class: "gg-frame" }, chart);
@@ -249,9 +252,9 @@ function gategradViewer(root) {
     el("text", { x: (pad.left + W - pad.right) / 2, y: H - 6, class: "gg-tick", "text-anchor": "middle" }, chart, S.step_axis);
     const line = (values, y) => values.map((v, i) => Number.isFinite(v) ? `${sx(steps[i].step).toFixed(1)},${y(v).toFixed(1)}` : "").filter(Boolean).join(" ");
     el("polyline", { points: line(losses, ly), class: "gg-loss" }, chart);
-    el("polyline", { points: line(steps.map((s) => s.accuracy), ay), class: "gg-acc" }, chart);
+    el("polyline", { points: line(steps.map(score), ay), class: "gg-acc" }, chart);
     el("text", { x: pad.left, y: pad.top - 10, class: "gg-legend gg-loss-text" }, chart, logScale ? say("log_scale", { name: S.loss }) : S.loss);
-    el("text", { x: W - pad.right, y: pad.top - 10, class: "gg-legend gg-acc-text", "text-anchor": "end" }, chart, S.accuracy);
+    el("text", { x: W - pad.right, y: pad.top - 10, class: "gg-legend gg-acc-text", "text-anchor": "end" }, chart, regression ? S.r2 : S.accuracy);
     chart.marker = el("line", { y1: pad.top, y2: H - pad.bottom, class: "gg-marker" }, chart);
     chart.lossDot = el("circle", { r: 4, class: "gg-loss-dot" }, chart);
     chart.accDot = el("circle", { r: 4, class: "gg-acc-dot" }, chart);
@@ -272,7 +275,7 @@ function gategradViewer(root) {
       dot.setAttribute("cy", Number.isFinite(value) ? y(value) : -10);
     };
     visible(chart.lossDot, ly, s.loss);
-    visible(chart.accDot, ay, s.accuracy);
+    visible(chart.accDot, ay, score(s));
   }
 
   // The decision regions and the points: over the two features, or over two of them (`axes`, picked
@@ -577,7 +580,10 @@ function gategradViewer(root) {
     slider.value = String(k);
     byId("step-counter").textContent = say("step", { step: steps[k].step });
     byId("step-of").textContent = say("step_of", { index: k + 1, count: steps.length });
-    byId("readout").textContent = say("readout", { loss: fmt(steps[k].loss), accuracy: fmt(steps[k].accuracy) });
+    const s = steps[k];
+    byId("readout").textContent = regression
+      ? say("readout_regression", { loss: fmt(s.loss), r2: fmt(s.r2), mae: fmt(s.mae) })
+      : say("readout", { loss: fmt(s.loss), accuracy: fmt(s.accuracy) });
     showChart();
     showBoundary();
     showNetwork();
