@@ -73,6 +73,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/replay_grid.py
 	$(BIN)/python benchmarks/check_speed.py
 
 # A developer's full venv (made by `make setup`, newer than pyproject.toml) already has all the demo needs.
@@ -91,11 +92,12 @@ demo: $(DEMO_STAMP)
 	@echo "  gategrad --help"
 
 # The site's pictures are the demo's; then the site itself, into build/docs/ (open build/docs/index.html).
+# NO_MKDOCS_2_WARNING silences mkdocs-material's notice about its successor.
 docs: setup
 	$(BIN)/gategrad demo --quiet --out $(VENV)/demo >/dev/null
 	mkdir -p docs/images && cp $(VENV)/demo/circuit.svg $(VENV)/demo/boundary.png docs/images/
 	$(BIN)/python tools/screenshot.py $(VENV)/demo/run.html docs/images/run.png
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The translation template from the code, merged into each language's .po file (then translate what is new).
 messages: $(STAMP)

@@ -5,7 +5,9 @@ the line it prints; the `gategrad ...` lines of the `sh` blocks parse, and the w
 are what the commands print.
 """
 
+import argparse
 import contextlib
+import html
 import io
 import re
 import shlex
@@ -15,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
 from gategrad.cli import build_parser, main
 
@@ -149,10 +152,14 @@ def test_the_readme_is_short_and_its_links_to_the_pages_work():
     assert all((ROOT / link).is_file() for link in linked)
 
 
+GENERATED = {"reference/gates.md", "reference/cli.md"}  # made by tools/docs_pages.py when the site is built
+
+
 def test_every_page_is_in_the_sites_nav():
     nav = re.findall(r":\s+([\w/.-]+\.md)$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
     pages = {str(page.relative_to(ROOT / "docs")) for page in PAGES[1:]}
-    assert pages == set(nav)
+    assert pages | GENERATED == set(nav)
+    assert not any((ROOT / "docs" / page).exists() for page in GENERATED)  # generated, never hand-copied
 
 
 class _Outside(HTMLParser):
@@ -171,19 +178,31 @@ class _Outside(HTMLParser):
                     self.found.append(f"<{tag} {key}={value}>")
 
 
-@pytest.mark.slow
-def test_the_site_builds_strictly_offline_and_loads_nothing_from_outside(tmp_path):
-    site = tmp_path / "site"
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site, built once with --strict into a temporary folder."""
+    needs("mkdocs")  # the docs extra: without it these tests skip, and fail under CI
+    folder = tmp_path_factory.mktemp("site")
     build = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert build.returncode == 0, build.stderr
+    return folder
+
+
+def text_of(page: Path) -> str:
+    """A built page's text, as a reader sees it: no tags, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+def test_the_site_builds_strictly_offline_and_loads_nothing_from_outside(site):
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) >= len(PAGES) - 1
+    assert len(pages) >= len(PAGES) - 1 + len(GENERATED)
     for page in pages:
         parser = _Outside()
         parser.feed(page.read_text(encoding="utf-8"))
@@ -193,3 +212,40 @@ def test_the_site_builds_strictly_offline_and_loads_nothing_from_outside(tmp_pat
     assert "fonts.googleapis.com" not in index and "fonts.gstatic.com" not in index
     assert (site / "images" / "circuit.svg").is_file()
     assert 'href="https://cs231n.github.io/optimization-2/"' in (site / "tutorials" / "gates.html").read_text()
+
+
+@pytest.mark.slow
+def test_the_gate_page_shows_every_row_of_the_gate_table(site):
+    from gategrad.engine import GATES
+
+    text = text_of(site / "reference" / "gates.html")
+    for gate in GATES.values():
+        assert gate.op in text.splitlines()  # the first cell of its row
+        assert gate.symbol in text and gate.forward in text and gate.torch in text, gate.op
+        assert all(local in text for local in gate.local), gate.op
+        templates = [t for s in gate.sentences.values() for t in ([s] if isinstance(s, str) else s)]
+        assert all(template in text for template in templates), gate.op
+
+
+def every_command(parser, prefix="gategrad"):
+    """Each command and subcommand of `parser` with its full name, as `gategrad exercise new`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{prefix} {name}", sub
+                yield from every_command(sub, f"{prefix} {name}")
+
+
+@pytest.mark.slow
+def test_the_cli_page_shows_every_command_and_every_flag_with_its_help(site):
+    text = " ".join(text_of(site / "reference" / "cli.html").split())
+    every = list(every_command(build_parser()))
+    assert len(every) > 7  # the seven commands, and the subcommands of some
+    for name, sub in every:
+        assert name in text
+        assert " ".join((sub.description or "").replace("`", "").split()) in text, name
+        for action in sub._actions:
+            for flag in action.option_strings:
+                assert flag in text, (name, flag)
+            if action.help and action.help != argparse.SUPPRESS and not isinstance(action, argparse._HelpAction):
+                assert " ".join(action.help.replace("`", "").split()) in text, (name, action.dest)

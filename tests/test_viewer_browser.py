@@ -139,6 +139,7 @@ def unhidden(doc):
 
 def click_sample(page, i):
     point = page.find_element(By.CSS_SELECTOR, f'#boundary [data-sample="{i}"]')
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", point)  # not under the sticky bar
     webdriver.ActionChains(page).move_to_element(point).click().perform()
     assert page.find_element(By.ID, "sample-view").get_attribute("data-sample") == str(i)
 

@@ -20,7 +20,7 @@ from gategrad.nn.losses import (
     r2_score,
 )
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
-from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer
+from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer, clip_grad_norm
 from gategrad.nn.record import Recorder
 from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, MAX_PARAMETERS, DataInfo, load, parameter_count
 from gategrad.nn.train import Training, TrainingDiverged, fit
@@ -48,6 +48,7 @@ __all__ = [
     "TrainingDiverged",
     "accuracy",
     "bce_with_logits",
+    "clip_grad_norm",
     "cross_entropy",
     "fit",
     "hinge_loss",

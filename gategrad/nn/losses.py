@@ -177,6 +177,8 @@ def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels:
     `nn.predict`, no sample's circuit outlives its turn. Replay's outputs, a numpy array of a
     score per sample or a row of scores, are read as lists of numbers.
     """
+    if hasattr(outputs, "argmax") and hasattr(labels, "argmax"):  # replay's arrays, counted by numpy
+        return _accuracy_of_arrays(outputs, labels)
     if hasattr(outputs, "tolist"):  # a numpy array: its rows as lists, its scores as floats
         outputs = outputs.tolist()
     classes, several = [], False
@@ -191,6 +193,13 @@ def accuracy(outputs: Iterable[Value | float | Sequence[Value | float]], labels:
     truth = labels if several else [int(y > 0) for y in labels]
     right: int = sum(map(operator.eq, classes, truth))  # operator.eq is typed Any; on ints it gives bools
     return right / len(classes)
+
+
+def _accuracy_of_arrays(outputs: Any, labels: Any) -> float:
+    """accuracy's rule on numpy arrays of outputs and labels, counted by numpy (which this module never imports)."""
+    several = outputs.ndim == 2
+    classes = outputs.argmax(axis=1) if several else outputs > 0
+    return float((classes == (labels if several else labels > 0)).mean())
 
 
 def r2_score(outputs: Iterable[Value | float], targets: Sequence[float]) -> float:

@@ -154,6 +154,9 @@ class Neuron(Module):
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]  # named_parameters' order, without making the names
+
     def config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "activation": self.activation}
 
@@ -189,6 +192,9 @@ class Layer(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in (*n.w, n.b)]
 
     def config(self) -> dict[str, Any]:
         first = self.neurons[0]
@@ -228,6 +234,9 @@ class MLP(Module):
         return [
             (f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()
         ]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
 
     def config(self) -> dict[str, Any]:
         nin = len(self.layers[0].neurons[0].w)

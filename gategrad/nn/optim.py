@@ -115,5 +115,17 @@ class AdamW(Adam):
         return p.grad
 
 
+def clip_grad_norm(parameters: Iterable[Value], max_norm: float) -> float:
+    """Scale every gradient down by one factor so that together, as one vector, their length is at most
+    `max_norm`, as torch.nn.utils.clip_grad_norm_ does; returns their length before."""
+    params = list(parameters)
+    total = math.sqrt(sum(p.grad * p.grad for p in params))
+    coefficient = max_norm / (total + 1e-6)  # torch's 1e-6 keeps a zero gradient from dividing by zero
+    if coefficient < 1.0:
+        for p in params:
+            p.grad *= coefficient
+    return total
+
+
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}  # `gategrad train`'s choices
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "adamw": 0.05}  # `gategrad train`'s learning rates: micrograd's demo for sgd

@@ -105,12 +105,16 @@ class Recorder:
         """Sample i's inputs as Python floats, as the scalar engine takes them."""
         return [float(x) for x in self.X[i]]
 
+    def reads(self, step: int) -> bool:
+        """Whether `record(step, ...)` reads the parameters (a replayed fit writes them back only then)."""
+        return self._waiting is not None or step in self._keep
+
     def record(self, step: int, loss: float, metrics: dict[str, float], batch: Sequence[int] | None = None) -> None:
         """Keep step `step`: call it after backward() and before optimizer.step(); `batch` None means all of X.
 
         `metrics` are the batch's {"accuracy": ...}, or a regression's {"r2": ..., "mae": ...}.
         """
-        if self._waiting is None and step not in self._keep:
+        if not self.reads(step):
             return
         # Kept as arrays of doubles, not lists of floats: holding on to some 700 float objects a
         # step slowed the training steps that followed by about 15% (measured).

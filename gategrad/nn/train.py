@@ -1,7 +1,9 @@
 """The training loop: batches, loss, backward, step. `Training` takes one step at a time; `fit` runs many.
 
 numpy is loaded only for `engine="replay"`, and tqdm only by `fit`: a `Training` on the scalar
-engine runs on the light core, as the browser playground runs it.
+engine runs on the light core, as the browser playground runs it. A replayed Training keeps the
+parameters in numpy vectors while it steps (`gategrad.replay.flat`) and writes them back into the
+Values after each `step()`, or once at the end of `fit`.
 """
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from __future__ import annotations
 import math
 import random
 import warnings
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 
 from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
 from gategrad.nn.losses import accuracy, l2_penalty, mean_absolute_error, penalised, r2_score
 from gategrad.nn.modules import Module
-from gategrad.nn.optim import Optimizer
+from gategrad.nn.optim import OPTIMIZERS, Optimizer, clip_grad_norm
 from gategrad.nn.record import Recorder
 
 if TYPE_CHECKING:
     import numpy as np
 
     from gategrad.replay import Replay
+    from gategrad.replay.flat import FlatParameters
 
 ENGINES = ("scalar", "replay")
 DIAGNOSE_LIMIT = 2_000  # replay rebuilds a diverged batch of up to this many points as Values, to say where
@@ -50,8 +55,10 @@ class Training:
     and accuracy from before the update. `history` keeps them. A `regression` keeps R² and MAE
     instead of accuracy (`r2_score`, `mean_absolute_error`), and returns R² in accuracy's place; its
     MAE is in the target's units when the model's `data_info` standardised the target. A `recorder`
-    (already started) keeps each step's parameters and gradients. A number that is not finite, or
-    a loss `GROWTH` times the first step's, raises TrainingDiverged, as `fit` describes.
+    (already started) keeps each step's parameters and gradients. `clip_grad_norm` scales the
+    gradients down to that length before each update (as torch.nn.utils.clip_grad_norm_). A number
+    that is not finite, or a loss `GROWTH` times the first step's, raises TrainingDiverged, as `fit`
+    describes.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class Training:
         *,
         batch_size: int | None = None,
         l2: float = 0.0,
+        clip_grad_norm: float | None = None,
         l2_half: bool = False,
         l2_biases: bool = True,
         lr_schedule: Callable[[int], float] | None = None,
@@ -76,9 +84,23 @@ class Training:
             raise ValueError(f"batch_size must be between 1 and {len(X)}, got {batch_size}")
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        if clip_grad_norm is not None and (
+            isinstance(clip_grad_norm, bool) or not isinstance(clip_grad_norm, (int, float)) or not clip_grad_norm > 0
+        ):
+            raise ValueError(f"clip_grad_norm must be a number above 0, or None, got {clip_grad_norm!r}")
         self.model, self.X, self.y, self.loss_fn, self.optimizer = model, X, y, loss_fn, optimizer
         self.batch_size, self.l2, self.lr_schedule, self.recorder = batch_size, l2, lr_schedule, recorder
+        self.clip_grad_norm = clip_grad_norm
+        # l2_penalty(model, l2, half=l2_half, biases=l2_biases): the factor, and (biases left out) a flag per parameter.
+        self._l2 = 0.5 * l2 if l2_half else l2
+        self._l2_biases = l2_biases
         self.replay = _replay(model, loss_fn, X, y) if engine == "replay" else None
+        self._flat = None
+        if self.replay is not None:
+            kept = {id(p) for p in self._penalised} if not l2_biases else set()
+            mask = None if l2_biases else [id(p) in kept for p in self.replay.params]
+            self._flat = _flat(self.replay.params, optimizer, mask)
+        self._held = False  # whether the parameters live in self._flat's vectors just now
         self.steps = 0
         self.batch: Sequence[int] = range(len(X))  # the last step's batch
         self.regression = regression
@@ -87,38 +109,63 @@ class Training:
         self._unit = info.target_scale if regression and info is not None and info.target_scale else 1.0
         self.history: dict[str, list[float]] = {"loss": [], **{name: [] for name in self._metric_names()}}
         self._rng = random.Random(seed)
-        self._named = model.named_parameters()
-        self._params = [p for _, p in self._named]
-        # l2_penalty(model, l2, half=l2_half, biases=l2_biases): the squared parameters and their factor.
-        self._l2 = 0.5 * l2 if l2_half else l2
-        self._penalised = penalised(self._named, l2_biases)
-        kept = {id(p) for p in self._penalised}
-        self._mask = None if l2_biases else [id(p) in kept for p in self._params]
+
+    @cached_property
+    def _named(self) -> list[tuple[str, Value]]:
+        """The parameters and their names, made when first needed (a replayed step needs them only to say where
+        training diverged, or which are biases)."""
+        return self.model.named_parameters()
+
+    @cached_property
+    def _params(self) -> list[Value]:
+        return [p for _, p in self._named]
+
+    @cached_property
+    def _penalised(self) -> list[Value]:
+        """The parameters the L2 penalty squares: l2_penalty(model, l2, biases=l2_biases)'s."""
+        return penalised(self._named, self._l2_biases)
 
     def step(self) -> tuple[float, float]:
         """One step on the next batch: (its loss, its accuracy or, for a regression, R²), from before the update."""
-        k, optimizer, params = self.steps, self.optimizer, self._params
+        with self.vectors():
+            return self._step()
+
+    @contextmanager
+    def vectors(self) -> Iterator[None]:
+        """Inside it, a replayed Training keeps the parameters, their gradients and the optimizer's state
+        in numpy vectors, and writes them back into the Values (and the optimizer) on leaving; a Recorder
+        still reads every step's. `fit` trains inside it. On the scalar engine it does nothing."""
+        if self._flat is None or self._held:
+            yield
+            return
+        self._flat.load()
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+            self._flat.write_back()
+
+    def _step(self) -> tuple[float, float]:
+        k, optimizer = self.steps, self.optimizer
         if self.lr_schedule is not None:
             optimizer.lr = self.lr_schedule(k)
         n = len(self.X)
         batch = range(n) if self.batch_size is None else self._rng.sample(range(n), self.batch_size)
-        labels = [self.y[i] for i in batch]
         self.batch = batch
+        if self._flat is not None:
+            return self._replay_step(k, batch)
+        labels, params = [self.y[i] for i in batch], self._params
         # A step builds thousands of gates and frees them together; pausing the cyclic
         # garbage collector meanwhile saves it rescanning them (there are no cycles).
         # The circuit is let go inside the block, so the collector never sees it.
         with gc_paused():
             optimizer.zero_grad()
-            if self.replay is not None:
-                loss, scores = self.replay.backward(batch, self._l2, self._mask)
-                metrics = self._metrics(scores, labels)
-            else:
-                penalised = self._penalised
-                total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, penalised, self._l2)
-                if math.isfinite(total.data):
-                    total.backward()
-                loss, metrics = total.data, self._metrics(outputs, labels)
-                del outputs
+            total, outputs = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._penalised, self._l2)
+            if math.isfinite(total.data):
+                total.backward()
+            loss, metrics = total.data, self._metrics(outputs, labels)
+            del outputs
             finite = math.isfinite(loss) and all(math.isfinite(p.grad) for p in params)
             if finite:
                 self.history["loss"].append(loss)
@@ -127,26 +174,15 @@ class Training:
             if self.recorder is not None:  # the diverging step too: the page shows where it went
                 self.recorder.record(k, loss, metrics, None if self.batch_size is None else batch)
             if not finite:
-                if self.replay is not None:
-                    where = self._where_replay_diverged(batch, labels, loss)
-                else:
-                    where = _where(total, self._names())
-                raise TrainingDiverged(k + 1, where, self.history)
-            first = self.history["loss"][0]
-            if loss > GROWTH * first > 0:
-                raise TrainingDiverged(
-                    k + 1,
-                    f"the loss grew from {fmt(first)} at step 1 to {fmt(loss)}, over {GROWTH:g} times: the "
-                    f"{type(optimizer).__name__} steps overshoot (lr {optimizer.lr:g} at this step); "
-                    "try Adam or a smaller lr",
-                    self.history,
-                )
+                raise TrainingDiverged(k + 1, _where(total, self._names()), self.history)
+            self._stop_if_grown(k, loss)
+            if self.clip_grad_norm is not None:
+                clip_grad_norm(self.model.parameters(), self.clip_grad_norm)
             optimizer.step()
         self.steps += 1
         for name, p in self._named:
             if not math.isfinite(p.data):
-                update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {p.grad:.6g})"
-                raise TrainingDiverged(k + 1, f"{update} made parameter {name} {p.data}", self.history)
+                raise TrainingDiverged(k + 1, self._update_made(name, p.data, p.grad), self.history)
         return loss, metrics["r2" if self.regression else "accuracy"]
 
     def _metric_names(self) -> tuple[str, ...]:
@@ -161,6 +197,60 @@ class Training:
         else:
             outputs = [o.data for o in outputs]
         return {"r2": r2_score(outputs, labels), "mae": mean_absolute_error(outputs, labels) * self._unit}
+
+    def _stop_if_grown(self, k: int, loss: float) -> None:
+        """Stop a run whose loss grew GROWTH times its first: the steps overshoot, and it would soon be inf."""
+        first = self.history["loss"][0]
+        if loss > GROWTH * first > 0:
+            raise TrainingDiverged(
+                k + 1,
+                f"the loss grew from {fmt(first)} at step 1 to {fmt(loss)}, over {GROWTH:g} times: the "
+                f"{type(self.optimizer).__name__} steps overshoot (lr {self.optimizer.lr:g} at this step); "
+                "try Adam or a smaller lr",
+                self.history,
+            )
+
+    def _replay_step(self, k: int, batch: Sequence[int]) -> tuple[float, float]:
+        """The step by replay, on the vectors of `self._flat`: the same numbers, no Value touched."""
+        flat, replay = self._flat, self.replay
+        assert flat is not None and replay is not None
+        whole = self.batch_size is None
+        loss, scores = replay.gradient(flat.data, flat.grad, None if whole else batch)
+        loss = flat.add_l2(loss, self._l2)
+        if replay.label_array is not None and not self.regression:  # numbers: counted by numpy
+            labels = cast("Sequence[float]", replay.label_array if whole else replay.label_array[batch])
+            metrics = {"accuracy": accuracy(scores, labels)}
+        else:
+            metrics = self._metrics(scores, [self.y[i] for i in batch])
+        finite = flat.finite(loss)
+        if finite:
+            self.history["loss"].append(loss)
+            for name, value in metrics.items():
+                self.history[name].append(value)
+        if self.recorder is not None:  # the diverging step too: the page shows where it went
+            if self.recorder.reads(k):
+                flat.write_back()
+            self.recorder.record(k, loss, metrics, None if whole else batch)
+        if not finite:
+            flat.write_back()
+            where = self._where_replay_diverged(batch, [self.y[i] for i in batch], loss)
+            raise TrainingDiverged(k + 1, where, self.history)
+        self._stop_if_grown(k, loss)
+        if self.clip_grad_norm is not None:
+            flat.clip_grad_norm(self.clip_grad_norm)
+        flat.step()
+        self.steps += 1
+        if (i := flat.first_nonfinite()) is not None:
+            name = self._names().get(id(replay.params[i]), f"parameter {i}").removeprefix("parameter ")
+            where = self._update_made(name, float(flat.data[i]), float(flat.grad[i]))
+            raise TrainingDiverged(k + 1, where, self.history)
+        return loss, metrics["r2" if self.regression else "accuracy"]
+
+    def _update_made(self, name: str, value: float, grad: float) -> str:
+        """The sentence for an update that made a parameter not finite."""
+        optimizer = self.optimizer
+        update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {grad:.6g})"
+        return f"{update} made parameter {name} {value}"
 
     def _names(self) -> dict[int, str]:
         return {id(p): f"parameter {name}" for name, p in self._named}
@@ -193,6 +283,7 @@ def fit(
     *,
     batch_size: int | None = None,
     l2: float = 0.0,
+    clip_grad_norm: float | None = None,
     l2_half: bool = False,
     l2_biases: bool = True,
     lr_schedule: Callable[[int], float] | None = None,
@@ -208,7 +299,8 @@ def fit(
     Each step: set the lr from `lr_schedule(step)` if given, run the model on a batch
     (all of X, or `batch_size` points drawn with `seed`), take `loss_fn(outputs, labels)`
     plus `l2` times the L2 penalty (`l2_penalty`; `l2_half` and `l2_biases` are its `half` and `biases`),
-    backpropagate and step. The loss and accuracy
+    backpropagate, scale the gradients down to a length of `clip_grad_norm` if given (`clip_grad_norm`),
+    and step. The loss and accuracy
     recorded are the batch's, before the update (as micrograd's demo prints them). The
     progress bar is hidden when `quiet` or when stderr is not a terminal.
 
@@ -226,6 +318,9 @@ def fit(
     `engine="replay"` computes each step's loss and gradients by batched replay
     (`gategrad.replay.Replay`: the model traced once, run with numpy), equal to the scalar
     engine's to 1e-9 and many times faster; it refuses a model whose circuit depends on the data.
+    It traces a model once and reuses that in later fits until the model's structure changes; while
+    it trains, the parameters live in numpy vectors, written back into the Values when fit returns
+    (or stops) and before each step a `record` keeps.
     """
     from tqdm import tqdm  # only the loop with a progress bar needs it, not a Training stepped on its own
 
@@ -248,6 +343,7 @@ def fit(
         optimizer,
         batch_size=batch_size,
         l2=l2,
+        clip_grad_norm=clip_grad_norm,
         l2_half=l2_half,
         l2_biases=l2_biases,
         lr_schedule=lr_schedule,
@@ -259,15 +355,18 @@ def fit(
     metric = "r2" if regression else "accuracy"
     bar = tqdm(range(steps), desc="training", unit="step", disable=True if quiet else None)
     try:
-        for _ in bar:
-            loss, score = training.step()
-            bar.set_postfix({"loss": f"{loss:.4f}", metric: f"{score:.2f}"}, refresh=False)
+        with training.vectors():
+            for _ in bar:
+                loss, score = training.step()
+                bar.set_postfix({"loss": f"{loss:.4f}", metric: f"{score:.2f}"}, refresh=False)
     except TrainingDiverged:
         if recorder is not None:
             recorder.finish()
         raise
     finally:
         bar.close()
+        if training.replay is not None:
+            training.replay.release()
     if recorder is not None:
         recorder.finish()
     return training.history
@@ -282,6 +381,13 @@ def _replay(
     from gategrad.replay import Replay  # numpy: loaded only when asked for
 
     return Replay(model, loss_fn, X, y)
+
+
+def _flat(params: list[Value], optimizer: Optimizer, penalised: list[bool] | None) -> FlatParameters:
+    from gategrad.replay.flat import FlatParameters
+
+    kind = next((name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls), None)
+    return FlatParameters(params, optimizer, kind, penalised)
 
 
 def _scalar_loss(

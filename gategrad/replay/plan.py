@@ -58,10 +58,32 @@ def _reads(unit: Unit) -> tuple[int, ...]:
 
 
 def _index(positions: list[int]) -> Index:
-    """A slice when the positions run on one by one (numpy then works on a view), else an index array."""
-    if positions == list(range(positions[0], positions[0] + len(positions))):
-        return slice(positions[0], positions[0] + len(positions))
+    """A slice when the positions run on in equal steps (numpy then works on a view), else an index array."""
+    first = positions[0]
+    step = positions[1] - first if len(positions) > 1 else 1
+    if step > 0 and positions == list(range(first, first + step * len(positions), step)):
+        return slice(first, first + step * (len(positions) - 1) + 1, step)
     return np.array(positions)
+
+
+def _strided(weights: np.ndarray, p: int) -> tuple[int, int] | None:
+    """(first, stride) when weight [i, j] is parameter first + stride*i + j, all within the p parameters."""
+    k, n = weights.shape
+    first = int(weights[0, 0])
+    stride = int(weights[1, 0]) - first if k > 1 else n
+    regular = stride >= n and first + stride * k <= p
+    return (
+        (first, stride)
+        if regular and np.array_equal(weights, first + stride * np.arange(k)[:, None] + np.arange(n))
+        else None
+    )
+
+
+def _rows(index: Index) -> list[int]:
+    """The positions an index picks."""
+    if isinstance(index, slice):
+        return list(range(index.start, index.stop, index.step or 1))
+    return [int(i) for i in index]
 
 
 def _has_repeats(index: Index) -> bool:
@@ -76,11 +98,19 @@ class _Operand:
     index: Index
     repeats: bool  # a slot read by several gates of the block: its gradient contributions are added one by one
     grad: bool  # whether its gradient is needed
+    assign: bool = False  # the first gradient its rows get in backward: written, not added to a zero
 
     def read(self, rows: np.ndarray, theta: np.ndarray) -> np.ndarray:
         return theta[self.index][:, None] if self.params else rows[self.index]
 
-    def add_grad(self, grads: np.ndarray, theta_grad: np.ndarray, contribution: np.ndarray) -> None:
+    def add_grad(self, grads: np.ndarray, theta_grad: np.ndarray, d: np.ndarray | float, upstream: np.ndarray) -> None:
+        if self.assign:  # -0.0 + x is x: writing the first contribution is adding it to a fresh gradient
+            if isinstance(self.index, slice):
+                np.multiply(d, upstream, out=grads[self.index])
+            else:
+                grads[self.index] = d * upstream
+            return
+        contribution = d * upstream
         target = grads
         if self.params:
             target, contribution = theta_grad, contribution.sum(axis=1)  # a parameter's gradient sums the batch
@@ -111,7 +141,7 @@ class _Gates:
         local = KERNELS[self.gates[0].op].local_grads(ins, rows[self.out], self.constant)
         for operand, d in zip(self.inputs, local):
             if operand.grad:
-                operand.add_grad(grads, theta_grad, d * upstream)
+                operand.add_grad(grads, theta_grad, d, upstream)
 
 
 @dataclass
@@ -124,20 +154,47 @@ class _MatMul:
     x: Index
     out: Index
     x_grad: bool
+    x_assign: bool = False  # as _Operand.assign
+    # nn's neurons keep their weights, then their bias, one neuron after another: W is then a view of the
+    # parameter vector, rows of `stride` numbers from `first` cut to n, and reading it or adding to its
+    # gradient copies nothing. None: W is gathered from its indices.
+    strided: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        self._bias = _index(self.bias.tolist()) if self.bias is not None else None
+
+    def _w(self, theta: np.ndarray) -> np.ndarray:
+        """W from a parameter vector: a view when strided, else a gathered copy."""
+        if self.strided is None:
+            w: np.ndarray = theta[self.weights]
+            return w
+        first, stride = self.strided
+        k, n = self.weights.shape
+        return theta[first : first + stride * k].reshape(k, stride)[:, :n]
 
     def forward(self, rows: np.ndarray, theta: np.ndarray) -> None:
-        h = theta[self.weights] @ rows[self.x]
-        if self.bias is not None:
-            h += theta[self.bias][:, None]
-        rows[self.out] = h
+        out = rows[self.out]
+        h = np.matmul(self._w(theta), rows[self.x], out=out if isinstance(self.out, slice) else None)
+        if self._bias is not None:
+            h += theta[self._bias][:, None]
+        if not isinstance(self.out, slice):
+            rows[self.out] = h
 
     def backward(self, rows: np.ndarray, grads: np.ndarray, theta: np.ndarray, theta_grad: np.ndarray) -> None:
         upstream = grads[self.out]
-        theta_grad[self.weights] += upstream @ rows[self.x].T  # each weight's products, summed over the batch
-        if self.bias is not None:
-            theta_grad[self.bias] += upstream.sum(axis=1)
-        if self.x_grad:
-            grads[self.x] += theta[self.weights].T @ upstream
+        if self.strided is None:
+            theta_grad[self.weights] += upstream @ rows[self.x].T  # each weight's products, summed over the batch
+        else:
+            gradient = self._w(theta_grad)
+            gradient += upstream @ rows[self.x].T  # into the strided view itself: no copy of W
+        if self._bias is not None:
+            theta_grad[self._bias] += upstream.sum(axis=1)
+        if self.x_grad and self.x_assign and isinstance(self.x, slice):
+            np.matmul(self._w(theta).T, upstream, out=grads[self.x])
+        elif self.x_grad and self.x_assign:
+            grads[self.x] = self._w(theta).T @ upstream
+        elif self.x_grad:
+            grads[self.x] += self._w(theta).T @ upstream
 
 
 class Plan:
@@ -174,7 +231,36 @@ class Plan:
         self._units = [self._compile(block) for block in blocks]
         self._outputs = _index([self._row[s] for s in program.outputs])
         self._outputs_repeat = _has_repeats(self._outputs)  # a function may return one Value twice
+        self._zero = self._first_writes()
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        self._tables: list[np.ndarray | None] = [None, None]
+
+    def _first_writes(self) -> np.ndarray:
+        """Mark each gradient the backward pass writes first (rather than adds to); return the rows it reads
+        or adds to before anything writes them, which it sets to -0.0 first. Not filling the whole table of
+        gradients saves a pass over memory as large as the values' table."""
+        written: set[int] = set() if self._outputs_repeat else set(_rows(self._outputs))
+        zero: set[int] = set(_rows(self._outputs)) if self._outputs_repeat else set()
+
+        def first(rows: list[int], repeats: bool) -> bool:
+            fresh = not repeats and written.isdisjoint(rows)
+            if not fresh:
+                zero.update(r for r in rows if r not in written)
+            written.update(rows)
+            return fresh
+
+        for unit in reversed(self._units):
+            zero.update(r for r in _rows(unit.out) if r not in written)  # its upstream gradients
+            if isinstance(unit, _MatMul):
+                if unit.x_grad:
+                    unit.x_assign = first(_rows(unit.x), False)
+            else:
+                for operand in unit.inputs:
+                    if operand.grad and not operand.params:
+                        operand.assign = first(_rows(operand.index), operand.repeats)
+        if self.input_grads:
+            zero.update(r for r in range(self.program.n_inputs) if r not in written)
+        return np.array(sorted(zero), dtype=int)
 
     def _find_layers(self) -> list[_Layer]:
         """The neurons (add gates over a bias and weight × input products), grouped by the inputs they read."""
@@ -220,13 +306,15 @@ class Plan:
         p = len(self.program.params)
         if isinstance(block, _Layer):
             first = block.neurons[0]
+            weights = np.array([n.weights for n in block.neurons])
             return _MatMul(
                 layer=block,
-                weights=np.array([n.weights for n in block.neurons]),
+                weights=weights,
                 bias=None if first.bias is None else np.array([n.bias for n in block.neurons]),
                 x=_index([self._row[s] for s in first.x]),
                 out=_index([self._row[s] for s in block.outputs]),
                 x_grad=any(self._grad[s] for s in first.x),
+                strided=_strided(weights, p),
             )
         inputs = []
         for position in range(len(block[0].inputs)):
@@ -249,36 +337,55 @@ class Plan:
         if theta is None:
             theta = np.fromiter((v.data for v in program.params), float, len(program.params))
         d, c = program.n_inputs, len(program.constants)
-        rows = np.empty((len(self._row), len(X)))
+        rows = self._table(0, len(X))
         rows[:d] = X.T
         rows[d : d + c] = np.array(program.constants).reshape(c, 1)
         with np.errstate(all="ignore"):
             for unit in self._units:
                 unit.forward(rows, theta)
         self._last = rows, theta
-        outputs: np.ndarray = rows[self._outputs].T  # numpy types fancy indexing as Any
+        outputs: np.ndarray = rows[self._outputs].T.copy()  # a copy: the table is reused by the next batch
         return outputs
 
-    def backward(self, grad_outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def backward(
+        self, grad_outputs: np.ndarray, theta_grad: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Backpropagate `grad_outputs` (samples × outputs) through the last forward.
 
-        Returns each parameter's gradient summed over the batch, and the inputs' gradients
-        (samples × inputs) when the plan was made with `input_grads`, else None.
+        Returns each parameter's gradient summed over the batch (written into `theta_grad` when
+        given), and the inputs' gradients (samples × inputs) when the plan was made with
+        `input_grads`, else None.
         """
         if self._last is None:
             raise RuntimeError("backward needs a forward first")
         rows, theta = self._last
-        grads = np.full_like(rows, -0.0)  # as Value.grad starts: adding a first gradient keeps its sign, even a zero's
+        grads = self._table(1, rows.shape[1])
+        grads[self._zero] = -0.0  # as Value.grad starts: adding a first gradient keeps its sign, even a zero's
         upstream = np.asarray(grad_outputs, dtype=float).T
         if self._outputs_repeat:
             np.add.at(grads, self._outputs, upstream)  # type: ignore[arg-type]
         else:
-            grads[self._outputs] += upstream
-        theta_grad = np.full(len(theta), -0.0)
+            grads[self._outputs] = upstream
+        if theta_grad is None:
+            theta_grad = np.empty(len(theta))
+        theta_grad.fill(-0.0)
         with np.errstate(all="ignore"):
             for unit in reversed(self._units):
                 unit.backward(rows, grads, theta, theta_grad)
-        return theta_grad, grads[: self.program.n_inputs].T if self.input_grads else None
+        return theta_grad, grads[: self.program.n_inputs].T.copy() if self.input_grads else None
+
+    def _table(self, which: int, n: int) -> np.ndarray:
+        """The values table (0) or the gradients table (1) for a batch of n, kept for the next batch of that size."""
+        table = self._tables[which]
+        if table is None or table.shape[1] != n:
+            table = np.empty((len(self._row), n))
+            self._tables[which] = table
+        return table
+
+    def release(self) -> None:
+        """Let go of the tables kept for the next batch (a plan kept for later need not hold them)."""
+        self._tables = [None, None]
+        self._last = None
 
     def __str__(self) -> str:
         """One line per numpy call (or matrix product), in the order forward runs them."""

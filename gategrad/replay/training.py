@@ -10,12 +10,15 @@ circuits differ only in constants share one program, those constants becoming pe
 from __future__ import annotations
 
 import math
+import types
+import weakref
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 
-from gategrad.engine import Value, fmt
+from gategrad.engine import Value, fmt, topological_order
 from gategrad.replay.kernels import KERNELS
 from gategrad.replay.plan import Plan
 from gategrad.replay.trace import SCALAR, Instruction, Program, ReplayError, trace
@@ -24,11 +27,15 @@ from gategrad.replay.trace import SCALAR, Instruction, Program, ReplayError, tra
 class Replay:
     """`model` and `loss_fn` on the samples `X` (samples × inputs) and labels `y`, run by replay.
 
-    Built once: it traces the model on the first sample and again on the last, and refuses
-    (`ReplayError`) when the two circuits differ, since replay runs one circuit for every
-    sample. It checks on those two samples that `loss_fn` of a batch is the mean of its
+    The first time it meets a model, it traces it on the first sample and again on the last,
+    and refuses (`ReplayError`) when the two circuits differ, since replay runs one circuit for
+    every sample. It checks on those two samples that `loss_fn` of a batch is the mean of its
     samples' losses, against the scalar engine. `backward(batch)` then gives what
     `loss.backward()` on the batch would: the loss, and every parameter's gradient in `.grad`.
+
+    What it traces is kept for the model (by its structure: its modules, their settings and
+    their parameters) and for the loss and labels, so a later Replay of the same model, as the
+    next `fit` makes, reuses it; a model whose structure changed is traced again.
     """
 
     def __init__(
@@ -49,73 +56,101 @@ class Replay:
         self.params: list[Value] = list(model.parameters())  # type: ignore[attr-defined]
         self.loss_fn = loss_fn
         first, last = 0, len(self.X) - 1
-        self.program = trace(model, self.params, self.X[first])
-        _refuse_if_different(self.program, trace(model, self.params, self.X[last]), "model", first, last)
-        self.plan = Plan(self.program, fuse)
 
-        # The loss, traced once per label on the outputs of the first sample, and checked on the last one's.
-        outputs = [self.program.circuit(self.X[i]) for i in (first, last)]
-        self._keys = [_key(label) for label in self.labels]
-        self.loss_programs: dict[Hashable, Program] = {}
+        structure = _structure(model, self.X.shape[1], fuse)
+        cached = _TRACED.get(model) if structure is not None else None
+        if cached is not None and cached.structure == structure:
+            traced = cached
+        else:
+            program = trace(model, self.params, self.X[first])
+            _refuse_if_different(program, trace(model, self.params, self.X[last]), "model", first, last)
+            traced = _Traced(structure, program, Plan(program, fuse))
+            if structure is not None:
+                _TRACED[model] = traced
+        self.program, self.plan = traced.program, traced.plan
+
+        # A number is its own key: 10,000 labels are then read once, not one by one through _key.
+        numbers = all(type(label) in (int, float) for label in self.labels)
+        self._keys: list[Hashable] = self.labels if numbers else [_key(label) for label in self.labels]
+        loss_key = (loss_fn, tuple(dict.fromkeys(self._keys)))
+        losses = traced.losses.get(loss_key) or self._trace_losses(first, last, fuse)
+        if structure is not None:
+            traced.losses = {loss_key: losses}
+        self.loss_programs, self._losses = losses.programs, losses.plans
+        self._group = np.array([losses.group_of[k] for k in self._keys])
+        self._row = np.array([losses.row_of[k] for k in self._keys])
+        self.label_array = np.array(self.labels, dtype=float) if numbers else None  # for accuracy, counted by numpy
+
+    def _trace_losses(self, first: int, last: int, fuse: bool) -> _Losses:
+        """The loss, traced once per label on the outputs of the first sample, and checked on the last one's."""
+        outputs = self.plan.forward(self.X[[first, last]], self._theta())
+        programs: dict[Hashable, Program] = {}
         for key, label in dict(zip(self._keys, self.labels)).items():
-            traced = [self._trace_loss(label, out) for out in outputs]
+            traced = [self._trace_loss(label, row) for row in outputs.tolist()]
             _refuse_if_different(traced[0], traced[1], f"loss for the label {label!r}", first, last)
-            self.loss_programs[key] = traced[0]
+            programs[key] = traced[0]
 
         # Labels whose loss programs differ only in constants share one program and a table of those constants.
         by_shape: dict[tuple[object, ...], list[Hashable]] = {}
-        for key, program in self.loss_programs.items():
+        for key, program in programs.items():
             by_shape.setdefault(_shape(program), []).append(key)
-        self._losses = []
-        group_of, row_of = {}, {}
+        losses = _Losses(programs, [], {}, {})
         for g, keys in enumerate(by_shape.values()):
-            program, table = _merge([self.loss_programs[k] for k in keys])
-            self._losses.append((Plan(program, fuse, input_grads=True), table))
-            group_of.update(dict.fromkeys(keys, g))
-            row_of.update({k: i for i, k in enumerate(keys)})
-        self._group = np.array([group_of[k] for k in self._keys])
-        self._row = np.array([row_of[k] for k in self._keys])
+            program, table = _merge([programs[k] for k in keys])
+            losses.plans.append((Plan(program, fuse, input_grads=True), table))
+            losses.group_of.update(dict.fromkeys(keys, g))
+            losses.row_of.update({k: i for i, k in enumerate(keys)})
+        self.loss_programs, self._losses = programs, losses.plans
+        self._group = np.array([losses.group_of[k] for k in self._keys])
+        self._row = np.array([losses.row_of[k] for k in self._keys])
         self._check_mean(sorted({first, last}), outputs)
+        return losses
 
-    def _trace_loss(self, label: object, outputs: Value | list[Value]) -> Program:
+    def _trace_loss(self, label: object, outputs: list[float]) -> Program:
         """The loss of one sample with `label`, traced on leaves holding the model's `outputs`."""
         single = self.program.single
-        values: list[Value] = [outputs] if isinstance(outputs, Value) else outputs
-        program = trace(lambda ins: self.loss_fn([ins[0] if single else ins], [label]), [], [v.data for v in values])
+        program = trace(lambda ins: self.loss_fn([ins[0] if single else ins], [label]), [], outputs)
         if not program.single:
             raise ReplayError("replay needs a loss_fn that returns one Value")
         return program
 
-    def _check_mean(self, samples: list[int], outputs: list[Value | list[Value]]) -> None:
-        """Refuse a loss_fn whose batch loss is not the mean of its samples' losses (a sum, say)."""
-        saved = [p.grad for p in self.params]
-        for p in self.params:
-            p.grad = 0.0
-        scalar = self.loss_fn([outputs[0], outputs[-1]][: len(samples)], [self.labels[i] for i in samples])
+    def _check_mean(self, samples: list[int], outputs: np.ndarray) -> None:
+        """Refuse a loss_fn whose batch loss is not the mean of its samples' losses (a sum, say), or that
+        reads the model's parameters itself: replay takes each sample's loss from its outputs alone."""
+        rows = outputs.tolist()[: len(samples)]
+        leaves = [[Value(o) for o in row] for row in rows]
+        scalar = self.loss_fn(
+            [row[0] if self.program.single else row for row in leaves], [self.labels[i] for i in samples]
+        )
+        reached = {id(v) for v in topological_order(scalar)}
+        if any(id(p) in reached for p in self.params):
+            raise ReplayError(
+                "replay takes each sample's loss from the model's outputs, but loss_fn reads the model's parameters "
+                f"too (a penalty inside it, say); pass the penalty to fit as l2= instead. {SCALAR}"
+            )
         scalar.backward()
-        expected = np.array([p.grad for p in self.params])
-        for p, g in zip(self.params, saved):
-            p.grad = g
-        loss, _, grads, _ = self._run(np.array(samples))
+        expected = np.array([[o.grad for o in row] for row in leaves])
+        loss, grad_outputs = self._loss(outputs[: len(samples)], np.array(samples))
         scale = float(np.nanmax(np.abs(expected), initial=0.0))
-        if not (
-            np.isclose(loss, scalar.data, rtol=1e-9, atol=0.0, equal_nan=True)
-            and np.allclose(grads, expected, rtol=1e-9, atol=1e-9 * scale, equal_nan=True)
-        ):
+        close = np.isclose(grad_outputs, expected, rtol=1e-9, atol=1e-9 * scale, equal_nan=True)
+        # A nan gradient on either side is left for fit to report as divergence, as the scalar engine does.
+        close |= np.isnan(grad_outputs) | np.isnan(expected)
+        if not (np.isclose(loss, scalar.data, rtol=1e-9, atol=0.0, equal_nan=True) and close.all()):
             raise ReplayError(
                 f"replay takes a batch's loss to be the mean of its samples' losses, as gategrad.nn's losses are, "
                 f"but on samples {samples} loss_fn gives {fmt(scalar.data)} (or other gradients) and the mean "
                 f"{fmt(loss)}. {SCALAR}"
             )
 
-    def _run(self, batch: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-        """The batch's loss, the model's outputs (samples × outputs), each parameter's gradient and value."""
-        theta = np.fromiter((p.data for p in self.params), float, len(self.params))
-        X = self.X if batch is None else self.X[batch]
+    def _theta(self) -> np.ndarray:
+        """The parameters' values, read from the Values."""
+        return np.fromiter((p.data for p in self.params), float, len(self.params))
+
+    def _loss(self, outputs: np.ndarray, batch: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """The mean loss of samples `batch` (all when None) whose model outputs are `outputs`, and its gradient."""
         group = self._group if batch is None else self._group[batch]
         row = self._row if batch is None else self._row[batch]
-        n = len(X)
-        outputs = self.plan.forward(X, theta)
+        n = len(outputs)
         losses, grad_outputs = np.empty(n), np.empty_like(outputs)
         seed = np.full((n, 1), 1.0 / n)  # d mean / d each sample's loss, as the scalar div gate's local gradient
         for g, (plan, table) in enumerate(self._losses):
@@ -128,8 +163,21 @@ class Replay:
             losses[rows] = plan.forward(ins)[:, 0]
             _, grad_ins = plan.backward(seed[rows])
             grad_outputs[rows] = grad_ins[:, : outputs.shape[1]]  # type: ignore[index]
-        grads, _ = self.plan.backward(grad_outputs)
-        return float(np.cumsum(losses)[-1]) / n, outputs, grads, theta  # summed left to right, as Value.sum
+        return float(np.add.accumulate(losses)[-1]) / n, grad_outputs  # summed left to right, as Value.sum
+
+    def gradient(
+        self, theta: np.ndarray, grad: np.ndarray, batch: Sequence[int] | np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """The loss of the samples `batch` (indices into X; all when None) with the parameters `theta`, and
+        the model's outputs; each parameter's gradient of that loss is written into `grad`.
+
+        `theta` and `grad` are vectors of a number per parameter: how a replayed fit holds them.
+        """
+        rows = None if batch is None else np.asarray(batch, dtype=int)
+        outputs = self.plan.forward(self.X if rows is None else self.X[rows], theta)
+        loss, grad_outputs = self._loss(outputs, rows)
+        self.plan.backward(grad_outputs, grad)
+        return loss, outputs[:, 0] if self.program.single else outputs
 
     def backward(
         self, batch: Sequence[int] | np.ndarray | None = None, l2: float = 0.0, penalised: Sequence[bool] | None = None
@@ -141,7 +189,9 @@ class Replay:
         score per sample, or samples × outputs). `penalised`, a flag per parameter, limits the
         penalty to the flagged ones (`l2_penalty(biases=False)` leaves the biases out).
         """
-        loss, outputs, grads, theta = self._run(None if batch is None else np.asarray(batch, dtype=int))
+        theta = self._theta()
+        grads = np.empty_like(theta)
+        loss, outputs = self.gradient(theta, grads, batch)
         if l2:
             which = slice(None) if penalised is None else np.asarray(penalised, dtype=bool)
             squared = theta[which]
@@ -150,11 +200,12 @@ class Replay:
                 grads[which] += 2.0 * (squared * l2)  # each p * p gate gives p its p × l2 twice
         for p, g in zip(self.params, grads.tolist()):
             p.grad += g
-        return loss, outputs[:, 0] if self.program.single else outputs
+        return loss, outputs
 
     def evaluate(self) -> tuple[float, np.ndarray]:
         """The loss over all of X and the model's outputs, leaving every `.grad` as it was."""
-        loss, outputs, _, _ = self._run(None)
+        outputs = self.plan.forward(self.X, self._theta())
+        loss, _ = self._loss(outputs, None)
         return loss, outputs[:, 0] if self.program.single else outputs
 
     def forward(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
@@ -162,11 +213,81 @@ class Replay:
         outputs = self.plan.forward(X)
         return outputs[:, 0] if self.program.single else outputs
 
+    def release(self) -> None:
+        """Let go of the tables the plans keep between batches, once training is done."""
+        for plan in [self.plan, *(plan for plan, _ in self._losses)]:
+            plan.release()
+
     def circuit(self, i: int) -> Value:
         """Sample i's loss rebuilt from the programs as Values: walk it gate by gate with backward_steps()."""
         outputs = self.program.circuit(self.X[i])
         loss = self.loss_programs[self._keys[i]].circuit([outputs] if isinstance(outputs, Value) else outputs)
         return loss  # type: ignore[return-value]
+
+
+@dataclass
+class _Losses:
+    """A loss traced for a model's labels: a program per label, and the plans of the programs merged."""
+
+    programs: dict[Hashable, Program]
+    plans: list[tuple[Plan, np.ndarray]]  # each with its table of the constants its labels differ in
+    group_of: dict[Hashable, int]  # each label's plan
+    row_of: dict[Hashable, int]  # and its row in that plan's table
+
+
+@dataclass(eq=False)
+class _Traced:
+    """What tracing a model gave, kept for it: its structure, its program and plan, and its losses traced so far."""
+
+    structure: tuple[object, ...] | None
+    program: Program
+    plan: Plan
+    losses: dict[tuple[object, ...], _Losses] = field(default_factory=dict)
+
+
+# Each model's last traced program, while the model lives.
+_TRACED: weakref.WeakKeyDictionary[object, _Traced] = weakref.WeakKeyDictionary()
+
+
+class _Unknown(Exception):
+    """A model holds something whose effect on its circuit replay cannot tell."""
+
+
+def _structure(model: object, n_inputs: int, fuse: bool) -> tuple[object, ...] | None:
+    """What a model's circuit is built from, as a key: its objects' types and settings (numbers, strings,
+    functions), its parameters by identity, walked through its attributes. None when it holds anything else,
+    or is not a module of objects: such a model is traced at every Replay."""
+    if not hasattr(model, "__dict__") or isinstance(model, types.FunctionType):
+        return None
+    try:
+        weakref.ref(model)
+        hash(model)
+        return (n_inputs, fuse, _walk(model, set()))
+    except (_Unknown, TypeError):  # TypeError: a model that cannot be a key of the weak dictionary
+        return None
+
+
+def _walk(obj: object, seen: set[int]) -> object:
+    if id(obj) in seen:  # an object met before (a module holding its parent, say): its place in the walk is enough
+        return ("seen", id(obj))
+    if isinstance(obj, Value):
+        return id(obj)  # the cached program holds this Value, so no other can take its id meanwhile
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        if all(type(v) is Value for v in obj):
+            return (type(obj), *map(id, obj))
+        seen.add(id(obj))
+        return (type(obj), *(_walk(v, seen) for v in obj))
+    if isinstance(obj, dict):
+        seen.add(id(obj))
+        return (dict, *((k, _walk(v, seen)) for k, v in obj.items()))
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return obj  # compared by identity
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):
+        seen.add(id(obj))
+        return (type(obj), _walk(vars(obj), seen))
+    raise _Unknown(type(obj).__name__)
 
 
 def _refuse_if_different(a: Program, b: Program, what: str, first: int, last: int) -> None:
