@@ -33,6 +33,7 @@ MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly t
 MAX_NUMBERS = 2_000_000
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead...
+ZERO_LOSS_CHUNK = 4096  # samples per circuit when `warnings` takes the loss of outputs of 0
 STALLED = 0.5  # ...and the loss is above half that of outputs of 0 (hinge's 1, log C for C classes): little learnt
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
 # What `warnings` says, by kind: templates with named numbers, so the command line says them in its --lang.
@@ -205,10 +206,18 @@ class Recorder:
         return found
 
     def _zero_loss(self) -> float:
-        """The loss of outputs of 0 for every sample: hinge's 1, bce's log 2, cross_entropy's log C."""
+        """The loss of outputs of 0 for every sample: hinge's 1, bce's log 2, cross_entropy's log C.
+
+        The losses are means over the samples, so it is taken a chunk at a time: one circuit over a CSV file's
+        hundreds of thousands of rows would hold gigabytes.
+        """
         nout = self.layers[-1]["nout"]
         zero = [Value(0.0) for _ in range(nout)] if nout > 1 else Value(0.0)
-        return self.loss_fn([zero] * len(self.y), self.y).data
+        total = 0.0
+        for start in range(0, len(self.y), ZERO_LOSS_CHUNK):
+            chunk = self.y[start : start + ZERO_LOSS_CHUNK]
+            total += self.loss_fn([zero] * len(chunk), chunk).data * len(chunk)
+        return total / len(self.y)
 
     def to_json(self) -> dict[str, Any]:
         """The run as the page keeps it: X, y, the names of the features and classes, the architecture, the loss,
