@@ -129,6 +129,16 @@ def _remove_stale_temps(folder: str) -> None:
             continue
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether writing to `a` writes the file `b` names: one path once symlinks are followed, or a hard link."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
 def check_writable(path: str | os.PathLike[str]) -> None:
     """Fail now, as a save to `path` would later: create the temporary file beside the target and remove it.
 

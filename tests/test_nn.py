@@ -648,7 +648,7 @@ def _data_file(tmp_path):
         (lambda doc: {**doc, "version": 1}, 'a "data" section in a version 1 file; it came with version 2'),
         (lambda doc: {**doc, "data": [1]}, 'the "data" section must be a JSON object, got list'),
         (lambda doc: {**doc, "data": None}, 'the "data" section must be a JSON object, got NoneType'),
-        (lambda doc: {**doc, "data": {**doc["data"], "seed": 1}}, "found ['classes', 'features', 'loss', 'mean'"),
+        (lambda doc: {**doc, "data": {**doc["data"], "seed": 1}}, "found 'classes', 'features', 'loss', 'mean'"),
         (lambda doc: {**doc, "data": {k: v for k, v in doc["data"].items() if k != "loss"}}, "must have the keys"),
         (lambda doc: {**doc, "data": {**doc["data"], "mean": [0, 0, 0]}}, '"data": mean has 3 numbers for 4 features'),
         (lambda doc: {**doc, "data": {**doc["data"], "scale": [1, 1, 1, 0]}}, '"data": every scale must be positive'),

@@ -20,9 +20,11 @@ from gategrad.check import arraygraph, diagnose, graph, trace
 from gategrad.check.report import Checked, Divergence, Report
 from gategrad.engine import Value
 from gategrad.explain.lang import ENGLISH, translator
+from gategrad.text import cut, listed, quoted
 
 LARGE = 200_000  # gates: a circuit this large gets the circuit's diagnoses at its first divergence alone
 ARRAYS = LARGE  # gates: a circuit this large is checked on traced float arrays (see _arrays_report)
+MAX_ENTRIES = 2_000_000  # numbers in params(): a 64x64 colour image's net with 64 units has 786,561
 
 
 class CheckError(ValueError):
@@ -44,9 +46,9 @@ def tap(name: str, array: Any) -> Any:
     if _taps is None:
         return array
     if not isinstance(name, str) or not name:
-        raise CheckError(f"tap needs a name (a str) and an array, got the name {name!r}")
+        raise CheckError(f"tap needs a name (a str) and an array, got the name {_what(name)}")
     if name in _taps:
-        raise CheckError(f"loss(p) taps two arrays named {name!r}: each tapped array needs a name of its own")
+        raise CheckError(f"loss(p) taps two arrays named {quoted(name)}: each tapped array needs a name of its own")
     _named.add(name)
     out = _tap(name, array)
     _returned[id(out)] = out
@@ -104,7 +106,9 @@ def _tapped(v: object, name: str, index: tuple[int, ...]) -> Value:
     elif isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)):
         out = Value(float(v))
     else:
-        raise CheckError(f"tap({name!r}, ...) needs an array of numbers, got one holding {type(v).__name__}: {v!r}")
+        raise CheckError(
+            f"tap({quoted(name)}, ...) needs an array of numbers, got one holding {type(v).__name__}: {cut(repr(v))}"
+        )
     out.label = arrays.label(name, index)
     return out
 
@@ -274,18 +278,38 @@ def check_file(path: str | Path, lang: str = ENGLISH) -> Report:
     imported = {name: m for name, m in sys.modules.items() if finder.holds(m)}
     for name in imported:
         del sys.modules[name]  # imported before without taps: import them again, tapped
+    numpy_before = dict(vars(np))
     try:
         module = _load(path)
         missing = [name for name in ("params", "loss", "grads") if not callable(getattr(module, name, None))]
         if missing:
             raise CheckError(f"{path} defines no function {', '.join(missing)}: it needs params(), loss(p), grads(p)")
         return check(module.params(), module.loss, module.grads, lang)
+    except SystemExit as e:  # the learner's sys.exit(): a check that cannot finish, never a pass
+        raise CheckError(exited(path, e)) from None
+    except Exception:
+        changed = next((n for n, f in numpy_before.items() if getattr(np, n, None) is not f), None)
+        if changed is not None:  # what failed is then our code, on the learner's numpy
+            raise CheckError(
+                f"{path} replaced numpy's np.{changed}, which the check uses too: leave numpy's own names as they are"
+            ) from None
+        raise
     finally:
+        vars(np).update(numpy_before)
         sys.meta_path.remove(finder)
         sys.path.remove(str(folder))
         for name in [name for name, m in sys.modules.items() if finder.holds(m)]:
             del sys.modules[name]
         sys.modules.update(imported)
+
+
+def exited(path: Path, e: SystemExit) -> str:
+    """What to say when the learner's file calls sys.exit() while being checked."""
+    code = "" if e.code is None else quoted(e.code) if isinstance(e.code, str) else repr(e.code)
+    return (
+        f"{path} called sys.exit({code}) while being checked, so nothing was checked: "
+        'put the lines that run the file as a script under if __name__ == "__main__":'
+    )
 
 
 class _TapAssignments(ast.NodeTransformer):
@@ -386,11 +410,17 @@ def _parameters(params: object) -> dict[str, np.ndarray]:
     floats = {}
     for name, a in params.items():
         if not isinstance(name, str):
-            raise CheckError(f"params() must name each array with a str, got {name!r}")
+            raise CheckError(f"params() must name each array with a str, got {_what(name)}")
         try:
             floats[name] = np.array(a, dtype=float)
         except (TypeError, ValueError):
-            raise CheckError(f"params()[{name!r}] is not an array of numbers: {_what(a)}") from None
+            raise CheckError(f"params()[{quoted(name)}] is not an array of numbers: {_what(a)}") from None
+        entries = sum(a.size for a in floats.values())
+        if entries > MAX_ENTRIES:  # checked array by array, before loss(p) builds anything of that size
+            raise CheckError(
+                f"params() holds {entries:,} numbers, more than the check's limit of {MAX_ENTRIES:,}: check the "
+                "same code on a smaller net (fewer inputs or units); a wrong gradient shows at any size"
+            )
     return floats
 
 
@@ -410,7 +440,7 @@ def _record(
         _returned.clear()
     clash = sorted(set(taps) & set(p))
     if clash:
-        raise CheckError(f"loss(p) taps an array named {clash[0]!r}, the name of a parameter: rename the tap")
+        raise CheckError(f"loss(p) taps an array named {quoted(clash[0])}, the name of a parameter: rename the tap")
     if isinstance(out, np.ndarray) and out.shape == ():
         out = out[()]
     if isinstance(out, np.ndarray):
@@ -462,19 +492,20 @@ def _hand(
         raise CheckError(f"grads(p) must return a dict of name -> array, got {_what(out)}")
     for key in out:
         if key not in floats and key not in taps:
-            tapped = f"; tapped in loss(p): {', '.join(taps)}" if taps else "; loss(p) taps no array"
+            tapped = f"; tapped in loss(p): {listed(taps)}" if taps else "; loss(p) taps no array"
             raise CheckError(
-                f"grads(p) has a key {key!r} that names nothing: parameters are {', '.join(floats)}{tapped}"
+                f"grads(p) has a key {_what(key) if not isinstance(key, str) else quoted(key)} that names nothing: "
+                f"parameters are {listed(floats)}{tapped}"
             )
     missing = [name for name in floats if name not in out]
     if missing:
-        raise CheckError(f"grads(p) has no key {missing[0]!r}: it needs a gradient for every parameter")
+        raise CheckError(f"grads(p) has no key {quoted(missing[0])}: it needs a gradient for every parameter")
     hand = {}
     for key, a in out.items():
         try:
             hand[key] = np.array(a, dtype=float)
         except (TypeError, ValueError):
-            raise CheckError(f"grads(p)[{key!r}] is not an array of numbers: {_what(a)}") from None
+            raise CheckError(f"grads(p)[{quoted(key)}] is not an array of numbers: {_what(a)}") from None
     return hand
 
 

@@ -79,6 +79,7 @@ def load(path: Path) -> Any:
 def child(path: Path, class_name: str, lang: str, out: Path, progress: Path) -> None:
     """The child's work: import, referee, write the answer (a report, or an error message) to `out`."""
     from gategrad.check import referee
+    from gategrad.check.run import exited
 
     def write(answer: dict[str, Any]) -> None:
         out.write_text(json.dumps(answer, ensure_ascii=False, allow_nan=False), encoding="utf-8")
@@ -94,6 +95,9 @@ def child(path: Path, class_name: str, lang: str, out: Path, progress: Path) -> 
             report = referee.check_engine(cls, lang, progress=tell)
     except (EngineRunError, referee.EngineError) as e:
         write({"error": str(e)})
+        return
+    except SystemExit as e:
+        write({"error": exited(path, e)})
         return
     except Exception as e:
         trace = referee.traceback_in(e, str(path.resolve()))

@@ -58,6 +58,9 @@ def overview(parser: Parser) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code. Without a command it prints `overview` on stderr, exit code 2."""
+    if sys.stdout is None:  # started with its standard output closed (`>&-`)
+        print("error: gategrad: the standard output is closed, so nothing could be written", file=sys.stderr)
+        return 2
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     if not argv:
@@ -65,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         args = parser.parse_args(argv)
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a full disk (/dev/full) fails here, where it can be told, not at exit
+        return code
     except CommandError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -79,3 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader left early (as `gategrad explain ... | head` does): stop without a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as e:
+        if e.filename is not None:  # a file's error: each command names its own files
+            raise
+        print(f"error: cannot write the output: {e.strerror or e}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
+        return 2

@@ -8,12 +8,13 @@ import math
 import re
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from gategrad import data
 from gategrad.explain import lang
+from gategrad.text import LIMIT, cut, quoted
 
 T = TypeVar("T")
 
@@ -39,9 +40,9 @@ def checked(parse: Callable[[str], T], expected: str, ok: Callable[[T], bool], r
         try:
             value = parse(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {quoted(text)}") from None
         if not ok(value):
-            raise argparse.ArgumentTypeError(refusal.format(text=text, value=value))
+            raise argparse.ArgumentTypeError(refusal.format(text=cut(text), value=value))
         return value
 
     return convert
@@ -84,6 +85,24 @@ def read_csv(command: str, path: Path, **options: Any) -> data.Table:
         raise CommandError(f"{command}: cannot read {path}: {e.strerror or e}") from None
 
 
+def read_rows(command: str, path: Path, features: Sequence[str]) -> tuple[list[str], Iterator[Any]]:
+    """`data.read_rows(path, features)`, its errors (also those met row by row) made one line of the command's."""
+    try:
+        header, rows = data.read_rows(path, features)
+    except data.CSVError as e:
+        raise CommandError(f"{command}: {e}") from None
+    except OSError as e:
+        raise CommandError(f"{command}: cannot read {path}: {e.strerror or e}") from None
+
+    def checked_rows() -> Iterator[Any]:
+        try:
+            yield from rows
+        except data.CSVError as e:
+            raise CommandError(f"{command}: {e}") from None
+
+    return header, checked_rows()
+
+
 class Parser(argparse.ArgumentParser):
     """An argparse parser whose mistakes are a CommandError, not a usage dump and exit.
 
@@ -100,7 +119,10 @@ class Parser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise CommandError(_unknown_option(self) or _closest_choice(self.prog, message) or f"{self.prog}: {message}")
+        # argparse quotes the user's word and lists every choice: cut both, as every message does
+        message = re.sub(f"'([^']{{{LIMIT + 1},}})'", lambda m: quoted(m.group(1)), message)
+        said = _unknown_option(self) or _closest_choice(self.prog, message) or f"{self.prog}: {message}"
+        raise CommandError(cut(said, 4 * LIMIT))
 
 
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # what argparse reads as a number, not an option

@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any, cast
 
 from gategrad import data, nn
-from gategrad.cli.common import CommandError, Parser, add_lang, read_csv
+from gategrad.cli.common import CommandError, Parser, add_lang, read_csv, read_rows
 from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import lang
 from gategrad.files import atomic_write
 from gategrad.replay import Replay
+from gategrad.text import cut, quoted
 
 EVAL_CHUNK = 256  # points per forward pass when measuring: a large table never becomes one circuit
+REPLAY_CHUNK = 65_536  # points per replayed pass when measuring
 
 
 def measure(
@@ -32,8 +34,17 @@ def measure(
 ) -> tuple[float, float]:
     """The mean loss and the accuracy of `model` over all of X: replayed at once, or a chunk at a time as Values."""
     if engine == "replay":
-        loss, scores = Replay(model, loss_fn, X, labels).evaluate()
-        return loss, nn.accuracy(scores, labels)
+        if len(X) <= REPLAY_CHUNK:
+            loss, scores = Replay(model, loss_fn, X, labels).evaluate()
+            return loss, nn.accuracy(scores, labels)
+        # A replay's arrays take some hundreds of bytes a point: a large table is measured a chunk at a time.
+        total = right = 0.0
+        for start in range(0, len(X), REPLAY_CHUNK):
+            xs, ys = X[start : start + REPLAY_CHUNK], labels[start : start + REPLAY_CHUNK]
+            loss, scores = Replay(model, loss_fn, xs, ys).evaluate()
+            total += loss * len(xs)
+            right += round(nn.accuracy(scores, ys) * len(xs))
+        return total / len(X), right / len(X)
     loss = right = 0.0
     for start in range(0, len(X), EVAL_CHUNK):
         xs, ys = X[start : start + EVAL_CHUNK], labels[start : start + EVAL_CHUNK]
@@ -149,7 +160,7 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     table = read_csv(
         "eval", args.csv, target=target, regression=regression, classes=info.classes, features=info.features
     )
-    X = data.standardize(table.X, info.mean, info.scale)
+    X = _standardized("eval", args.csv, table.X, info)
     t = lang.translator(args.lang)
     if info.classes is None:
         print_regression(t, *measure_regression(model, X, table.y or [], info, "replay"))
@@ -157,6 +168,11 @@ def _eval_csv(args: argparse.Namespace, model: nn.Module) -> int:
     task = nn.objective(info.loss, len(info.classes))  # the model file's data section was checked on loading
     labels = [task.label(c) for c in table.y or []]
     loss, accuracy = measure(model, X, labels, task.loss, "replay")
+    if not math.isfinite(loss):
+        raise CommandError(
+            f"eval: {args.csv}: the loss is {loss}: the model's output is not a number for some row, "
+            "whose features are far outside those the model was trained on"
+        )
     print(t.gettext("loss: {loss}").format(loss=f"{loss:.6g}"))
     print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
     return 0
@@ -184,32 +200,58 @@ def add_predict(commands: argparse._SubParsersAction[Parser]) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     model = _load_model("predict", args.model)
     info = _table_info("predict", args.model, model)
-    table = read_csv("predict", args.csv, classes=info.classes, features=info.features, keep_rows=True)
+    header, rows = read_rows("predict", args.csv, info.features)
     probabilities = info.classes is not None and info.loss in ("cross_entropy", "bce")
     added = [f"predicted_{info.target}", *(f"p_{c}" for c in info.classes or [] if probabilities)]
     for column in added:
-        if column in table.columns:
-            raise CommandError(f"predict: {args.csv} already has a column {column!r}, which predict adds")
-    text = io.StringIO()
-    out = csv.writer(text, lineterminator="\n")
-    out.writerow([*table.columns, *added])
-    rows = table.rows or []
-    for row, z in zip(rows, nn.predict(model, data.standardize(table.X, info.mean, info.scale))):
+        if column in header:
+            raise CommandError(f"predict: {args.csv} already has a column {quoted(column)}, which predict adds")
+    sink = sys.stdout if args.out is None else io.StringIO()  # --out: written whole, once every row is predicted
+    out = csv.writer(sink, lineterminator="\n")
+    written = 0
+    # A row at a time: the memory is the file's bytes and one row's circuit, whatever the number of rows.
+    for line, row, x in rows:
+        if not written:
+            out.writerow([*header, *added])
+        written += 1
+        z = nn.predict(model, _standardized("predict", args.csv, [x], info, line))[0]
+        if info.classes is None:  # a regression's one output, in the target's units
+            z = info.target_value(cast(float, z))
+        if not all(math.isfinite(v) for v in (z if isinstance(z, list) else [z])):
+            raise CommandError(
+                f"predict: {args.csv}: line {line}: the model's output for this row is {z}, not a number: "
+                "its features are far outside those the model was trained on"
+            )
         if info.classes is None:
-            out.writerow([*row, info.target_value(cast(float, z))])  # a regression has one output
+            out.writerow([*row, z])
         elif not probabilities:
             out.writerow([*row, info.classes[nn.predicted_class(z)]])
         else:
             out.writerow([*row, info.classes[nn.predicted_class(z)], *nn.probabilities(z)])
-    if args.out is None:
-        sys.stdout.write(text.getvalue())
-        return 0
-    try:
-        atomic_write(args.out, text.getvalue())
-    except OSError as e:
-        raise CommandError(f"predict: cannot write {args.out}: {e.strerror or e}") from None
-    said = lang.translator(args.lang).ngettext(
-        "wrote {n} prediction to {path}", "wrote {n} predictions to {path}", len(rows)
-    )
-    print(said.format(n=len(rows), path=args.out))
+    if not written:
+        raise CommandError(f"predict: {args.csv}: no rows after the header")
+    if isinstance(sink, io.StringIO):
+        try:
+            atomic_write(args.out, sink.getvalue())
+        except OSError as e:
+            raise CommandError(f"predict: cannot write {args.out}: {e.strerror or e}") from None
+        said = lang.translator(args.lang).ngettext(
+            "wrote {n} prediction to {path}", "wrote {n} predictions to {path}", written
+        )
+        print(said.format(n=written, path=args.out))
     return 0
+
+
+def _standardized(
+    command: str, path: Path, X: list[list[float]], info: nn.DataInfo, line: int | None = None
+) -> list[list[float]]:
+    """The rows as the model reads them; a row that standardising takes out of the floats (1.7e308) is refused."""
+    rows: list[list[float]] = data.standardize(X, info.mean, info.scale)
+    for i, row in enumerate(rows):
+        if not all(math.isfinite(v) for v in row):
+            where = f"line {line}" if line is not None else f"row {i + 1} after the header"
+            raise CommandError(
+                f"{command}: {path}: {where}: a feature is too large to standardise as the model was trained "
+                f"({cut(repr(X[i]))} with the mean and scale of the model file gives {cut(repr(row))})"
+            )
+    return rows

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import gettext
+import os
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from gategrad import data, files, nn, viz
 from gategrad.cli.common import (
@@ -27,6 +28,18 @@ from gategrad.cli.evaluate import measure, measure_regression, print_regression
 from gategrad.data import DATASETS
 from gategrad.explain import lang
 from gategrad.nn import DEFAULT_LR, OPTIMIZERS
+from gategrad.text import cut
+
+MAX_STEPS = 1_000_000  # a million steps of the smallest net take about an hour
+
+
+def steps(text: str) -> int:
+    """--steps: a whole number from 1 to MAX_STEPS."""
+    n = positive_int(text)
+    if n > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_STEPS:,}, got {cut(text)}")
+    return n
+
 
 # The overfit check's "near 0": a net that learns can fit a handful of points this closely in its steps.
 OVERFIT_LOSS = 0.05
@@ -81,7 +94,7 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
         help="linear (default): lr falls linearly to a tenth of it by the last step, as in micrograd's demo",
     )
     train.add_argument("--l2", type=rate, metavar="ALPHA", help="L2 penalty weight; default: 1e-4 (0 with --overfit)")
-    train.add_argument("--steps", type=positive_int, default=100, help="default: 100")
+    train.add_argument("--steps", type=steps, default=100, help=f"default: 100, at most {MAX_STEPS:,}")
     train.add_argument(
         "--overfit",
         type=positive_int,
@@ -128,7 +141,7 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CommandError(f"train: --loss {e}") from None
     if args.batch_size is not None and args.batch_size > len(X):
-        held_out = " left after --test-fraction" if X_test else ""
+        held_out = " left after --test-fraction" if len(X_test) else ""
         raise CommandError(
             f"train: --batch-size {args.batch_size} is more than the {len(X)} points of {points.name}{held_out}"
         )
@@ -139,6 +152,13 @@ def run_train(args: argparse.Namespace) -> int:
     _check_writable("--save", args.save)
     _check_writable("--plot", plot)
     _check_writable("--record", args.record)
+    _check_distinct(args, plot)
+    _check_size(args, len(X[0]), task.outputs)
+    if args.record is not None and len(X) * (len(X[0]) + 1) > nn.record.MAX_NUMBERS:
+        raise CommandError(
+            f"train: --record draws every sample, and {len(X):,} samples of {len(X[0])} features are more numbers "
+            f"than a page holds ({nn.record.MAX_NUMBERS:,}): record a run on a sample of the rows"
+        )
     try:
         t = lang.translator(args.lang)
     except ValueError as e:  # a catalogue that cannot be read
@@ -146,10 +166,11 @@ def run_train(args: argparse.Namespace) -> int:
     info = _data_info(args, points, loss_name, X, y)
     if info is not None:
         X, X_test = (data.standardize(part, info.mean, info.scale) for part in (X, X_test))
+        points.X = X  # the table as read is let go: a CSV file's may be hundreds of MB
 
     # A regression's net learns the target standardised, (y - target_mean) / target_scale.
     to_label = task.label if info is None or info.target_mean is None else _standardized_target(info)
-    labels: list[float] = [to_label(c) for c in y]
+    labels: list[float] = [to_label(c) for c in _plain(y)]
     model = nn.MLP(len(X[0]), [*args.hidden, task.outputs], args.activation, seed=args.seed)
     model.data_info = info
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
@@ -174,15 +195,17 @@ def run_train(args: argparse.Namespace) -> int:
     )
 
     if points.regression:
-        print_regression(t, *measure_regression(model, X, y, info, args.engine))
-        if X_test:
-            print_regression(t, *measure_regression(model, X_test, y_test, info, args.engine), test=True)
+        print_regression(t, *measure_regression(model, X, list(_plain(y)), info, args.engine))
+        if len(X_test):
+            test_targets = list(_plain(y_test))
+            print_regression(t, *measure_regression(model, X_test, test_targets, info, args.engine), test=True)
     else:
         loss, accuracy = measure(model, X, labels, task.loss, args.engine)
         print(t.gettext("loss: {loss}").format(loss=f"{loss + nn.l2_penalty(model.parameters(), l2).data:.6g}"))
         print(t.gettext("accuracy: {accuracy}").format(accuracy=f"{accuracy:.2f}"))
-        if X_test:
-            test_loss, test_accuracy = measure(model, X_test, [task.label(c) for c in y_test], task.loss, args.engine)
+        if len(X_test):
+            test_labels = [task.label(c) for c in _plain(y_test)]
+            test_loss, test_accuracy = measure(model, X_test, test_labels, task.loss, args.engine)
             print(t.gettext("test loss: {loss}").format(loss=f"{test_loss:.6g}"))
             print(t.gettext("test accuracy: {accuracy}").format(accuracy=f"{test_accuracy:.2f}"))
     if args.save is not None:
@@ -212,15 +235,15 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _few(
-    args: argparse.Namespace, name: str, X: list[list[float]], y: Sequence[float]
-) -> tuple[list[list[float]], list[float]]:
+def _few(args: argparse.Namespace, name: str, X: Any, y: Any) -> tuple[Any, Any]:
     """The --overfit N points, drawn with --seed from the training points."""
     if args.overfit > len(X):
         raise CommandError(f"train: --overfit {args.overfit} is more than the {len(X)} points of {name}")
     if args.test_fraction is not None:
         raise CommandError("train: --overfit N trains on N points only; leave out --test-fraction")
     chosen = sorted(random.Random(args.seed).sample(range(len(X)), args.overfit))
+    if hasattr(X, "ndim"):  # a CSV file's arrays stay arrays
+        return X[chosen], y[chosen]
     return [X[i] for i in chosen], [y[i] for i in chosen]
 
 
@@ -271,8 +294,10 @@ def _check_writable(option: str, path: Path | None) -> None:
     """Refuse, before the first training step, a path that saving to would fail on at the end."""
     if path is None:
         return
-    if not path.parent.is_dir():
-        raise CommandError(f"train: {option} {path}: the folder {path.parent} does not exist")
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent  # a link is written through
+    if not folder.is_dir():
+        link = f" (where the link {path} points)" if path.is_symlink() else ""
+        raise CommandError(f"train: {option} {path}: the folder {folder}{link} does not exist")
     try:
         files.check_writable(path)
     except files.FileRefused as e:
@@ -281,13 +306,35 @@ def _check_writable(option: str, path: Path | None) -> None:
         raise CommandError(f"train: {option} {path}: cannot write in {path.parent}: {e.strerror or e}") from None
 
 
+def _check_distinct(args: argparse.Namespace, plot: Path | None) -> None:
+    """Refuse an output that is the --csv file or another output: one would overwrite the other at the end."""
+    paths = [("--csv", args.csv), ("--save", args.save), ("--plot", plot), ("--record", args.record)]
+    given = [(option, path) for option, path in paths if path is not None]
+    for i, (option, path) in enumerate(given):
+        for earlier, other in given[:i]:
+            if files.same_file(path, other):
+                what = "your data" if earlier == "--csv" else f"the {earlier} file"
+                raise CommandError(f"train: {option} {path} is also {earlier}: writing it would replace {what}")
+
+
+def _check_size(args: argparse.Namespace, nin: int, nout: int) -> None:
+    """Refuse, before building it, a net larger than a model file holds (`nn.load` would refuse the file)."""
+    count = nn.parameter_count([nin, *args.hidden, nout])
+    if count > nn.MAX_PARAMETERS:
+        hidden = cut(",".join(map(str, args.hidden)))
+        raise CommandError(
+            f"train: --hidden {hidden} makes a net of {count:,} parameters, more than the {nn.MAX_PARAMETERS:,} "
+            "a model file holds: use smaller layers"
+        )
+
+
 @dataclass
 class _Points:
     """What train learns from: the points, their targets, and (for a CSV file) their columns."""
 
     name: str  # the toy dataset's name or the CSV file's path, for messages
-    X: list[list[float]]
-    y: Sequence[float]  # class indices, or numbers for a regression
+    X: Any  # rows of floats, or a numpy array of them (a CSV file for replay)
+    y: Any  # class indices, or numbers for a regression: a list, or a numpy array
     classes: int  # how many; 0 for a regression
     class_names: list[str] | None = None
     features: list[str] | None = None
@@ -309,9 +356,17 @@ def _dataset(args: argparse.Namespace) -> _Points:
         return _Points(name, X, y, len(set(y)))
     if args.target is None:
         raise CommandError("train: --csv needs --target COLUMN, the column to predict")
-    table = read_csv("train", args.csv, target=args.target, regression=args.loss == "mse")
+    # replay trains on numpy arrays: a table read as lists of floats takes about 12 times the memory
+    replay = args.engine == "replay"
+    table = read_csv("train", args.csv, target=args.target, regression=args.loss == "mse", arrays=replay)
     classes = 0 if table.classes is None else len(table.classes)
-    return _Points(str(args.csv), table.X, table.y or [], classes, table.classes, table.features, args.target)
+    target = table.y if table.y is not None else []
+    return _Points(str(args.csv), table.X, target, classes, table.classes, table.features, args.target)
+
+
+def _plain(y: Any) -> Iterable[Any]:
+    """Labels as Python numbers, one at a time: a numpy array's items would carry numpy's types into the circuits."""
+    return (v.item() for v in y) if hasattr(y, "dtype") else y
 
 
 def _split(

@@ -1,6 +1,14 @@
 """Data to train on: seeded toy datasets (`toy`) and your own CSV files (`tables`)."""
 
-from gategrad.data.tables import CSVError, Table, load_csv, mean_and_scale, standardize, train_test_split
+from gategrad.data.tables import (
+    CSVError,
+    Table,
+    load_csv,
+    mean_and_scale,
+    read_rows,
+    standardize,
+    train_test_split,
+)
 from gategrad.data.toy import DATASETS, make_circles, make_moons, make_spiral, make_xor
 
 __all__ = [
@@ -13,6 +21,7 @@ __all__ = [
     "make_spiral",
     "make_xor",
     "mean_and_scale",
+    "read_rows",
     "standardize",
     "train_test_split",
 ]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gategrad.engine import GATES, Value
+from gategrad.text import cut, listed, quoted
 
 MAX_LENGTH = 100_000  # characters in an expression: room for a flat sum of 10,000 terms
 MAX_DEPTH = 100  # levels of nesting in its syntax tree; a flat chain such as a+b-c or a*b/c is one level
@@ -62,13 +63,13 @@ def parse_values(assignments: Sequence[str]) -> dict[str, float]:
         name, sep, number = item.partition("=")
         name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"{item!r} is not NAME=VALUE (for example x=3 or y=-4)")
+            raise ExpressionError(f"{quoted(item)} is not NAME=VALUE (for example x=3 or y=-4)")
         if name in values:
             raise ExpressionError(f"{name} is given twice")
         try:
             value = float(number)
         except ValueError:
-            raise ExpressionError(f"the value of {name} must be a number, got {number.strip()!r}") from None
+            raise ExpressionError(f"the value of {name} must be a number, got {quoted(number.strip())}") from None
         if not math.isfinite(value) and number.strip().lstrip("+-").lower() not in ("inf", "infinity", "nan"):
             raise ExpressionError(f"the value of {name}, {number.strip()}, is too large for a float; write inf for inf")
         values[name] = value
@@ -88,10 +89,10 @@ def build(expression: str, values: Mapping[str, float], share: bool = False) -> 
     used = _names(tree)
     missing = [name for name in used if name not in values]
     if missing:
-        raise ExpressionError(f"no value for {', '.join(missing)}: give each name as NAME=VALUE, e.g. {missing[0]}=1")
+        raise ExpressionError(f"no value for {listed(missing)}: give each name as NAME=VALUE, e.g. {cut(missing[0])}=1")
     unused = [name for name in values if name not in used]
     if unused:
-        raise ExpressionError(f"{', '.join(unused)} given but not used in the expression")
+        raise ExpressionError(f"{listed(unused)} given but not used in the expression")
     inputs = {name: Value(values[name], label=name) for name in used}
     output = _Builder(text, inputs, share).build(tree.body)
     if not isinstance(output, Value):

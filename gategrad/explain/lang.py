@@ -27,6 +27,8 @@ import polib
 from gategrad.engine import GATES, Step
 from gategrad.engine.gates import Template, fill, name
 from gategrad.engine.gates import sentence as english_sentence
+from gategrad.files import FileRefused, read_bytes
+from gategrad.text import listed, quoted
 
 DOMAIN = "gategrad"
 ENGLISH = "en"
@@ -34,6 +36,11 @@ LOCALE_PATH = "GATEGRAD_LOCALE_PATH"
 SHIPPED = Path(__file__).parent / "locale"
 GATE_NUMBERS = ("gate", "op")  # the numbers a message names a gate's short name by
 _CODE = re.compile(r"[A-Za-z]{2,3}(?:[_@-][A-Za-z0-9]+)*")  # gettext's codes: ru, zh_CN, pt_BR, sr@latin
+MAX_BYTES = 2 * 2**20  # a catalogue's size limit: the shipped ones are under 100 KB, and polib slows quadratically
+# The format spec a translation may give a number (filled in as text): an alignment and a width of two digits.
+_SPEC = re.compile(r"[<>^]?\d{0,2}")
+# A line of a PO file that is not a comment: a keyword and a string, or a string continuing the one before.
+_PO_LINE = re.compile(r'\s*(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*')
 
 
 def locale_dirs() -> list[Path]:
@@ -107,24 +114,86 @@ def placeholders(text: str) -> set[str]:
 def _load(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
     """Read a `.po` file (polib) into the standard library's translations, which know plurals and contexts.
 
-    Cached by modification time, so an edited catalogue is read again. Refuses a translation
-    that names a number its message does not have (a gate's phrase counts where its short
-    name is named): it could only fail when filled in.
+    Cached by modification time, so an edited catalogue is read again. A teacher's catalogue is
+    trusted no more than a data file: see `_read`, `check_template` and `check_plural`. A
+    translation may name a gate's phrase where its message names the gate's short name.
     """
-    try:
-        po = polib.pofile(str(path))
-    except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read the catalogue {path}: {e}") from None
+    po = _read(path)
     for entry in po.translated_entries():
         known = placeholders(entry.msgid) | placeholders(entry.msgid_plural)
         known |= {f"{number}_phrase" for number in GATE_NUMBERS if number in known}
         for text in [entry.msgstr, *entry.msgstr_plural.values()]:
-            where = f"{path}, line {entry.linenum}: the translation of {entry.msgid!r}"
-            try:
-                unknown = placeholders(text) - known
-            except ValueError as e:
-                raise ValueError(f"{where} is not a template: {e}") from None
-            if unknown:
-                names = ", ".join("{" + name + "}" for name in sorted(unknown))
-                raise ValueError(f"{where} names {names}, which the message does not have")
-    return gettext.GNUTranslations(io.BytesIO(po.to_binary()))
+            check_template(text, known, f"{path}, line {entry.linenum}: the translation of {quoted(entry.msgid)}")
+    try:
+        translations = gettext.GNUTranslations(io.BytesIO(po.to_binary()))
+    except (ValueError, KeyError, OverflowError, RecursionError) as e:  # the header's Plural-Forms, or its charset
+        raise ValueError(f"cannot read the catalogue {path}: {e}") from None
+    check_plural(translations, po.metadata.get("Plural-Forms", ""), path)
+    return translations
+
+
+def _read(path: Path) -> polib.POFile:
+    """The catalogue at `path`, at most MAX_BYTES, every string on it terminated."""
+    try:
+        text = read_bytes(path, MAX_BYTES).decode("utf-8")
+    except FileRefused as e:
+        raise ValueError(f"cannot read the catalogue {e}") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"cannot read the catalogue {path}: not UTF-8 text (at byte {e.start})") from None
+    except OSError as e:
+        raise ValueError(f"cannot read the catalogue {path}: {e.strerror or e}") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not _PO_LINE.fullmatch(line):
+            problem = "an unterminated string" if stripped.count('"') % 2 else "not a line of a PO file"
+            raise ValueError(f"cannot read the catalogue {path}: line {number}: {problem}: {quoted(stripped)}")
+    try:
+        return polib.pofile(text)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot read the catalogue {path}: {e}") from None
+
+
+def _fields(text: str) -> list[tuple[str, str | None, str]]:
+    """Every replacement field of a format string, at every depth (a field may hide in another's spec)."""
+    found = []
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is not None:
+            found.append((field, conversion, spec or ""))
+            found += _fields(spec or "")
+    return found
+
+
+def check_template(text: str, known: set[str], where: str) -> None:
+    """Refuse a translation that could do more than fill in its message's numbers: a field that is not one
+    of `known` (at any depth), an attribute or index of one, a conversion, or a format spec beyond `_SPEC`."""
+    try:
+        fields = _fields(text)
+    except ValueError as e:
+        raise ValueError(f"{where} is not a template: {e}") from None
+    unknown = sorted({field for field, _, _ in fields if field not in known})
+    if unknown:
+        names = listed(("{" + field + "}" for field in unknown), 3)
+        raise ValueError(f"{where} names {names}, which the message does not have")
+    for field, conversion, spec in fields:
+        if conversion is not None or not _SPEC.fullmatch(spec):
+            shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(
+                f"{where} formats a number as {quoted(shown)}; a translation may give it only an alignment and "
+                "a width of at most two digits, as in {x:>8}"
+            )
+
+
+def check_plural(translations: gettext.GNUTranslations, header: str, path: Path) -> None:
+    """Refuse a Plural-Forms expression that fails, or picks a form the catalogue does not have, for some n."""
+    match = re.search(r"nplurals\s*=\s*(\d+)", header)
+    forms = int(match.group(1)) if match else 2
+    for n in [*range(1000), 10**6 + 1, 10**9 + 2, 2**31 - 1]:
+        try:
+            form = translations.plural(n)  # type: ignore[attr-defined]
+        except Exception as e:  # the expression is the teacher's: n/0 divides by zero
+            raise ValueError(f"cannot read the catalogue {path}: its Plural-Forms fails for n = {n}: {e}") from None
+        if isinstance(form, bool) or not isinstance(form, int) or not 0 <= form < forms:
+            raise ValueError(
+                f"cannot read the catalogue {path}: its Plural-Forms picks form {form!r} for n = {n}, "
+                f"and nplurals is {forms}"
+            )

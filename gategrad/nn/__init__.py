@@ -22,7 +22,7 @@ from gategrad.nn.losses import (
 from gategrad.nn.modules import ACTIVATIONS, MLP, Layer, Module, Neuron, predict
 from gategrad.nn.optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, AdamW, Optimizer, clip_grad_norm
 from gategrad.nn.record import Recorder
-from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, DataInfo, load
+from gategrad.nn.serialization import FORMAT, FORMAT_VERSION, MAX_PARAMETERS, DataInfo, load, parameter_count
 from gategrad.nn.train import Training, TrainingDiverged, fit
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "LOSSES",
+    "MAX_PARAMETERS",
     "MLP",
     "OPTIMIZERS",
     "SGD",
@@ -56,6 +57,7 @@ __all__ = [
     "mean_absolute_error",
     "mse_loss",
     "objective",
+    "parameter_count",
     "predict",
     "predicted_class",
     "probabilities",

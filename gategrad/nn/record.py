@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 FORMAT = "gategrad-record"  # what `to_json` writes, and the page keeps
 FORMAT_VERSION = 1
 MAX_STEPS = 500  # recorded in full up to here; a longer run is thinned evenly to this many steps
+# Parameters and gradients kept over all steps: about 40 MB of page. A large net keeps fewer steps (two at least).
+MAX_NUMBERS = 2_000_000
 SATURATED = 0.99  # a tanh output beyond ±0.99, a sigmoid's beyond 0.01 or 0.99: its local gradient is < 0.02
 MOSTLY_DEAD = 0.5  # `warnings` speaks up when more than half a layer's ReLUs are dead...
+ZERO_LOSS_CHUNK = 4096  # samples per circuit when `warnings` takes the loss of outputs of 0
 STALLED = 0.5  # ...and the loss is above half that of outputs of 0 (hinge's 1, log C for C classes): little learnt
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
 # What `warnings` says, by kind: templates with named numbers, so the command line says them in its --lang.
@@ -45,7 +48,8 @@ class Recorder:
     """Keeps a training run, step by step, for `health` (how the net is doing) and `to_json` (the page's data).
 
     Pass one to `fit(..., record=recorder)`; `gategrad.viz.save_run(recorder, path)` writes its page.
-    Up to `max_steps` steps are kept; a longer run keeps that many, evenly spaced, first and last included.
+    Up to `max_steps` steps are kept (fewer for a large net, see `kept_steps`); a longer run keeps that many,
+    evenly spaced, first and last included.
     `features` names the columns of X and `classes` the classes (a CSV file's header and labels, as
     `gategrad.data.load_csv` reads them), for the page to show; without them the features are x0, x1, ...
     """
@@ -76,9 +80,10 @@ class Recorder:
         if not isinstance(model, (Neuron, Layer, MLP)):
             raise TypeError(f"a Recorder records a Neuron, Layer or MLP, got {type(model).__name__}")
         self.model, self.loss_fn, self.l2, self.total_steps = model, loss_fn, l2, steps
-        self.X = [[float(x) for x in row] for row in X]
-        self.y = list(y)
-        if self.features is not None and self.X and len(self.features) != len(self.X[0]):
+        # A numpy table stays one (8 bytes a number); its rows become lists of floats only when read (`_sample`).
+        self.X = X if hasattr(X, "ndim") else [[float(x) for x in row] for row in X]
+        self.y = y if isinstance(y, list) else list(y)  # fit's labels as they are: a large table's are millions
+        if self.features is not None and len(self.X) and len(self.features) != len(self.X[0]):
             raise ValueError(
                 f"the Recorder was given {len(self.features)} feature names for samples of {len(self.X[0])} features"
             )
@@ -92,10 +97,14 @@ class Recorder:
         ]
         self._kept = []
         self._params = model.parameters()
-        self._keep = _evenly(steps, self.max_steps)
+        self._keep = _evenly(steps, kept_steps(len(self._params), self.max_steps))
         self._ratios: dict[int, list[float | None]] = {}
         self._waiting: tuple[int, array[float]] | None = None  # a kept step whose update is yet to be seen
         self._derived: dict[int, dict[str, Any]] = {}
+
+    def _sample(self, i: int) -> list[float]:
+        """Sample i's inputs as Python floats, as the scalar engine takes them."""
+        return [float(x) for x in self.X[i]]
 
     def reads(self, step: int) -> bool:
         """Whether `record(step, ...)` reads the parameters (a replayed fit writes them back only then)."""
@@ -197,10 +206,18 @@ class Recorder:
         return found
 
     def _zero_loss(self) -> float:
-        """The loss of outputs of 0 for every sample: hinge's 1, bce's log 2, cross_entropy's log C."""
+        """The loss of outputs of 0 for every sample: hinge's 1, bce's log 2, cross_entropy's log C.
+
+        The losses are means over the samples, so it is taken a chunk at a time: one circuit over a CSV file's
+        hundreds of thousands of rows would hold gigabytes.
+        """
         nout = self.layers[-1]["nout"]
         zero = [Value(0.0) for _ in range(nout)] if nout > 1 else Value(0.0)
-        return self.loss_fn([zero] * len(self.y), self.y).data
+        total = 0.0
+        for start in range(0, len(self.y), ZERO_LOSS_CHUNK):
+            chunk = self.y[start : start + ZERO_LOSS_CHUNK]
+            total += self.loss_fn([zero] * len(chunk), chunk).data * len(chunk)
+        return total / len(self.y)
 
     def to_json(self) -> dict[str, Any]:
         """The run as the page keeps it: X, y, the names of the features and classes, the architecture, the loss,
@@ -216,7 +233,7 @@ class Recorder:
             "layers": self.layers,
             "loss": getattr(self.loss_fn, "__name__", type(self.loss_fn).__name__),
             "l2": self.l2,
-            "X": self.X,
+            "X": [self._sample(i) for i in range(len(self.X))],
             "y": self.y,
             "features": self.features or [f"x{j}" for j in range(len(self.X[0]))],
             "classes": self.classes,
@@ -240,7 +257,7 @@ class Recorder:
         activations = {}
         with gc_paused():  # thousands of gates, freed sample by sample; there are no cycles to collect
             for s in samples:
-                values: Sequence[Value | float] = self.X[s]
+                values: Sequence[Value | float] = self._sample(s)
                 layers = []
                 for neurons in self._neurons:
                     outputs = [n(values) for n in neurons]
@@ -292,7 +309,7 @@ class Recorder:
         """The first gate of the step's circuit, rebuilt with the engine, whose output (or, failing that,
         whose gradient) is nan or inf, and the neuron it belongs to."""
         self._load(params)
-        outputs = [self._twin(self.X[i]) for i in batch]
+        outputs = [self._twin(self._sample(i)) for i in batch]
         loss = self.loss_fn(outputs, [self.y[i] for i in batch])
         if self.l2:
             loss = loss + l2_penalty(self._twin_params, self.l2)
@@ -330,6 +347,11 @@ def _ratio(before: Sequence[float], after: Sequence[float]) -> float | None:
     if norm == 0.0:
         return None
     return math.sqrt(sum((a - b) * (a - b) for a, b in zip(after, before))) / norm
+
+
+def kept_steps(parameters: int, max_steps: int = MAX_STEPS) -> int:
+    """How many steps a run of a net with `parameters` keeps: `max_steps`, fewer if they would pass MAX_NUMBERS."""
+    return max(2, min(max_steps, MAX_NUMBERS // (2 * max(parameters, 1))))
 
 
 def _evenly(total: int, most: int) -> set[int]:

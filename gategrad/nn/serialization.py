@@ -15,11 +15,13 @@ import dataclasses
 import json
 import math
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from gategrad.files import FileRefused, atomic_write, read_bytes
 from gategrad.nn.modules import MLP, Layer, Module, Neuron
+from gategrad.text import cut, listed, quoted
 
 FORMAT = "gategrad-model"
 FORMAT_VERSION = 2  # the version save() writes
@@ -62,19 +64,22 @@ class DataInfo:
     def __post_init__(self) -> None:
         features = _names("features", self.features, least=1)
         if not isinstance(self.target, str) or not self.target:
-            raise TypeError(f"target must be a column name, got {self.target!r}")
+            raise TypeError(f"target must be a column name, got {_shown(self.target)}")
+        _text("target", self.target)
         if self.target in features:
-            raise ValueError(f"target {self.target!r} is also a feature")
+            raise ValueError(f"target {quoted(self.target)} is also a feature")
         mean = _numbers("mean", self.mean, len(features))
         scale = _numbers("scale", self.scale, len(features))
-        if any(s <= 0 for s in scale):
-            raise ValueError(f"every scale must be positive, got {list(scale)}")
+        tiny = next((s for s in scale if not s >= sys.float_info.min), None)
+        if tiny is not None:  # 1/scale must be finite: a subnormal scale turns every prediction into nan
+            least = sys.float_info.min
+            raise ValueError(f"every scale must be positive and a normal float (at least {least:g}), got {tiny!r}")
         classes = None if self.classes is None else _names("classes", self.classes, least=2)
         if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {_shown(self.loss)}")
         if (classes is None) != (self.loss == "mse"):
             raise ValueError(
-                f"loss {self.loss} does not fit classes {self.classes!r}: mse is a regression, without classes"
+                f"loss {self.loss} does not fit classes {_shown(self.classes)}: mse is a regression, without classes"
             )
         if self.loss in ("hinge", "bce") and classes is not None and len(classes) != 2:
             raise ValueError(f"loss {self.loss} needs two classes, got {len(classes)}")
@@ -88,8 +93,11 @@ class DataInfo:
             target_mean, target_scale = _numbers(
                 "target_mean and target_scale", [self.target_mean, self.target_scale], 2
             )
-            if target_scale <= 0:
-                raise ValueError(f"target_scale must be positive, got {target_scale!r}")
+            if not target_scale >= sys.float_info.min:  # as scale: a subnormal one makes every label inf
+                least = sys.float_info.min
+                raise ValueError(
+                    f"target_scale must be positive and a normal float (at least {least:g}), got {target_scale!r}"
+                )
             object.__setattr__(self, "target_mean", target_mean)
             object.__setattr__(self, "target_scale", target_scale)
         for name, value in (("features", features), ("mean", mean), ("scale", scale), ("classes", classes)):
@@ -109,23 +117,40 @@ class DataInfo:
 
 def _names(what: str, names: object, least: int) -> tuple[str, ...]:
     if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
-        raise TypeError(f"{what} must be a list of names, got {names!r}")
+        raise TypeError(f"{what} must be a list of names, got {_shown(names)}")
     if len(names) < least or not all(isinstance(n, str) and n for n in names):
-        raise ValueError(f"{what} must be at least {least} non-empty names, got {list(names)!r}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{what} names one twice: {list(names)!r}")
+        raise ValueError(f"{what} must be at least {least} non-empty names, got {_shown(list(names))}")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} names one twice: {quoted(name)}")
+        seen.add(name)
+        _text(what, name)
     return tuple(names)
+
+
+def _text(what: str, name: str) -> None:
+    """Refuse a name that is not text: a lone surrogate ("\\udc80" in JSON) cannot be printed or written."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what}: {quoted(name)} holds a lone surrogate, which is not text") from None
+
+
+def _shown(x: object) -> str:
+    """A value from a file, in a message: its repr cut to the first 80 characters."""
+    return cut(repr(x))
 
 
 def _numbers(what: str, numbers: object, length: int) -> tuple[float, ...]:
     if isinstance(numbers, (str, bytes)) or not isinstance(numbers, Sequence):
-        raise TypeError(f"{what} must be a list of numbers, got {numbers!r}")
+        raise TypeError(f"{what} must be a list of numbers, got {_shown(numbers)}")
     if len(numbers) != length:
         raise ValueError(f"{what} has {len(numbers)} numbers for {length} features")
     out = []
     for x in numbers:
         if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise TypeError(f"{what} must hold numbers, got {type(x).__name__}: {x!r}")
+            raise TypeError(f"{what} must hold numbers, got {type(x).__name__}: {_shown(x)}")
         try:
             out.append(float(x))
         except OverflowError:
@@ -184,7 +209,7 @@ def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     doc: dict[str, object] = {}
     for key, value in pairs:
         if key in doc:
-            raise _Broken(f"the key {key!r} appears twice")
+            raise _Broken(f"the key {quoted(key)} appears twice")
         doc[key] = value
     return doc
 
@@ -193,11 +218,12 @@ def _check_config(model: str, config: dict[str, object], held: int) -> None:
     """Each size in `config` against the `held` parameters, then their total, before anything is built."""
     unknown = sorted(set(config) - _CONFIG_KEYS[model])
     if unknown:
-        raise _Broken(f'unknown key {unknown[0]!r} in "config"; a {model} has {", ".join(sorted(_CONFIG_KEYS[model]))}')
+        known = ", ".join(sorted(_CONFIG_KEYS[model]))
+        raise _Broken(f'unknown key {quoted(unknown[0])} in "config"; a {model} has {known}')
     if model == "MLP":
         nouts = config.get("nouts")
         if not isinstance(nouts, list) or not nouts:
-            raise _Broken(f"config nouts must be a non-empty list of layer sizes, got {nouts!r}")
+            raise _Broken(f"config nouts must be a non-empty list of layer sizes, got {_shown(nouts)}")
         fields = [("nin", config.get("nin")), *((f"nouts[{i}]", n) for i, n in enumerate(nouts))]
     elif model == "Layer":
         fields = [("nin", config.get("nin")), ("nout", config.get("nout"))]
@@ -205,17 +231,21 @@ def _check_config(model: str, config: dict[str, object], held: int) -> None:
         fields = [("nin", config.get("nin")), ("one neuron", 1)]
     for field, n in fields:
         if isinstance(n, bool) or not isinstance(n, int):
-            raise _Broken(f"config {field} must be a whole number, got {n!r}")
+            raise _Broken(f"config {field} must be a whole number, got {_shown(n)}")
         if n < 1:
             raise _Broken(f"config {field} must be at least 1, got {n}")
         # Every neuron has a bias and at least one weight: no size can exceed the parameters held.
         if n > held:
             noun = "parameter" if held == 1 else "parameters"
             raise _Broken(f"config {field} is {n:,}, more than the {held:,} {noun} the file holds")
-    sizes = [n for _, n in fields]
-    needed = sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
+    needed = parameter_count([n for _, n in fields])
     if needed != held:
         raise _Broken(f'"config" describes {needed:,} parameters, "parameters" holds {held:,}')
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """The parameters of an MLP with these layer sizes, inputs first: each neuron's weights and bias."""
+    return sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
 
 
 def _check_parameters(state: dict[str, object]) -> None:
@@ -224,9 +254,9 @@ def _check_parameters(state: dict[str, object]) -> None:
         raise _Broken(f'"parameters" holds {len(state):,}, more than the limit of {MAX_PARAMETERS:,}')
     for name, x in state.items():
         if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise _Broken(f"parameter {name} must be a number, got {type(x).__name__}: {x!r}")
+            raise _Broken(f"parameter {cut(name)} must be a number, got {type(x).__name__}: {_shown(x)}")
         if isinstance(x, float) and not math.isfinite(x):
-            raise _Broken(f"parameter {name} is {x}; every weight must be finite")
+            raise _Broken(f"parameter {cut(name)} is {x}; every weight must be finite")
 
 
 def _check(doc: object) -> tuple[type[Module], dict[str, Any], dict[str, Any], dict[str, Any] | None]:
@@ -236,17 +266,17 @@ def _check(doc: object) -> tuple[type[Module], dict[str, Any], dict[str, Any], d
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version not in VERSIONS:
         known = ", ".join(map(str, sorted(VERSIONS)))
-        raise _Broken(f"version {version!r}; this gategrad reads version {known}")
+        raise _Broken(f"version {_shown(version)}; this gategrad reads version {known}")
     unknown = sorted(set(doc) - KEYS)
     if unknown:
-        raise _Broken(f"unknown key {unknown[0]!r}; a model file has {', '.join(sorted(KEYS))}")
+        raise _Broken(f"unknown key {quoted(unknown[0])}; a model file has {', '.join(sorted(KEYS))}")
     if "data" in doc and version < 2:
         raise _Broken(f'a "data" section in a version {version} file; it came with version 2')
     if "data" in doc and not isinstance(doc["data"], dict):
         raise _Broken(f'the "data" section must be a JSON object, got {type(doc["data"]).__name__}')
     name = doc.get("model")
     if not isinstance(name, str) or name not in _MODULES:
-        raise _Broken(f"unknown model {name!r}; expected one of {', '.join(_MODULES)}")
+        raise _Broken(f"unknown model {_shown(name)}; expected one of {', '.join(_MODULES)}")
     config, state = doc.get("config"), doc.get("parameters")
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise _Broken('"config" and "parameters" must be JSON objects')
@@ -296,7 +326,7 @@ def _data_info(section: dict[str, Any], model: Module) -> DataInfo:
     if not set(keys) <= set(section) <= set(keys) | _OPTIONAL:
         raise _Broken(
             f'the "data" section must have the keys {", ".join(keys)} (and a regression\'s may have '
-            f"{', '.join(sorted(_OPTIONAL))}); found {sorted(section)}"
+            f"{', '.join(sorted(_OPTIONAL))}); found {listed(sorted(section), quote=True)}"
         )
     try:
         return _check_fits(DataInfo(**section), model)

@@ -5,7 +5,9 @@ const DEFAULT = { expression: "2*(x*y + max(z, w))", values: { x: "3", y: "-4", 
 const SLIDER = { min: -10, max: 10, step: 0.1 };
 
 function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+  return template.replace(/\{\{|\}\}|\{(\w+)\}/g, (whole, key) =>
+    key === undefined ? whole[0] : key in values ? String(values[key]) : whole,
+  );
 }
 
 function element(tag, attributes = {}, ...children) {

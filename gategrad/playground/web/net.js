@@ -25,7 +25,9 @@ function svg(tag, attributes = {}, parent = null) {
   return made;
 }
 function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+  return template.replace(/\{\{|\}\}|\{(\w+)\}/g, (whole, key) =>
+    key === undefined ? whole[0] : key in values ? String(values[key]) : whole,
+  );
 }
 /* A weight or an activation as a colour: blue positive, red negative, stronger for larger. */
 function signColor(x, scale) {

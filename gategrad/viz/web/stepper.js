@@ -18,7 +18,9 @@ function gategradStepper(root, pageKeys, pace, tolerance) {
   let score = { right: 0, answered: 0 };
 
   const fill = (template, numbers) =>
-    template.replace(/\{(\w+)\}/g, (whole, key) => (key in numbers ? String(numbers[key]) : whole));
+    template.replace(/\{\{|\}\}|\{(\w+)\}/g, (whole, key) =>
+      key === undefined ? whole[0] : key in numbers ? String(numbers[key]) : whole,
+    );
 
   function asking() {
     return predicting && slides[k].inputs.length > 0 && !(k in answers);

@@ -64,7 +64,9 @@ function gategradViewer(root) {
   // ---- numbers as the engine writes them, and its sentences ----
 
   function fill(template, numbers) {
-    return template.replace(/\{(\w+)\}/g, (_, name) => {
+    // As Python's str.format: {{ and }} are the braces themselves
+    return template.replace(/\{\{|\}\}|\{(\w+)\}/g, (whole, name) => {
+      if (name === undefined) return whole[0];
       if (!(name in numbers)) throw new Error("no number named " + name + " for: " + template);
       return numbers[name];
     });
