@@ -17,9 +17,10 @@ from types import ModuleType
 
 import pytest
 
-from gategrad.engine import Step, Value
+from gategrad.engine import GATES, Step, Value
 from gategrad.engine.gates import Gate
 from gategrad.explain.expr import Circuit, build
+from gategrad.explain.lang import translator
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -55,6 +56,12 @@ def row_steps(gate: Gate) -> list[Step]:
         x = Value(point[1 - gate.constant_place], label="x")
         steps.append(next(gate(*gate.operands([x], point[gate.constant_place])).backward_steps()))
     return steps
+
+
+def chinese_gate(op: str) -> str:
+    """The zh catalogue's short name of the gate `op` and 门: tanh 门 after a Latin name, 加法门 after a Chinese one."""
+    short = translator("zh").pgettext("gate", GATES[op].name)
+    return f"{short} 门" if short[-1].isascii() else f"{short}门"
 
 
 def needs(module: str) -> ModuleType:

@@ -1,4 +1,4 @@
-"""`--lang` on train, eval, check and demo: each command's own lines in Chinese and Russian, with the same numbers."""
+"""`--lang` on train, eval, predict, check and demo: their own lines in Chinese and Russian, the same numbers."""
 
 import re
 from pathlib import Path
@@ -110,7 +110,7 @@ def test_check_reports_in_the_language(capsys, code, first):
     assert out.splitlines()[0] == first
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "check", "demo"])
+@pytest.mark.parametrize("command", ["train", "eval", "predict", "check", "demo"])
 def test_help_says_error_messages_stay_english(capsys, command):
     with pytest.raises(SystemExit):
         main([command, "--help"])
@@ -208,3 +208,46 @@ def test_the_overfit_verdict_is_said_in_the_language_with_its_plurals(capsys, ar
     translated_status, out, _ = run(capsys, "train", *argv, "--quiet", "--lang", code)
     assert translated_status == status
     assert out.splitlines()[-1].startswith(says.format(loss=f"{loss:.3g}"))
+
+
+@pytest.fixture(scope="module")
+def fruit_model(tmp_path_factory):
+    """A classifier of a small fruit table, saved: predict's model."""
+    folder = tmp_path_factory.mktemp("fruit")
+    table, model = folder / "fruit.csv", folder / "fruit.json"
+    table.write_text("a,b,label\n1,2,x\n2,1,y\n3,3,x\n0,1,y\n1,1,x\n2,2,y\n")
+    argv = ["train", "--csv", table, "--target", "label", "--steps", "5", "--quiet", "--save", model]
+    assert main([str(a) for a in argv]) == 0
+    return model
+
+
+@pytest.mark.parametrize(
+    ("rows", "code", "says"),
+    [
+        (2, "en", "wrote 2 predictions to {path}"),
+        (1, "en", "wrote 1 prediction to {path}"),
+        (5, "zh", "已将 5 条预测写入 {path}"),
+        (1, "ru", "1 предсказание записано в {path}"),
+        (3, "ru", "3 предсказания записаны в {path}"),
+        (5, "ru", "5 предсказаний записано в {path}"),
+        (21, "ru", "21 предсказание записано в {path}"),
+    ],
+)
+def test_predict_says_what_it_wrote_to_out_in_the_language(capsys, tmp_path, fruit_model, rows, code, says):
+    table, written = tmp_path / "new.csv", tmp_path / "predicted.csv"
+    table.write_text("a,b\n" + "".join(f"{k % 4},{k % 3}\n" for k in range(rows)))
+    _, stdout_csv, _ = run(capsys, "predict", "--model", fruit_model, "--csv", table)
+    status, out, err = run(capsys, "predict", "--model", fruit_model, "--csv", table, "--out", written, "--lang", code)
+    assert (status, err) == (0, "")
+    assert out == says.format(path=written) + "\n"
+    assert written.read_text(encoding="utf-8") == stdout_csv  # the CSV itself is data: the same in every language
+    assert len(stdout_csv.splitlines()) == rows + 1
+
+
+def test_predict_cannot_write_out_in_one_english_line(capsys, tmp_path, fruit_model):
+    table = tmp_path / "new.csv"
+    table.write_text("a,b\n1,2\n")
+    missing = tmp_path / "no" / "such" / "folder" / "p.csv"
+    status, out, err = run(capsys, "predict", "--model", fruit_model, "--csv", table, "--out", missing, "--lang", "zh")
+    assert (status, out) == (2, "")
+    assert err.startswith(f"error: predict: cannot write {missing}: ") and err.count("\n") == 1

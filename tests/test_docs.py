@@ -109,7 +109,8 @@ def test_your_own_data_runs_as_shown(tmp_path, monkeypatch, capsys):
     (tmp_path / "fruit.csv").write_text(csv_text)
     text = "\n".join(blocks("sh")).replace("\\\n", " ")
     lines = [line for line in text.splitlines() if line.startswith("gategrad ") and "--csv fruit.csv" in line]
-    assert [shlex.split(line)[1] for line in lines] == ["train", "train", "eval", "predict"]
+    assert [shlex.split(line)[1] for line in lines] == ["train", "train", "eval", "predict", "predict"]
+    rows: list[str] = []  # what predict printed, which predict --out writes to its file
     for line in lines:
         command, _, comment = line.partition("  #")
         argv = shlex.split(command)[1:]
@@ -117,7 +118,10 @@ def test_your_own_data_runs_as_shown(tmp_path, monkeypatch, capsys):
         out = capsys.readouterr().out
         if argv[0] == "eval":
             assert out == comment.strip().replace(", ", "\n") + "\n"
-        if argv[0] == "predict":
+        if argv[0] == "predict" and "--out" in argv:  # the CSV in the file, one line said in the language
+            assert out == comment.strip() + "\n"
+            assert rows and (tmp_path / argv[argv.index("--out") + 1]).read_text().splitlines() == rows
+        elif argv[0] == "predict":
             rows = out.splitlines()
             assert rows[0] == "width,height,weight,fruit,predicted_fruit,p_apple,p_cherry,p_pear"
             assert [row.split(",")[4] for row in rows[1:]] == [row.split(",")[3] for row in csv_text.splitlines()[1:]]

@@ -5,8 +5,11 @@ import re
 from collections import Counter
 
 import pytest
+from conftest import chinese_gate, row_steps
 
 from gategrad.cli import main
+from gategrad.engine import GATES
+from gategrad.engine.gates import name
 from gategrad.explain import mistakes
 from gategrad.explain.expr import build
 from gategrad.explain.walkthrough import walk
@@ -255,7 +258,7 @@ def test_the_chinese_lab_says_why_x_holds_3(capsys):
     assert out.startswith("误区实验：在 x*x + x 上演示“覆盖”\n  错误：每个门用 = 而不是 += 把")
     assert "  2     乘法门 x*x 传回 1：x 的梯度为 7                      乘法门 x*x 传回 1：x 的梯度为 3" in out
     assert (
-        "\n第 2 步：x 在乘法门 x*x 的输入中出现了两次，而这个门用 = 而不是 += 写入梯度：第二次写入覆盖了第一次写入"
+        "\n第 2 步：乘法门 x*x 有两个输入都是 x，而这个门用 = 而不是 += 写入梯度：第二次写入覆盖了第一次写入"
         "和 x 原有的梯度，所以 x 的梯度是 3，第一次写入的 3 和这个门之前已累积的 1 都丢失了；用 += 应得 7。\n" in out
     )
     assert out.endswith("两种遍历都走完后的梯度：\n  输入  正确  覆盖\n  x     7     3\n")
@@ -289,7 +292,7 @@ def test_the_python_lab_takes_lang_and_keeps_english_by_default():
     circuit, result = lab("x*x", {"x": 3.0}, "overwrite")
     assert result.divergence.explain() == result.divergence.explanation == result.divergence.explain("en")
     assert result.divergence.explain("zh") == (
-        "x 在乘法门 x*x 的输入中出现了两次，而这个门用 = 而不是 += 写入梯度：第二次写入覆盖了第一次，"
+        "乘法门 x*x 有两个输入都是 x，而这个门用 = 而不是 += 写入梯度：第二次写入覆盖了第一次，"
         "所以 x 的梯度是 3，第一次写入的 3 丢失了；用 += 应得 6。"
     )
     assert result.divergence.explain("ru") == (
@@ -325,3 +328,11 @@ def test_walks_that_agree_say_so_and_give_the_command_to_try(capsys, code):
     _, out, _ = explain(capsys, "x*x + x", "x=3", "--mistake", "no-sort", "--lang", code)
     assert "gategrad explain 'x*y + x*y*z' x=2 y=3 z=4 --mistake no-sort\n" in out
     assert "Try" not in out and "agree" not in out
+
+
+@pytest.mark.parametrize("op", list(GATES))
+def test_the_chinese_lab_names_each_gate_with_men_correctly_spaced(op):
+    step = row_steps(GATES[op])[0]
+    root, inputs = step.output, {name(i.value): i.value for i in step.inputs}
+    text = mistakes.format_lab(mistakes.compare(root, walk(root), "overwrite"), name(root), inputs, "zh")
+    assert f"  1     {chinese_gate(op)} {name(root)} 传回 1：" in text

@@ -258,3 +258,16 @@ def test_the_lab_runs_without_numpy():
     model = nn.MLP(2, [16, 16, 1], "relu", seed=0)
     history = nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, nn.SGD(model.parameters(), lr=1.0), 2, l2=1e-4)
     assert run.stdout.split() == [repr(history["loss"][1]), "4", "False"]  # nor the progress bar's tqdm
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("zh", "最先出现 nan 或 inf 的位置：乘法门（神经元 1:0，前向传播）"),
+        ("ru", "первое появление nan или inf: вентиль умножения (нейрон 1:0, прямой проход)"),
+    ],
+)
+def test_a_diverged_run_says_where_as_the_language_names_the_gate(code, says):
+    net.handle("reset", {"lr": 1e300, "hidden": "2"})
+    view = net.handle("step", {"n": 5, "lang": code})
+    assert view["health"]["nonfinite"] == says

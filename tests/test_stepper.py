@@ -5,12 +5,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import MAX_CIRCUIT
+from conftest import MAX_CIRCUIT, chinese_gate, row_steps
 
 from gategrad import Value
+from gategrad.engine import GATES
 from gategrad.explain.expr import build
 from gategrad.viz import Stepper
-from gategrad.viz.page import UI_STRINGS
+from gategrad.viz.page import UI_STRINGS, ui_strings
 
 pytestmark = pytest.mark.needs_dot
 
@@ -217,3 +218,14 @@ def test_saving_replaces_the_file_and_leaves_no_temporary_file(circuit, tmp_path
     assert Stepper(circuit.output).save(path) == path
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["stepper.html"]
+
+
+@pytest.mark.parametrize("op", list(GATES))
+def test_the_chinese_stepper_names_each_gate_with_men_correctly_spaced(op):
+    step = row_steps(GATES[op])[0]
+    slide = Page(Stepper(step.output, lang="zh")._repr_html_()).slides()[1]
+    assert slide["heading"] == f"反向传播，第 1 个门（共 1 个）：{chinese_gate(op)}"
+    assert slide["gate_phrase"] == chinese_gate(op)
+    numbers = {"gate": slide["gate"], "gate_phrase": slide["gate_phrase"], "out": slide["output"], "g": "1"}
+    question = ui_strings("zh")["predict_question"].format(k=1, n=1, **numbers)  # as stepper.js fills it
+    assert question.startswith(f"第 1 个门（共 1 个）：{chinese_gate(op)} {slide['output']} 收到上游梯度 1。")

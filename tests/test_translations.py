@@ -1,13 +1,17 @@
 """The reviewed sentences, in English, Chinese and Russian: each fix of issue 25 and the plural forms."""
 
+import re
+
 import polib
 import pytest
+from conftest import chinese_gate, row_steps
 
 from gategrad import Value, nn
 from gategrad.engine import GATES, fmt, topological_order
+from gategrad.engine.gates import name
 from gategrad.explain import lang, mistakes
 from gategrad.explain.expr import build
-from gategrad.explain.walkthrough import walk
+from gategrad.explain.walkthrough import format_step, walk
 from gategrad.nn.tags import neuron_calls
 from gategrad.viz import draw_dot, walkthrough_frames
 from gategrad.viz.page import ui_strings
@@ -45,7 +49,7 @@ def test_the_overwrite_counts_three_writes_with_a_plural():
         "write replaces the others, so x holds 1 and the other writes' 2 is lost; += gives 3."
     ).replace("2 + 2 + 2", "6")
     assert "x входит в вентиль 6 (сложение) 3 раза" in result.divergence.explain("ru")
-    assert "x 在加法门 6 的输入中出现了 3 次" in result.divergence.explain("zh")
+    assert "加法门 6 有 3 个输入都是 x" in result.divergence.explain("zh")
 
 
 def test_log_and_sqrt_name_their_input_not_the_formulas_x():
@@ -273,3 +277,39 @@ def test_the_checks_lists_of_arrays_use_the_enumeration_comma_in_chinese(capsys)
     assert "给出了不同的数组（W1、b1、W2、b2）" in capsys.readouterr().out
     assert main(["check", str(accumulating)]) == 1
     assert "with the same p (W1, b1, W2, b2)" in capsys.readouterr().out
+
+
+# ---- a gate as a whole: 加法门, but tanh 门 ----
+
+CHINESE = r"[\u4e00-\u9fff]"
+
+
+@pytest.mark.parametrize("op", list(GATES))
+def test_a_chinese_gate_is_its_name_and_men_with_a_space_after_a_latin_name(op):
+    assert lang.gate_phrase(op, "zh") == chinese_gate(op)
+
+
+@pytest.mark.parametrize("op", list(GATES))
+def test_the_chinese_walk_names_each_gate_with_men_correctly_spaced(op):
+    glued = re.compile(f"{CHINESE}[A-Za-z]|[A-Za-z]{CHINESE}")  # a Latin letter touching a Chinese character
+    for step in row_steps(GATES[op]):
+        said, heading = lang.sentence(step, "zh"), format_step(step, 1, "zh").splitlines()[0]
+        assert chinese_gate(step.op) in said and not glued.search(said), said
+        assert heading == f"第 1 步：{chinese_gate(step.op)}，输出 {name(step.output)} = {fmt(step.output.data)}，" + (
+            f"上游梯度 {fmt(step.upstream)}"
+        )
+
+
+@pytest.mark.parametrize("op", list(GATES))
+def test_the_russian_walk_names_each_gate_as_a_vental(op):
+    step = row_steps(GATES[op])[0]
+    heading = format_step(step, None, "ru").splitlines()[0]
+    assert heading.startswith(f"{lang.gate_phrase(step.op, 'ru')}: выход {name(step.output)} = ")
+    assert lang.gate_phrase(step.op, "ru").startswith("вентиль ")
+
+
+def test_no_chinese_message_glues_a_gate_to_a_chinese_character():
+    glued = re.compile(f"{CHINESE}\\{{(?:gate|op)(?:_phrase)?\\}}|\\{{(?:gate|op)\\}}{CHINESE}")
+    for entry in polib.pofile(str(lang.catalogue("zh"))):
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            assert not glued.search(text), text

@@ -592,7 +592,7 @@ def test_the_russian_page_names_the_gate_that_made_inf(open_page, tmp_path):
     with pytest.raises(nn.TrainingDiverged):
         nn.fit(model, [[10.0]], [1], nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, record=recorder)
     page = open_page(viz.save_run(recorder, tmp_path / "run.html", lang="ru"))
-    assert "первое появление nan или inf: вентиль «умножение» (нейрон 0:0, прямой проход)" in text(page, "health")
+    assert "первое появление nan или inf: вентиль умножения (нейрон 0:0, прямой проход)" in text(page, "health")
 
 
 @pytest.mark.slow

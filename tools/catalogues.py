@@ -57,6 +57,13 @@ def messages() -> list[polib.POEntry]:
         for case, template in gate.sentences.items():
             add(gates, f"the {op} gate, case {case!r}; see gates.py for what each {{number}} is", **_texts(template))
         add(gates, f"the {gate.name} gate's short name, in tables", msgctxt="gate", msgid=gate.name)
+        add(
+            gates,
+            f"the {gate.name} gate as a whole, which a translation may name as {{gate_phrase}} or {{op_phrase}} "
+            "where its message names {gate} or {op}",
+            msgctxt="gate phrase",
+            msgid=f"{gate.name} gate",
+        )
     add(gates, "a Value no gate made (one you created), in the forward table's gate column", "gate", "input")
     lab = ("gategrad/explain/mistakes.py", "")
     for m in MISTAKES.values():

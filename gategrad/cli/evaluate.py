@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gettext
+import io
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from gategrad.cli.common import CommandError, Parser, add_lang, read_csv, read_r
 from gategrad.data import DATASETS
 from gategrad.engine import Value, gc_paused
 from gategrad.explain import lang
+from gategrad.files import atomic_write
 from gategrad.replay import Replay
 from gategrad.text import cut, quoted
 
@@ -181,13 +183,17 @@ def add_predict(commands: argparse._SubParsersAction[Parser]) -> None:
         "predict",
         help="a saved model's prediction for each row of a CSV file, as CSV",
         description=(
-            "Load a model saved by `gategrad train --csv ... --save` and write each row of FILE to stdout, "
-            "followed by the predicted target and, for a classifier trained with cross_entropy or bce, each "
-            "class's probability. FILE needs the model's feature columns; other columns are copied through."
+            "Load a model saved by `gategrad train --csv ... --save` and write each row of FILE to stdout "
+            "(or to --out), followed by the predicted target and, for a classifier trained with cross_entropy or "
+            "bce, each class's probability. FILE needs the model's feature columns; other columns are copied through."
         ),
     )
     predict.add_argument("--model", type=Path, required=True, metavar="MODEL.json", help="a model file")
     predict.add_argument("--csv", type=Path, required=True, metavar="FILE", help="a CSV file with the model's columns")
+    predict.add_argument(
+        "--out", type=Path, metavar="OUT.csv", help="write the CSV to this file, not stdout, and say how many rows"
+    )
+    add_lang(predict, "the line saying what --out wrote (the CSV's columns stay as they are)")
     predict.set_defaults(run=run_predict)
 
 
@@ -200,13 +206,14 @@ def run_predict(args: argparse.Namespace) -> int:
     for column in added:
         if column in header:
             raise CommandError(f"predict: {args.csv} already has a column {quoted(column)}, which predict adds")
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    written = False
+    sink = sys.stdout if args.out is None else io.StringIO()  # --out: written whole, once every row is predicted
+    out = csv.writer(sink, lineterminator="\n")
+    written = 0
     # A row at a time: the memory is the file's bytes and one row's circuit, whatever the number of rows.
     for line, row, x in rows:
         if not written:
             out.writerow([*header, *added])
-            written = True
+        written += 1
         z = nn.predict(model, _standardized("predict", args.csv, [x], info, line))[0]
         if info.classes is None:  # a regression's one output, in the target's units
             z = info.target_value(cast(float, z))
@@ -223,6 +230,15 @@ def run_predict(args: argparse.Namespace) -> int:
             out.writerow([*row, info.classes[nn.predicted_class(z)], *nn.probabilities(z)])
     if not written:
         raise CommandError(f"predict: {args.csv}: no rows after the header")
+    if isinstance(sink, io.StringIO):
+        try:
+            atomic_write(args.out, sink.getvalue())
+        except OSError as e:
+            raise CommandError(f"predict: cannot write {args.out}: {e.strerror or e}") from None
+        said = lang.translator(args.lang).ngettext(
+            "wrote {n} prediction to {path}", "wrote {n} predictions to {path}", written
+        )
+        print(said.format(n=written, path=args.out))
     return 0
 
 

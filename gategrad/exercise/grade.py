@@ -22,7 +22,7 @@ from typing import Any
 from gategrad.exercise import pages
 from gategrad.exercise.pack import PACK, PackError, load_nbformat, title, write_file
 from gategrad.exercise.variant import EXACT, SIGNIFICANT, WORD, tolerance
-from gategrad.explain.lang import gate_name, translator
+from gategrad.explain.lang import gate_words, translator
 
 RULES = (EXACT, SIGNIFICANT, WORD)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/[+-]?\d+)?")
@@ -200,7 +200,7 @@ def slip_sentence(slip: dict[str, Any], item: str, yours: str, lang: str) -> str
     t = translator(lang)
     numbers = {**slip["numbers"], "item": item, "yours": yours}
     if "gate" in numbers:
-        numbers["gate"] = gate_name(numbers["gate"], lang)
+        numbers.update(gate_words(numbers["gate"], lang))
     return _slip_templates(t, int(numbers.get("n", 2)))[slip["slip"]].format(**numbers)
 
 

@@ -6,7 +6,10 @@ first), so a teacher adds a language by adding a file. English is the messages t
 The sentences are the gate table's templates (`gategrad.engine.gates`), translated whole,
 filling in the same named numbers; one that counts is a pair (singular, plural), said with
 ngettext in as many forms as the language has (Russian three, Chinese one). A gate's short
-name is its row's `name` in the context "gate".
+name is its row's `name` in the context "gate", and the gate as a whole ("tanh gate": 加法门
+but tanh 门, «вентиль tanh») is an entry of its own in the context "gate phrase": where a
+message names a gate by its short name, `{gate}` or `{op}`, its translation may name the
+phrase instead, `{gate_phrase}` or `{op_phrase}`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ DOMAIN = "gategrad"
 ENGLISH = "en"
 LOCALE_PATH = "GATEGRAD_LOCALE_PATH"
 SHIPPED = Path(__file__).parent / "locale"
+GATE_NUMBERS = ("gate", "op")  # the numbers a message names a gate's short name by
 _CODE = re.compile(r"[A-Za-z]{2,3}(?:[_@-][A-Za-z0-9]+)*")  # gettext's codes: ru, zh_CN, pt_BR, sr@latin
 MAX_BYTES = 2 * 2**20  # a catalogue's size limit: the shipped ones are under 100 KB, and polib slows quadratically
 # The format spec a translation may give a number (filled in as text): an alignment and a width of two digits.
@@ -91,6 +95,16 @@ def gate_name(op: str, lang: str = ENGLISH) -> str:
     return translator(lang).pgettext("gate", GATES[op].name if op in GATES else op)
 
 
+def gate_phrase(op: str, lang: str = ENGLISH) -> str:
+    """The gate `op` as a whole in `lang`: "tanh gate", 加法门, tanh 门, «вентиль tanh»."""
+    return translator(lang).pgettext("gate phrase", f"{GATES[op].name} gate")
+
+
+def gate_words(op: str, lang: str = ENGLISH, number: str = "gate") -> dict[str, str]:
+    """The numbers naming the gate `op` in a message that calls it `{number}`: its short name and its phrase."""
+    return {number: gate_name(op, lang), f"{number}_phrase": gate_phrase(op, lang)}
+
+
 def placeholders(text: str) -> set[str]:
     """The named numbers `{name}` that a message fills in."""
     return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
@@ -101,11 +115,13 @@ def _load(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
     """Read a `.po` file (polib) into the standard library's translations, which know plurals and contexts.
 
     Cached by modification time, so an edited catalogue is read again. A teacher's catalogue is
-    trusted no more than a data file: see `_read`, `check_template` and `check_plural`.
+    trusted no more than a data file: see `_read`, `check_template` and `check_plural`. A
+    translation may name a gate's phrase where its message names the gate's short name.
     """
     po = _read(path)
     for entry in po.translated_entries():
         known = placeholders(entry.msgid) | placeholders(entry.msgid_plural)
+        known |= {f"{number}_phrase" for number in GATE_NUMBERS if number in known}
         for text in [entry.msgstr, *entry.msgstr_plural.values()]:
             check_template(text, known, f"{path}, line {entry.linenum}: the translation of {quoted(entry.msgid)}")
     try:

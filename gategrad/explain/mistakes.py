@@ -18,7 +18,7 @@ from typing import Any
 
 from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import Template, english, fill, name
-from gategrad.explain.lang import ENGLISH, gate_name, translated, translator
+from gategrad.explain.lang import ENGLISH, gate_words, translated, translator
 from gategrad.explain.walkthrough import indent, table
 
 
@@ -291,7 +291,7 @@ class WrongTurn:
         """Why the mistaken walk holds its number here, in `lang`."""
         t = translator(lang)
         waiting = _listed(self.waiting, t.gettext("{earlier} and {last}"), t.pgettext("list", ", "))
-        numbers = {**self.numbers, "op": gate_name(self.op, lang), "waiting": waiting}
+        numbers = {**self.numbers, **gate_words(self.op, lang, "op"), "waiting": waiting}
         return fill(translated(self.template, self.count, lang), numbers)
 
 
@@ -506,7 +506,7 @@ def _cell(walk: Walk, k: int, lang: str) -> str:
         t.gettext("{earlier}, {last}"),
     )
     return t.gettext("{gate} {out} passes on {g}: {held}").format(
-        gate=gate_name(step.op, lang), out=name(step.output), g=fmt(step.upstream), held=held
+        **gate_words(step.op, lang), out=name(step.output), g=fmt(step.upstream), held=held
     )
 
 

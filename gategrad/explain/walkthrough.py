@@ -13,7 +13,7 @@ from typing import Any
 
 from gategrad.engine import Step, Value, fmt, json_number, topological_order
 from gategrad.engine.gates import name
-from gategrad.explain.lang import ENGLISH, gate_name, sentence, translator
+from gategrad.explain.lang import ENGLISH, gate_name, gate_words, sentence, translator
 
 
 def walk(root: Value) -> list[Step]:
@@ -33,7 +33,7 @@ def format_step(step: Step, index: int | None = None, lang: str = ENGLISH) -> st
     t = translator(lang)
     numbers = {
         "k": index,
-        "gate": gate_name(step.op, lang),
+        **gate_words(step.op, lang),
         "output": name(step.output),
         "data": fmt(step.output.data),
         "g": fmt(step.upstream),

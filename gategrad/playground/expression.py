@@ -15,7 +15,7 @@ from typing import Any
 from gategrad.engine import Step, fmt
 from gategrad.engine.gates import name
 from gategrad.explain import expr, mistakes, walkthrough
-from gategrad.explain.lang import ENGLISH, gate_name, translator
+from gategrad.explain.lang import ENGLISH, gate_words, translator
 from gategrad.viz import walkthrough_frames
 from gategrad.viz.page import PREDICT_TOLERANCE, ui_strings
 
@@ -64,7 +64,7 @@ def run(expression: str, values: Mapping[str, str], lang: str = ENGLISH, mistake
                 "dot": frame.graph.source,
                 "heading": ui["forward"]
                 if frame.step is None
-                else ui["backward"].format(k=k, n=last, gate=gate_name(frame.step.op, lang)),
+                else ui["backward"].format(k=k, n=last, **gate_words(frame.step.op, lang)),
                 "caption": frame.caption,
             }
             for k, frame in enumerate(frames)
@@ -99,7 +99,7 @@ def _question(step: Step, k: int, n: int, lang: str) -> dict[str, Any]:
     who = [ui["predict_nth"].format(input=v, i=j) if repeated else v for j, v in enumerate(names, start=1)]
     return {
         "question": ui["predict_question"].format(
-            k=k, n=n, gate=gate_name(step.op, lang), out=name(step.output), g=fmt(step.upstream)
+            k=k, n=n, **gate_words(step.op, lang), out=name(step.output), g=fmt(step.upstream)
         ),
         "who": who,
         "fields": [ui["predict_field"].format(input=w) for w in who],

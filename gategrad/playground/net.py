@@ -17,7 +17,7 @@ from typing import Any
 from gategrad import nn
 from gategrad.data import DATASETS
 from gategrad.engine import fmt, gc_paused, json_number, topological_order
-from gategrad.explain.lang import ENGLISH, gate_name, sentence, translator
+from gategrad.explain.lang import ENGLISH, gate_name, gate_words, sentence, translator
 from gategrad.nn.tags import neuron_calls
 from gategrad.viz.plot import CLASS_COLORS
 from gategrad.viz.viewer import STRINGS as RUN_PAGE
@@ -261,7 +261,7 @@ class _Lab:
                 else t.gettext(RUN_PAGE["neuron_name"]).format(key=found["neuron"])
             )
             template = RUN_PAGE["nonfinite_forward" if found["pass"] == "forward" else "nonfinite_backward"]
-            where = t.gettext(template).format(op=gate_name(found["op"], lang), where=owner)
+            where = t.gettext(template).format(**gate_words(found["op"], lang, "op"), where=owner)
         return {
             "layers": rows,
             "nonfinite": t.gettext(RUN_PAGE["nonfinite_line"]).format(where=where),

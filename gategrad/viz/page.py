@@ -90,6 +90,7 @@ class Slide:
     explanation: str
     grads: tuple[str, ...]
     gate: str = ""
+    gate_phrase: str = ""
     output: str = ""
     upstream: str = ""
     inputs: tuple[SlideInput, ...] = ()

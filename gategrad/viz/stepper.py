@@ -9,7 +9,7 @@ from typing import Any
 
 from gategrad.engine import Step, Value, fmt, topological_order
 from gategrad.engine.gates import name
-from gategrad.explain.lang import ENGLISH, gate_name, sentence
+from gategrad.explain.lang import ENGLISH, gate_words, sentence
 from gategrad.files import atomic_write
 from gategrad.viz import page
 from gategrad.viz.dot import MAX_NODES, Frame, walkthrough_frames
@@ -53,9 +53,11 @@ class Stepper:
         svg, grads = page.inline_svg(frame.svg), tuple(frame.grads[v] for v in self.inputs)
         if frame.step is None:
             return page.Slide(svg, self.ui["forward"], frame.caption, grads)
-        gate = gate_name(frame.step.op, self.lang)
-        heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, gate=gate)
-        return page.Slide(svg, heading, sentence(frame.step, self.lang), grads, gate, **_predict(frame.step))
+        words = gate_words(frame.step.op, self.lang)
+        heading = self.ui["backward"].format(k=k, n=len(self.frames) - 1, **words)
+        said = sentence(frame.step, self.lang)
+        gate, phrase = words["gate"], words["gate_phrase"]
+        return page.Slide(svg, heading, said, grads, gate, phrase, **_predict(frame.step))
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` as one HTML file and return the path; a reader never sees half a file."""

@@ -29,7 +29,7 @@ from string import Template
 from typing import Any
 
 from gategrad.engine import GATES, gates, json_number
-from gategrad.explain.lang import ENGLISH, gate_name, translated, translator
+from gategrad.explain.lang import ENGLISH, gate_name, gate_phrase, translated, translator
 from gategrad.files import atomic_write
 from gategrad.nn.record import Recorder
 from gategrad.nn.tags import neuron_labels
@@ -145,6 +145,7 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
             for op in ACTIVATION_OPS
         },
         "gate_names": {op: gate_name(op, lang) for op in GATES},
+        "gate_phrases": {op: gate_phrase(op, lang) for op in GATES},
         "list_separator": t.pgettext("list", ", "),
         "labels": [[neuron_labels(layer, i) for i in range(shape["nout"])] for layer, shape in enumerate(layers)],
         "strings": words,

@@ -32,7 +32,9 @@ function gategradStepper(root, pageKeys, pace, tolerance) {
     const shown = question ? slides[k - 1] : slide; /* until answered: the picture and table before this gate */
     part("step").textContent = (k + 1) + " / " + slides.length;
     part("heading").textContent = question
-      ? fill(ui.predict_question, { k: k, n: last, gate: slide.gate, out: slide.output, g: slide.upstream })
+      ? fill(ui.predict_question, {
+          k: k, n: last, gate: slide.gate, gate_phrase: slide.gate_phrase, out: slide.output, g: slide.upstream,
+        })
       : slide.heading;
     part("explanation").textContent = question ? "" : slide.explanation;
     part("figure").innerHTML = shown.svg;

@@ -469,7 +469,9 @@ function gategradViewer(root) {
     });
     const found = s.health.nonfinite;
     const where = found === null ? S.none : fill(found.pass === "forward" ? S.nonfinite_forward : S.nonfinite_backward, {
-      op: view.gate_names[found.op], where: found.neuron === null ? S.the_loss : say("neuron_name", { key: found.neuron }),
+      op: view.gate_names[found.op],
+      op_phrase: view.gate_phrases[found.op],
+      where: found.neuron === null ? S.the_loss : say("neuron_name", { key: found.neuron }),
     });
     html("p", { class: found === null ? "" : "gg-warn" }, healthBox, say("nonfinite_line", { where: where }));
     html("p", { class: "gg-small" }, healthBox, say("health_note", { saturated: String(limits.saturated) }));
