@@ -23,8 +23,15 @@ HIDDEN = re.compile(r"chrom|npm|npx|node|apt|dpkg|sudo")  # what a newcomer's ma
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
+def demo_plan():
+    """What `make demo` would run, as a user's shell asks it: not as a sub-make of `make test` (whose MAKEFLAGS and
+    MAKELEVEL would add "Entering directory" lines)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+
+
 def test_make_demo_would_install_the_package_and_plot_alone():
-    plan = subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    plan = demo_plan().stdout
     assert re.findall(r"pip install .*", plan) == ["pip install -q -e '.[plot]'"]
     for word in ("apt-get", "npm", "torch", "chromium", "[dev]", "sudo"):
         assert word not in plan, word
@@ -33,7 +40,7 @@ def test_make_demo_would_install_the_package_and_plot_alone():
 
 def test_make_demo_reuses_a_developers_full_venv():
     """With `make setup`'s stamp newer than pyproject.toml, the demo installs nothing."""
-    plan = subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    plan = demo_plan().stdout
     assert "[ .venv/.installed -nt pyproject.toml ] || .venv/bin/pip install -q -e '.[plot]'" in plan
 
 
