@@ -5,7 +5,8 @@
 Writes a CSV of MEGABYTES MiB of short rows (`x,label`, about 8 bytes a row: the most rows the limit
 allows, and so the most Python objects per byte), trains a small net on it (--hidden 4, mini-batches
 of 32, saved), then predicts every row, each command in a fresh process whose peak resident memory
-(ru_maxrss) it reports. The target is a peak of at most 10 times the file's size.
+(VmHWM) it reports; stdout goes to /dev/null, where tests/peak.py would keep predict's rows in a buffer.
+The target is a peak of at most 10 times the file's size.
 """
 
 from __future__ import annotations

@@ -87,39 +87,30 @@ def load_csv(
     y: Any = array("d" if regression else "b" if small else "q") if arrays else []
     flat = array("d")  # with `arrays`, X row after row
     rows: list[list[str]] | None = [] if keep_rows else None
-    try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line
-            line = reader.line_num
-            if len(row) != len(header):
-                raise CSVError(f"{name}: line {line} has {len(row)} columns, the header on {at} has {len(header)}")
-            numbers = [_number(row[j], name, line, j, header) for j in where]
-            if arrays:
-                flat.extend(numbers)
+    for line, row, numbers in _rows(name, reader, header, at, where):
+        if arrays:
+            flat.extend(numbers)
+        else:
+            X.append(numbers)
+        if t is not None:
+            label = row[t].strip()
+            if not label:
+                raise CSVError(f"{name}: line {line}, {_column(t, header)}: is empty; every row needs a target")
+            if regression:
+                y.append(_number(label, name, line, t, header, " (a regression's target must be)"))
+            elif known is not None:
+                if label not in known:
+                    raise CSVError(
+                        f"{name}: line {line}, {_column(t, header)}: {quoted(label)} is not one of the classes "
+                        f"{listed(known)}"
+                    )
+                y.append(known[label])
             else:
-                X.append(numbers)
-            if t is not None:
-                label = row[t].strip()
-                if not label:
-                    raise CSVError(f"{name}: line {line}, {_column(t, header)}: is empty; every row needs a target")
-                if regression:
-                    y.append(_number(label, name, line, t, header, " (a regression's target must be)"))
-                elif known is not None:
-                    if label not in known:
-                        raise CSVError(
-                            f"{name}: line {line}, {_column(t, header)}: {quoted(label)} is not one of the classes "
-                            f"{listed(known)}"
-                        )
-                    y.append(known[label])
-                else:
-                    y.append(seen.setdefault(label, len(seen)))
-                    if len(seen) > MAX_CLASSES:
-                        raise CSVError(_too_many_classes(name, line, header[t], label))
-            if rows is not None:
-                rows.append(row)
-    except csv.Error as e:
-        raise CSVError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
+                y.append(seen.setdefault(label, len(seen)))
+                if len(seen) > MAX_CLASSES:
+                    raise CSVError(_too_many_classes(name, line, header[t], label))
+        if rows is not None:
+            rows.append(row)
     if not (flat if arrays else X):
         raise CSVError(f"{name}: no rows after the header on {at}")
     if t is not None and not regression and known is None:
@@ -164,19 +155,23 @@ def read_rows(
     name, reader, header, at, features = _open(path, None, features)
     where = [header.index(column) for column in features]
 
-    def rows() -> Iterator[tuple[int, list[str], list[float]]]:
-        try:
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # a blank line
-                line = reader.line_num
-                if len(row) != len(header):
-                    raise CSVError(f"{name}: line {line} has {len(row)} columns, the header on {at} has {len(header)}")
-                yield line, row, [_number(row[j], name, line, j, header) for j in where]
-        except csv.Error as e:
-            raise CSVError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
+    return header, _rows(name, reader, header, at, where)
 
-    return header, rows()
+
+def _rows(
+    name: str, reader: Any, header: list[str], at: str, where: list[int]
+) -> Iterator[tuple[int, list[str], list[float]]]:
+    """The rows after the header, blank lines skipped, one at a time: (line, fields, the `where` columns as numbers)."""
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            line = reader.line_num
+            if len(row) != len(header):
+                raise CSVError(f"{name}: line {line} has {len(row)} columns, the header on {at} has {len(header)}")
+            yield line, row, [_number(row[j], name, line, j, header) for j in where]
+    except csv.Error as e:
+        raise CSVError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
 
 
 def _read(name: str) -> bytes:
