@@ -73,6 +73,7 @@ def run_gategrad(points: int, width: int, opt: str, steps: int) -> dict:
 
 def run_torch(points: int, width: int, opt: str, steps: int) -> dict:
     import torch
+    from workloads import torch_hinge_loss
 
     torch.set_num_threads(1)
     X, y, layers = problem(points, width)
@@ -92,12 +93,7 @@ def run_torch(points: int, width: int, opt: str, steps: int) -> dict:
         t = time.process_time()
         run = []
         for _ in range(steps):
-            h = inputs
-            for i, (W, b) in enumerate(tensors):
-                h = h @ W.T + b
-                if i < len(tensors) - 1:
-                    h = torch.relu(h)
-            loss = torch.relu(1 - labels * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in params)
+            loss = torch_hinge_loss(tensors, params, inputs, labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -14,6 +14,7 @@ import random
 import sys
 import time
 import tracemalloc
+from typing import Any
 
 from gategrad.data import make_moons
 
@@ -115,6 +116,18 @@ def nn_step(name: str, steps: int = 5) -> dict:
     return {"seconds_per_step": sorted(times)[len(times) // 2], "losses": losses}
 
 
+def torch_hinge_loss(tensors: list, params: list, inputs: Any, labels: Any) -> Any:
+    """micrograd's demo loss in torch: the relu MLP's output, the mean hinge loss, and 1e-4 × every parameter²."""
+    import torch
+
+    h = inputs
+    for i, (W, b) in enumerate(tensors):
+        h = h @ W.T + b
+        if i < len(tensors) - 1:
+            h = torch.relu(h)
+    return torch.relu(1 - labels * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in params)
+
+
 def train_step(name: str, points: int = 100, width: int = 16, steps: int = 5) -> dict:
     """micrograd's demo step (hinge loss + 1e-4 L2, SGD) for MLP(2, width, width, 1) on `points` moons.
 
@@ -141,12 +154,7 @@ def train_step(name: str, points: int = 100, width: int = 16, steps: int = 5) ->
         optimizer = torch.optim.SGD(params, lr=1.0)
 
         def step(k: int) -> float:
-            h = inputs
-            for i, (W, b) in enumerate(tensors):
-                h = h @ W.T + b
-                if i < len(tensors) - 1:
-                    h = torch.relu(h)
-            loss = torch.relu(1 - labels * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in params)
+            loss = torch_hinge_loss(tensors, params, inputs, labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.param_groups[0]["lr"] = 1.0 - 0.9 * k / 100
