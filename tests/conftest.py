@@ -17,6 +17,7 @@ from types import ModuleType
 
 import pytest
 
+from gategrad import nn
 from gategrad.engine import GATES, Step, Value
 from gategrad.engine.gates import Gate
 from gategrad.explain.expr import Circuit, build
@@ -150,3 +151,23 @@ def max_circuit() -> Circuit:
 def neuron() -> Circuit:
     """cs231n's sigmoid neuron at w0=2, x0=-1, w1=-3, x1=-2, w2=-3."""
     return build(*NEURON)
+
+
+def one_hot_mse(outputs, labels):
+    return nn.mse_loss(outputs, [[float(j == c) for j in range(3)] for c in labels])
+
+
+TRAINING_LOSSES = {  # name: (loss, outputs, a class's label for it), for fit on both engines
+    "hinge": (nn.hinge_loss, 1, lambda c: 2 * c - 1),
+    "mse": (nn.mse_loss, 1, lambda c: 2 * c - 1),
+    "bce": (nn.bce_with_logits, 1, int),
+    "cross_entropy": (nn.cross_entropy, 3, int),
+    "one-hot mse": (one_hot_mse, 3, int),
+}
+TRAINING_OPTIMIZERS = {
+    "sgd": lambda p: nn.SGD(p, lr=0.3),  # at 0.5, mse runs away (2,700 times its first loss by step 5) and stops
+    "sgd with momentum and weight decay": lambda p: nn.SGD(p, lr=0.2, momentum=0.9, weight_decay=1e-3),
+    "adam": lambda p: nn.Adam(p, lr=0.03),
+    "adam with weight decay": lambda p: nn.Adam(p, lr=0.03, weight_decay=1e-2),
+    "adamw": lambda p: nn.AdamW(p, lr=0.03),
+}

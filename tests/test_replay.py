@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+from conftest import TRAINING_LOSSES, TRAINING_OPTIMIZERS
 
 from gategrad import nn
 from gategrad.data import make_moons, make_spiral
@@ -271,31 +272,12 @@ def test_a_loss_summed_rather_than_averaged_is_refused():
 # ---- training: fit(engine="replay") gives the scalar engine's losses and parameters ----
 
 
-def one_hot_mse(outputs, labels):
-    return nn.mse_loss(outputs, [[float(j == c) for j in range(3)] for c in labels])
-
-
-LOSSES = {
-    "hinge": (nn.hinge_loss, 1, lambda c: 2 * c - 1),
-    "mse": (nn.mse_loss, 1, lambda c: 2 * c - 1),
-    "bce": (nn.bce_with_logits, 1, int),
-    "cross_entropy": (nn.cross_entropy, 3, int),
-    "one-hot mse": (one_hot_mse, 3, int),
-}
-OPTIMIZERS = {
-    "sgd": lambda p: nn.SGD(p, lr=0.3),  # at 0.5, mse runs away (2,700 times its first loss by step 5) and stops
-    "sgd with momentum and weight decay": lambda p: nn.SGD(p, lr=0.2, momentum=0.9, weight_decay=1e-3),
-    "adam": lambda p: nn.Adam(p, lr=0.03),
-    "adamw": lambda p: nn.AdamW(p, lr=0.03),
-}
-
-
 def train(engine, loss, optimizer, batch_size, steps=8):
     """A few steps of fit on 40 points; returns the losses, accuracies and every parameter after each step."""
-    loss_fn, outputs, label = LOSSES[loss]
+    loss_fn, outputs, label = TRAINING_LOSSES[loss]
     X, y = make_spiral(20, classes=2, seed=1) if outputs == 1 else make_spiral(14, classes=3, seed=1)
     model = nn.MLP(2, [8, 8, outputs], activation="tanh", seed=5)
-    opt = OPTIMIZERS[optimizer](model.parameters())
+    opt = TRAINING_OPTIMIZERS[optimizer](model.parameters())
     after_each_step = []
     step = opt.step
 
@@ -311,8 +293,8 @@ def train(engine, loss, optimizer, batch_size, steps=8):
 
 
 @pytest.mark.parametrize("batch_size", [None, 7], ids=["full batch", "minibatches of 7"])
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
-@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("optimizer", TRAINING_OPTIMIZERS)
+@pytest.mark.parametrize("loss", TRAINING_LOSSES)
 def test_replay_trains_to_the_scalar_engines_losses_and_parameters(loss, optimizer, batch_size):
     scalar, scalar_params = train("scalar", loss, optimizer, batch_size)
     replayed, replayed_params = train("replay", loss, optimizer, batch_size)

@@ -5,6 +5,7 @@ for a model until its structure changes, and steps that allocate nothing per par
 import tracemalloc
 
 import pytest
+from conftest import TRAINING_LOSSES, TRAINING_OPTIMIZERS
 
 from gategrad import nn
 from gategrad.data import make_moons, make_spiral
@@ -26,28 +27,8 @@ def gradients_close(mine, theirs, rel=1e-9):
     return len(mine) == len(theirs) and all(abs(a - b) <= rel * scale for a, b in zip(mine, theirs))
 
 
-def one_hot_mse(outputs, labels):
-    return nn.mse_loss(outputs, [[float(j == c) for j in range(3)] for c in labels])
-
-
-LOSSES = {
-    "hinge": (nn.hinge_loss, 1, lambda c: 2 * c - 1),
-    "mse": (nn.mse_loss, 1, lambda c: 2 * c - 1),
-    "bce": (nn.bce_with_logits, 1, int),
-    "cross_entropy": (nn.cross_entropy, 3, int),
-    "one-hot mse": (one_hot_mse, 3, int),
-}
-OPTIMIZERS = {
-    "sgd": lambda p: nn.SGD(p, lr=0.3),  # at 0.5 the mse run grows 2,700 times its first loss by step 5
-    "sgd with momentum and weight decay": lambda p: nn.SGD(p, lr=0.2, momentum=0.9, weight_decay=1e-3),
-    "adam": lambda p: nn.Adam(p, lr=0.03),
-    "adam with weight decay": lambda p: nn.Adam(p, lr=0.03, weight_decay=1e-2),
-    "adamw": lambda p: nn.AdamW(p, lr=0.03),
-}
-
-
 def problem(loss, seed=5):
-    loss_fn, outputs, label = LOSSES[loss]
+    loss_fn, outputs, label = TRAINING_LOSSES[loss]
     X, y = make_spiral(20, classes=2, seed=1) if outputs == 1 else make_spiral(14, classes=3, seed=1)
     return nn.MLP(2, [8, 8, outputs], activation="tanh", seed=seed), X, [label(c) for c in y], loss_fn
 
@@ -55,7 +36,7 @@ def problem(loss, seed=5):
 def train(engine, loss, optimizer, clip=None, batch_size=None, steps=8, recorder=None):
     """fit on 40 points; returns the history, every parameter and gradient after it, and the optimizer."""
     model, X, labels, loss_fn = problem(loss)
-    opt = OPTIMIZERS[optimizer](model.parameters())
+    opt = TRAINING_OPTIMIZERS[optimizer](model.parameters())
     history = nn.fit(
         model,
         X,
@@ -74,8 +55,8 @@ def train(engine, loss, optimizer, clip=None, batch_size=None, steps=8, recorder
 
 
 @pytest.mark.parametrize("clip", [None, 0.5], ids=["unclipped", "clipped to 0.5"])
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
-@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("optimizer", TRAINING_OPTIMIZERS)
+@pytest.mark.parametrize("loss", TRAINING_LOSSES)
 def test_a_replayed_fit_ends_where_the_scalar_engines_does(loss, optimizer, clip):
     scalar, scalar_params, scalar_grads, _ = train("scalar", loss, optimizer, clip)
     replayed, params, grads, _ = train("replay", loss, optimizer, clip)
@@ -103,7 +84,7 @@ def test_clip_grad_norm_scales_every_gradient_by_one_factor_as_torch():
     assert (a.grad, b.grad) == (3.0 * (1.0 / (5.0 + 1e-6)), 4.0 * (1.0 / (5.0 + 1e-6)))  # short enough: untouched
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", TRAINING_OPTIMIZERS)
 def test_minibatches_by_replay_follow_the_scalar_engine(optimizer):
     scalar, scalar_params, _, _ = train("scalar", "cross_entropy", optimizer, batch_size=7)
     replayed, params, _, _ = train("replay", "cross_entropy", optimizer, batch_size=7)
@@ -111,7 +92,7 @@ def test_minibatches_by_replay_follow_the_scalar_engine(optimizer):
     assert all_close(params, scalar_params)
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", TRAINING_OPTIMIZERS)
 def test_a_recorder_reads_every_step_of_a_replayed_fit_as_the_scalar_engine_left_it(optimizer):
     runs = {}
     for engine in ("scalar", "replay"):
@@ -124,12 +105,12 @@ def test_a_recorder_reads_every_step_of_a_replayed_fit_as_the_scalar_engine_left
         assert gradients_close(list(mine["gradients"]), list(theirs["gradients"]))
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", TRAINING_OPTIMIZERS)
 def test_the_optimizers_state_is_written_back_so_training_goes_on_from_it(optimizer):
     """Four steps by replay, then four by the scalar engine with the same optimizer: as eight scalar steps."""
     _, scalar_params, _, scalar_opt = train("scalar", "bce", optimizer)
     model, X, labels, loss_fn = problem("bce")
-    opt = OPTIMIZERS[optimizer](model.parameters())
+    opt = TRAINING_OPTIMIZERS[optimizer](model.parameters())
     for engine in ("replay", "scalar"):
         nn.fit(model, X, labels, loss_fn, opt, 4, l2=1e-3, quiet=True, engine=engine)
     assert all_close([p.data for p in model.parameters()], scalar_params)
@@ -270,7 +251,7 @@ def wide_net():
     return nn.MLP(2, [160, 160, 1], seed=0)
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", TRAINING_OPTIMIZERS)
 def test_a_replayed_step_allocates_less_than_two_numbers_per_parameter(optimizer, wide_net):
     """A step's largest passing allocations: one layer's W-sized gradient product (160 × 160 numbers) and
     numpy's ufunc buffer (at most 2 × 8192 numbers), not a number, let alone a Python float, per parameter."""
@@ -281,7 +262,7 @@ def test_a_replayed_step_allocates_less_than_two_numbers_per_parameter(optimizer
         X,
         [2 * c - 1 for c in y],
         nn.hinge_loss,
-        OPTIMIZERS[optimizer](params),
+        TRAINING_OPTIMIZERS[optimizer](params),
         l2=1e-4,
         clip_grad_norm=1.0,
         engine="replay",
