@@ -12,6 +12,7 @@ import pytest
 
 from gategrad import nn, viz
 from gategrad.data import make_moons, make_spiral
+from gategrad.explain import lang
 from gategrad.nn import record
 from gategrad.viz import viewer
 
@@ -208,3 +209,39 @@ def test_a_page_of_light_steps_reads_back_as_saved(tmp_path):
     path = viz.save_run(recorder, tmp_path / "run.html")
     assert viewer.read_record(path) == recorder.to_json()
     assert [set(s) for s in viewer.read_record(path)["steps"]] == [{"step", "loss", "accuracy", "health"}] * 5
+
+
+def test_a_large_nets_sentences_speak_the_pages_language_in_its_plurals():
+    """Seed 003's net as the page describes it: 786,561 parameters (Russian: 561, one's form), 12,288 inputs
+    (288, many's), a step of 20 whose parameters were not kept."""
+    layers = [{"nin": 12288, "nout": 64, "activation": "relu"}, {"nin": 64, "nout": 1, "activation": "linear"}]
+    record = {"layers": layers, "parameter_count": 786_561, "steps": [{"parameters": []}, {}]}
+    said = {code: viewer._large_net(record, lang.translator(code)) for code in ("en", "ru", "zh")}
+    assert said["en"] == {
+        "not_kept": "This step's parameters were not kept: the net has 786,561 parameters, too many for the page to "
+        "keep at every step.",
+        "plane": False,
+        "plane_note": "The net has 786,561 parameters: colouring the plane would run it on 3,600 points at every "
+        "step, too slow for a page; pick a sample:",
+        "inputs_box": "12,288 inputs",
+    }
+    assert said["ru"]["not_kept"].startswith("Параметры этого шага не сохранены: у сети 786,561 параметр — ")
+    assert said["ru"]["plane_note"].startswith("У сети 786,561 параметр: чтобы раскрасить плоскость")
+    assert said["ru"]["inputs_box"] == "12,288 входов"
+    assert said["zh"]["not_kept"] == "这一步的参数没有保存：网络有 786,561 个参数，太多了，页面无法每一步都保存。"
+    assert said["zh"]["inputs_box"] == "12,288 个输入"
+    small = {"layers": [{"nin": 2, "nout": 5, "activation": "relu"}], "parameter_count": 15, "steps": [{}]}
+    assert viewer._large_net(small, lang.translator("ru"))["not_kept"].startswith(
+        "Параметры этого шага не сохранены: у сети 15 параметров — "
+    )
+    assert viewer._large_net(small, lang.translator("en"))["plane"] is True
+
+
+def test_a_light_pages_note_says_how_many_steps_kept_their_parameters_in_russian(tmp_path):
+    X, y = moons(20)
+    recorder = fitted("scalar", NETS["relu MLP"][0], X, y, nn.hinge_loss, 6, recorder=nn.Recorder(max_numbers=200))
+    html = viewer.document(recorder.to_json(), "ru")
+    assert (
+        "У сети 44 параметра: страница хранит параметры и градиенты лишь части шагов (сохранено шагов: 2 из 6, "
+        "не более 200 чисел)" in html
+    )
