@@ -245,7 +245,7 @@ _ALL_GATES = [
             "block": "The relu gate (max against 0) routes: {a} = {a_value} <= 0, so it gets 0.",
         },
         case="'pass' if a_local != 0.0 else 'block'",
-        forward="where(a < 0.0, 0.0, a)",  # relu(-0.0) is -0.0 and relu(nan) nan
+        forward="maximum(a, 0.0)",  # relu(-0.0) is -0.0 (maximum's first on a tie) and relu(nan) nan
         local=("where(a <= 0.0, 0.0, 1.0)",),  # 1 for nan, as torch's
         points=((2.0,), (-2.0,), (0.0,), (-0.0,), (nan,), (inf,)),
         function="relu",

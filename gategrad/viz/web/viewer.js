@@ -85,6 +85,7 @@ function gategradViewer(root) {
   const CALLS = {
     where: (c, x, y) => (c ? x : y), exp: Math.exp, log: Math.log, tanh: Math.tanh, sqrt: Math.sqrt, abs: Math.abs,
     sign: (x) => (x > 0) - (x < 0),
+    maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a >= b ? a : b),
   };
   const OPERATORS = {
     "+": (x, y) => x + y, "-": (x, y) => x - y, "*": (x, y) => x * y, "/": (x, y) => x / y,
