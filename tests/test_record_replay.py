@@ -99,14 +99,28 @@ NETS = {
 }
 
 
+@pytest.fixture(params=["whole layers", "first neurons"])
+def traced(request, monkeypatch):
+    """Replay traces each layer whole, or (as a layer wider than TRACED_WEIGHTS) its first neuron only."""
+    if request.param == "first neurons":
+        monkeypatch.setattr(record, "TRACED_WEIGHTS", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("net", NETS)
-def test_the_figures_replay_works_out_are_the_scalar_engines(net):
+def test_the_figures_replay_works_out_are_the_scalar_engines(net, traced):
     build, data, loss_fn = NETS[net]
     X, y = data()
     replayed = derived("replay", build, X, y, loss_fn).to_json()
     scalar = derived("scalar", build, X, y, loss_fn).to_json()
     assert_same_steps(replayed, scalar)
     assert all(any(layer["stuck"] for layer in step["health"]["layers"]) for step in scalar["steps"])
+    recorder = derived("replay", build, X, y, loss_fn, steps=1)
+    recorder.health(0)
+    plans = [len(plan.program.params) for plan in recorder._plans]
+    weights = [layer["nin"] * layer["nout"] for layer in recorder.layers]
+    whole = [w + layer["nout"] for w, layer in zip(weights, recorder.layers)]
+    assert plans == (whole if traced == "whole layers" else [layer["nin"] + 1 for layer in recorder.layers])
 
 
 @pytest.mark.parametrize("net", NETS)
@@ -119,7 +133,7 @@ def test_a_replayed_fits_record_is_the_scalar_fits_to_1e_9(net):
     assert_same_steps(replayed.to_json(), fitted("scalar", build, X, y, loss_fn).to_json(), rel=1e-9)
 
 
-def test_a_replayed_record_in_batches_with_light_steps_is_the_scalar_engines():
+def test_a_replayed_record_in_batches_with_light_steps_is_the_scalar_engines(traced):
     X, y = moons(40)
     build = NETS["relu MLP"][0]
     light = {"max_numbers": 2 * 2 * 44, "batch_size": 8, "steps": 10}  # two steps' numbers: eight steps keep none

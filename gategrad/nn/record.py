@@ -7,11 +7,11 @@ loss's gradients. From these every other number is recomputed afterwards with th
 each layer's activations, each sample's loss, and the health figures (dead ReLUs, saturated
 units, update-to-weight ratios, the first gate that produced nan or inf), by a twin of the model, so
 its own Neurons do the arithmetic: on the scalar engine, or, for `fit(..., engine="replay")`, with
-each layer's first Neuron traced once and replayed with numpy (`gategrad.replay`) for every neuron
-of the layer. A large net's parameters fit on a page for only a few steps (`MAX_NUMBERS`); the
-other steps keep their loss and their health figures, worked out as the step is recorded. The
-Recorder keeps data; `gategrad.viz.save_run(recorder, path, lang)` writes it as one page to open
-in a browser.
+each layer's Neurons traced once and replayed with numpy (`gategrad.replay`); a wide layer's first
+Neuron only, replayed with each neuron's weights. A large net's parameters fit on a page for only a
+few steps (`MAX_NUMBERS`); the other steps keep their loss and their health figures, worked out as
+the step is recorded. The Recorder keeps data; `gategrad.viz.save_run(recorder, path, lang)` writes
+it as one page to open in a browser.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ ZERO_LOSS_CHUNK = 4096  # samples per circuit when `warnings` takes the loss of 
 STALLED = 0.5  # ...and the loss is above half that of outputs of 0 (hinge's 1, log C for C classes): little learnt
 RATIO_RANGE = (10**-4.5, 10**-1.5)  # a healthy update-to-weight ratio is about 1e-3: 1.5 decades (~30x) off is far
 ENGINES = ("scalar", "replay")
+# On a replayed fit a layer of up to this many weights is traced whole, one Plan for all its neurons; a wider one
+# (an image's 12,288 inputs × 64) by its first neuron, whose Plan runs once per neuron: tracing 786,432 products
+# took seconds, and one neuron's 12,288 take milliseconds.
+TRACED_WEIGHTS = 100_000
 # What `warnings` says, by kind: templates with named numbers, so the command line says them in its --lang.
 WARNINGS = {
     "dead": "layer {layer}: {dead} of {n} ReLUs are dead at the last step",
@@ -326,23 +330,26 @@ class Recorder:
         return tables
 
     def _replayed(self, params: Numbers, samples: Sequence[int]) -> list[Table]:
-        """`_activations` by replay: each layer's first Neuron traced once (Neuron.__call__'s gates as a Plan), then
-        run on the whole batch with each neuron's own weights and bias, layer after layer."""
+        """`_activations` by replay: each layer's Neurons traced once (Neuron.__call__'s gates as a Plan) and run on
+        the whole batch, layer after layer. A layer of more than `TRACED_WEIGHTS` weights has its first Neuron
+        traced, and that Plan run with each neuron's own weights and bias."""
         import numpy as np
 
-        from gategrad.replay import Plan, trace
-
         if self._plans is None:
-            self._plans = [Plan(trace(n[0], n[0].parameters(), [0.0] * len(n[0].w))) for n in self._neurons]
+            self._plans = [_plan(neurons) for neurons in self._neurons]
             self._X_array = np.asarray(self.X, dtype=float)
         theta = np.asarray(params, dtype=float)
-        values = self._X_array[np.asarray(samples, dtype=int)]
+        whole = isinstance(samples, range) and len(samples) == len(self._X_array)
+        values = self._X_array if whole else self._X_array[np.asarray(samples, dtype=int)]
         tables = []
-        for plan, neurons, (start, _) in zip(self._plans, self._neurons, self._layer_spans):
-            size = len(neurons[0].w) + 1
-            table = np.empty((len(values), len(neurons)))
-            for j in range(len(neurons)):
-                table[:, j] = plan.forward(values, theta[start + j * size : start + (j + 1) * size])[:, 0]
+        for plan, neurons, (start, end) in zip(self._plans, self._neurons, self._layer_spans):
+            if len(plan.program.params) == end - start:  # the whole layer
+                table = plan.forward(values, theta[start:end])
+            else:
+                size = len(neurons[0].w) + 1
+                table = np.empty((len(values), len(neurons)))
+                for j in range(len(neurons)):
+                    table[:, j] = plan.forward(values, theta[start + j * size : start + (j + 1) * size])[:, 0]
             tables.append(table)
             values = table
         return tables
@@ -409,6 +416,17 @@ class Recorder:
             if not all(math.isfinite(i.contribution) for i in step.inputs):
                 return {"op": step.op, "neuron": owner.get(step.output), "pass": "backward"}
         return None
+
+
+def _plan(neurons: list[Neuron]) -> Any:
+    """A layer's Neurons traced on one sample as a replay Plan; a wide layer's first Neuron alone (`TRACED_WEIGHTS`),
+    all of whose neurons compute the same gates on their own weights."""
+    from gategrad.replay import Plan, trace
+
+    nin = len(neurons[0].w)
+    traced = neurons if len(neurons) * nin <= TRACED_WEIGHTS else neurons[:1]
+    params = [p for n in traced for p in n.parameters()]
+    return Plan(trace(lambda x: [n(x) for n in traced], params, [0.0] * nin))
 
 
 def _neurons_by_layer(model: Module) -> list[list[Neuron]]:
