@@ -259,3 +259,15 @@ def test_a_light_pages_note_says_how_many_steps_kept_their_parameters_in_russian
         "У сети 44 параметра: страница хранит параметры и градиенты лишь части шагов (сохранено шагов: 2 из 6, "
         "не более 200 чисел)" in html
     )
+
+
+@pytest.mark.parametrize("traced", ["whole layers", "first neurons"], indirect=True)
+def test_recording_a_replayed_fit_leaves_its_model_as_the_unrecorded_fit_does(traced):
+    """Replay traces the model's own Neurons for the Recorder: nothing in the model is written."""
+    X, y = moons(20)
+    models = [NETS["sigmoid MLP"][0]() for _ in range(2)]
+    for model, recorder in zip(models, [nn.Recorder(max_numbers=0), None]):
+        optimizer = nn.SGD(model.parameters(), lr=0.5)
+        nn.fit(model, X, y, nn.hinge_loss, optimizer, 5, quiet=True, record=recorder, engine="replay")
+    recorded, plain = (m.parameters() for m in models)
+    assert [(p.data, p.grad, p.label) for p in recorded] == [(p.data, p.grad, p.label) for p in plain]

@@ -5,10 +5,10 @@ and the net's health.
 optimizer moves anything, so a step keeps the parameters its loss was computed with and that
 loss's gradients. From these every other number is recomputed afterwards with the engine:
 each layer's activations, each sample's loss, and the health figures (dead ReLUs, saturated
-units, update-to-weight ratios, the first gate that produced nan or inf), by a twin of the model, so
-its own Neurons do the arithmetic: on the scalar engine, or, for `fit(..., engine="replay")`, with
-each layer's Neurons traced once and replayed with numpy (`gategrad.replay`); a wide layer's first
-Neuron only, replayed with each neuron's weights. A large net's parameters fit on a page for only a
+units, update-to-weight ratios, the first gate that produced nan or inf), by the engine: a twin of
+the model, whose own Neurons do the arithmetic, or, for `fit(..., engine="replay")`, the model's
+Neurons traced once (nothing in the model is written) and replayed with numpy (`gategrad.replay`),
+a wide layer's first Neuron only, replayed with each neuron's weights. A large net's parameters fit on a page for only a
 few steps (`MAX_NUMBERS`); the other steps keep their loss and their health figures, worked out as
 the step is recorded. The Recorder keeps data; `gategrad.viz.save_run(recorder, path, lang)` writes
 it as one page to open in a browser.
@@ -115,11 +115,8 @@ class Recorder:
             raise ValueError(
                 f"the Recorder was given {len(self.features)} feature names for samples of {len(self.X[0])} features"
             )
-        # A twin of the model with its own parameters: its Neurons recompute each kept step, so a
-        # neuron's arithmetic is written once, in Neuron.__call__, and the model is never touched.
-        self._twin = type(model)(**model.config())
-        self._twin_params = self._twin.parameters()
-        self._neurons = _neurons_by_layer(self._twin)
+        self._twin: Module | None = None  # made when first needed: a replayed fit may never need it
+        self._neurons = _neurons_by_layer(model)  # the model's, for their shapes and for replay to trace
         self.layers: list[dict[str, Any]] = [
             {"nin": len(n[0].w), "nout": len(n), "activation": n[0].activation} for n in self._neurons
         ]
@@ -318,12 +315,12 @@ class Recorder:
         or by replay of them for a replayed fit."""
         if self.engine == "replay":
             return self._replayed(params, samples)
-        self._load(params)
+        twin = self._load(params)
         tables: list[Table] = [[] for _ in self._neurons]
         with gc_paused():  # thousands of gates, freed sample by sample; there are no cycles to collect
             for s in samples:
                 values: Sequence[Value | float] = self._sample(s)
-                for table, neurons in zip(tables, self._neurons):
+                for table, neurons in zip(tables, _neurons_by_layer(twin)):
                     outputs = [n(values) for n in neurons]
                     table.append([v.data for v in outputs])
                     values = outputs
@@ -354,11 +351,17 @@ class Recorder:
             values = table
         return tables
 
-    def _load(self, params: Numbers) -> None:
-        """Give the twin a step's parameters, and gradients of 0 for a walk to add to."""
-        for p, x in zip(self._twin_params, params.tolist()):
+    def _load(self, params: Numbers) -> Module:
+        """The twin of the model, with its own parameters: a step's, and gradients of 0 for a walk to add to.
+
+        Its Neurons recompute the step, so a neuron's arithmetic is written once, in Neuron.__call__, and the
+        model is never touched."""
+        if self._twin is None:
+            self._twin = type(self.model)(**self.model.config())
+        for p, x in zip(self._twin.parameters(), params.tolist()):
             p.data = x
             p.grad = 0.0
+        return self._twin
 
     def _samples(self, outputs: Table) -> tuple[list[float], list[list[float]]]:
         """Each sample's loss at a step's parameters, from the net's `outputs` (a row per sample), and its gradient
@@ -402,11 +405,11 @@ class Recorder:
     def _first_nonfinite(self, params: Numbers, batch: Sequence[int]) -> dict[str, Any] | None:
         """The first gate of the step's circuit, rebuilt with the engine, whose output (or, failing that,
         whose gradient) is nan or inf, and the neuron it belongs to."""
-        self._load(params)
-        outputs = [self._twin(self._sample(i)) for i in batch]
+        twin = self._load(params)
+        outputs = [twin(self._sample(i)) for i in batch]
         loss = self.loss_fn(outputs, [self.y[i] for i in batch])
         if self.l2:
-            loss = loss + l2_penalty(self._twin_params, self.l2)
+            loss = loss + l2_penalty(twin.parameters(), self.l2)
         order = topological_order(loss)
         owner = {v: call.key for call in neuron_calls(order) for v in call.gates}
         for v in order:
