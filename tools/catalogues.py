@@ -88,7 +88,7 @@ def messages() -> list[polib.POEntry]:
         add(("gategrad/nn/record.py", ""), f"train's warning at the end of a run: {key}", msgid=text)
     engine = ("gategrad/engine/nonfinite.py", "")
     for key, text in nonfinite.NONFINITE.items():
-        add(engine, f"why training diverged: where a number first went nan or inf, case {key!r}", msgid=text)
+        add(engine, f"why training diverged: where a number first went nan or inf, case {key!r}", **_texts(text))
     add(engine, "an input of a gate that gave nan or inf, in a list of them", msgid=nonfinite.INPUT)
     add(engine, f"the inputs after the first {nonfinite.SHOWN}, counted", **_texts(nonfinite.MORE))
     for key, text in train.DIVERGED.items():

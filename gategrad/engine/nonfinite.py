@@ -7,17 +7,22 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gategrad.engine.floats import fmt
-from gategrad.engine.gates import name
+from gategrad.engine.gates import Template, name
 from gategrad.engine.value import Value, topological_order
 
 if TYPE_CHECKING:
     from gettext import NullTranslations
 
 # What `describe_nonfinite` says, by kind: templates with named numbers, so a page or the command line can say
-# them in its reader's language (the catalogues translate them; `say_nonfinite` fills one in).
-NONFINITE = {
+# them in its reader's language (the catalogues translate them; `say_nonfinite` fills one in). A pair (singular,
+# plural) tells one input from several (English says "inputs" for one too). The count is not said, so ngettext is
+# asked for 1 or 2: Russian's rule would make 21 inputs singular.
+NONFINITE: dict[str, Template] = {
     "input": "the input {name} is {value}",
-    "gate": "the {op} gate gave {value} from the finite inputs {inputs}",
+    "gate": (
+        "the {op} gate gave {value} from the finite inputs {inputs}",
+        "the {op} gate gave {value} from the finite inputs {inputs}",
+    ),
     "input_gradient": "the gradient of the input {name} added up to {grad}",
     "gate_gradient": "the gradient of the {op} gate = {value} added up to {grad}",
     "sent_back": "the {op} gate = {value} sent back a gradient of {sent}: its gradient {grad} × local gradient {local}",
@@ -53,13 +58,14 @@ def first_nonfinite(root: Value) -> Value | None:
 
 def nonfinite_numbers(v: Value) -> tuple[str, dict[str, Any]]:
     """What went non-finite at `v`, the Value `first_nonfinite` found: a key of `NONFINITE` and the numbers its
-    template names, as text. A gate's `op` is its row's key; a "gate" kind's `inputs` are the first SHOWN
-    inputs' [value, local gradient], and `more` counts the others."""
+    template names, as text. A gate's `op` is its row's key; a "gate" kind's `inputs` are the first SHOWN of
+    its `n` inputs' [value, local gradient], and `more` counts the others."""
     if not math.isfinite(v.data):
         if not v.children:
             return "input", {"name": name(v), "value": fmt(v.data)}
         pairs = [[fmt(c.data), fmt(local)] for c, local in zip(v.children, v.local_grads)]
-        return "gate", {"op": v.op, "value": fmt(v.data), "inputs": pairs[:SHOWN], "more": len(pairs[SHOWN:])}
+        shown, more = pairs[:SHOWN], len(pairs[SHOWN:])
+        return "gate", {"op": v.op, "value": fmt(v.data), "n": str(len(pairs)), "inputs": shown, "more": more}
     if not math.isfinite(v.grad):
         if not v.children:
             return "input_gradient", {"name": name(v), "grad": fmt(v.grad)}
@@ -83,7 +89,9 @@ def say_nonfinite(kind: str, numbers: Mapping[str, Any], t: NullTranslations | N
         filled["inputs"] = t.pgettext("list", ", ").join(items)
         if numbers["more"]:
             filled["inputs"] = t.ngettext(*MORE, numbers["more"]).format(inputs=filled["inputs"], more=numbers["more"])
-    return t.gettext(NONFINITE[kind]).format(**{**filled, **names})
+    template = NONFINITE[kind]
+    said = t.gettext(template) if isinstance(template, str) else t.ngettext(*template, min(int(numbers["n"]), 2))
+    return said.format(**{**filled, **names})
 
 
 def describe_nonfinite(v: Value, leaf_name: str = "") -> str:
