@@ -126,8 +126,9 @@ class _Lab:
 
     def step(self, n: int, health: bool = True) -> None:
         """Take `n` steps; with `health`, each is recorded for its health figures (the last one's are kept).
-        A diverged run takes no more; its last recorded step is the one that diverged."""
-        if self.diverged is not None:
+        A diverged run takes no more (0 redraws it, as in another language); its last recorded step is the one that
+        diverged."""
+        if self.diverged is not None and n:
             raise ValueError(f"the run diverged at step {self.diverged.step}: reset it to train again")
         recorder = None
         for _ in range(n):
