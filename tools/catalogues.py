@@ -87,12 +87,12 @@ def messages() -> list[polib.POEntry]:
     for key, text in WARNINGS.items():
         add(("gategrad/nn/record.py", ""), f"train's warning at the end of a run: {key}", msgid=text)
     engine = ("gategrad/engine/nonfinite.py", "")
-    for key, text in nonfinite.NONFINITE.items():
-        add(engine, f"why training diverged: where a number first went nan or inf, case {key!r}", **_texts(text))
+    for key, said in nonfinite.NONFINITE.items():
+        add(engine, f"why training diverged: where a number first went nan or inf, case {key!r}", **_texts(said))
     add(engine, "an input of a gate that gave nan or inf, in a list of them", msgid=nonfinite.INPUT)
     add(engine, f"the inputs after the first {nonfinite.SHOWN}, counted", **_texts(nonfinite.MORE))
-    for key, text in train.DIVERGED.items():
-        add(("gategrad/nn/train.py", ""), f"why training diverged, case {key!r}", **_texts(text))
+    for key, said in train.DIVERGED.items():
+        add(("gategrad/nn/train.py", ""), f"why training diverged, case {key!r}", **_texts(said))
     add(("gategrad/nn/train.py", ""), "training stopped: {where} is why", msgid=train.STOPPED)
     for module in bridge.STRING_MODULES:  # each playground lab's words
         for text in importlib.import_module(module).STRINGS:

@@ -280,8 +280,8 @@ class Training:
         self.steps += 1
         if (i := flat.first_nonfinite()) is not None:
             name = self._names().get(id(replay.params[i]), str(i))
-            where = self._update_made(name, float(flat.data[i]), float(flat.grad[i]))
-            raise TrainingDiverged(k + 1, "update", where, self.history)
+            numbers = self._update_made(name, float(flat.data[i]), float(flat.grad[i]))
+            raise TrainingDiverged(k + 1, "update", numbers, self.history)
         return loss, metrics["r2" if self.regression else "accuracy"]
 
     def _update_made(self, name: str, value: float, grad: float) -> dict[str, str]:
