@@ -109,12 +109,11 @@ def gate_words(op: str, lang: str = ENGLISH, number: str = "gate") -> dict[str, 
 
 def gate_numbers(numbers: Mapping[str, Any], lang: str = ENGLISH) -> dict[str, str]:
     """The words in `lang` for each gate a message's `numbers` name by its op ({gate}, {op}), as `gate_words`."""
-    return {
-        k: v
-        for number in GATE_NUMBERS
-        if number in numbers
-        for k, v in gate_words(numbers[number], lang, number).items()
-    }
+    words: dict[str, str] = {}
+    for number in GATE_NUMBERS:
+        if number in numbers:
+            words.update(gate_words(numbers[number], lang, number))
+    return words
 
 
 def placeholders(text: str) -> set[str]:

@@ -287,8 +287,8 @@ class Training:
     def _update_made(self, name: str, value: float, grad: float) -> dict[str, str]:
         """The numbers of DIVERGED["update"]: an update that made a parameter not finite."""
         optimizer = self.optimizer
-        lr, kind = f"{optimizer.lr:g}", type(optimizer).__name__
-        return {"optimizer": kind, "lr": lr, "grad": f"{grad:.6g}", "name": name, "value": str(value)}
+        lr, grad_text = f"{optimizer.lr:g}", f"{grad:.6g}"
+        return {"optimizer": type(optimizer).__name__, "lr": lr, "grad": grad_text, "name": name, "value": fmt(value)}
 
     def _names(self) -> dict[int, str]:
         return {id(p): name for name, p in self._named}
