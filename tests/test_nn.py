@@ -396,8 +396,8 @@ def test_a_loss_grown_over_1000_times_stops_training_and_is_said_in_each_languag
         "the SGD steps overshoot (lr 10 at this step); try Adam or a smaller lr"
     )
     assert _said(e, "zh") == (
-        f"损失从第 1 步的 0.25 增长到 {fmt(grown)}，超过了 1000 倍：SGD 的步子迈得太大（本步学习率为 10）；"
-        "请改用 Adam 或更小的学习率"
+        f"损失从第 1 步的 0.25 增长到 {fmt(grown)}，超过了 1000 倍：SGD 的更新步长过大，越过了极小值"
+        "（本步学习率为 10）；请改用 Adam 或更小的学习率"
     )
     assert _said(e, "ru") == (
         f"потери выросли с 0.25 на шаге 1 до {fmt(grown)}, более чем в 1000 раз: шаги SGD слишком велики и "
@@ -442,7 +442,7 @@ def _w_gradient_adds_up_to_inf():
             _w_gradient_adds_up_to_inf,
             "the gradient of parameter w.0 added up to inf",  # b's is inf too: w.0 comes first in backward order
             "参数 w.0 的梯度累加为 inf",
-            "градиент параметра w.0, сложенный из вкладов, равен inf",
+            "сумма вкладов в градиент параметра w.0 равна inf",
         ),
     ],
     ids=["update", "parameter", "parameter-gradient"],

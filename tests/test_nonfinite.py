@@ -124,14 +124,14 @@ def test_a_gradient_that_overflows_is_said_in_each_language_where_it_overflows()
     x = Value(5e-324, "x")  # log x = -744.4 is finite, its local gradient 1/x is inf
     log = x.log()
     (log * 2).backward()
-    assert said(log, "zh") == f"对数门（输出 {fmt(log.data)}）传回的梯度为 inf：它的梯度 2 × 局部梯度 inf"
+    assert said(log, "zh") == f"对数门（输出 {fmt(log.data)}）向输入传回的梯度为 inf：上游梯度 2 × 局部梯度 inf"
     assert said(log, "ru") == (
-        f"вентиль логарифма = {fmt(log.data)} передал назад градиент inf: его градиент 2 × локальный градиент inf"
+        f"вентиль логарифма = {fmt(log.data)} передал входу градиент inf: градиент по выходу 2 × локальный градиент inf"
     )
     a = Value(1e-308, "a")
     (a * 1e308 + a * 1e308).backward()  # two finite contributions of 1e308 add up to inf
     assert said(a, "zh") == "输入 a 的梯度累加为 inf"
-    assert said(a, "ru") == "градиент входа a, сложенный из вкладов, равен inf"
+    assert said(a, "ru") == "сумма вкладов в градиент входа a равна inf"
 
 
 def test_a_gates_own_gradient_that_adds_up_to_inf_is_said_with_its_value():
@@ -142,4 +142,4 @@ def test_a_gates_own_gradient_that_adds_up_to_inf_is_said_with_its_value():
     assert first_nonfinite(out) is h
     assert describe_nonfinite(h) == "the gradient of the mul gate = 2e-300 added up to inf"
     assert said(h, "zh") == "乘法门（输出 2e-300）的梯度累加为 inf"
-    assert said(h, "ru") == "вентиль умножения = 2e-300: его градиент, сложенный из вкладов, равен inf"
+    assert said(h, "ru") == "вентиль умножения = 2e-300: сумма вкладов в его градиент равна inf"

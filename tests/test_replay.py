@@ -398,9 +398,9 @@ def test_a_batch_too_large_to_rebuild_is_counted_with_the_russian_plural(n, samp
     numbers = {"loss": "inf", "n": str(n), "limit": str(DIAGNOSE_LIMIT)}
     said = nn.TrainingDiverged(1, "too_many", numbers, {"loss": []}).where_in(translator("ru"))
     assert said == (
-        f"потери replay (inf) или какой-то градиент не конечны; {samples} — слишком много, чтобы перестроить их из "
-        f"Value и назвать вентиль: чтобы увидеть его, обучите на мини-пакете не больше {DIAGNOSE_LIMIT} примеров с "
-        'engine="scalar"'
+        f"потери replay (inf) или один из градиентов — не конечное число; {samples} — слишком много, чтобы заново "
+        f"построить их из Value и назвать вентиль: чтобы увидеть его, обучите на мини-пакете не больше "
+        f'{DIAGNOSE_LIMIT} примеров с engine="scalar"'
     )
 
 
