@@ -10,6 +10,7 @@ in reverse, each adding local gradient × upstream gradient to its inputs, as `V
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -212,8 +213,9 @@ class Plan:
         if any(s < p for s in program.outputs):
             raise ReplayError("replay needs outputs computed from each sample, but an output is a parameter itself")
         self._grad = [True] * p + [input_grads] * d + [False] * c  # whether a slot's gradient is needed
-        for ins in program.instructions:
-            self._grad.append(any(self._grad[s] for s in ins.inputs))
+        needed = self._grad.__getitem__
+        for ins in program.instructions:  # a map, not a generator: a wide net has 786,000 of them
+            self._grad.append(any(map(needed, ins.inputs)))
 
         if fuse:
             layers = self._find_layers()
@@ -265,9 +267,13 @@ class Plan:
     def _find_layers(self) -> list[_Layer]:
         """The neurons (add gates over a bias and weight × input products), grouped by the inputs they read."""
         program, p = self.program, len(self.program.params)
-        made_by = {ins.output: ins for ins in program.instructions}
-        readers: dict[int, int] = defaultdict(int)
-        for s in [s for ins in program.instructions for s in ins.inputs] + list(program.outputs):
+        # Written for speed (a wide net has 786,000 gates): gate i writes slot first_gate + i, so what made a slot
+        # and how many gates read it are lists by slot, not dictionaries.
+        made_by: list[Instruction | None] = [None] * program.first_gate + list(program.instructions)
+        readers = [0] * len(made_by)
+        for s in itertools.chain.from_iterable(ins.inputs for ins in program.instructions):
+            readers[s] += 1
+        for s in program.outputs:
             readers[s] += 1
 
         groups: dict[tuple[tuple[int, ...], bool], list[_Neuron]] = defaultdict(list)
@@ -408,11 +414,11 @@ class Plan:
         return f"{_names(name, [ins.output for ins in unit.gates])} = {op}({', '.join(args)})    ({k} gates)"
 
 
-def _neuron(add: Instruction, made_by: dict[int, Instruction], readers: dict[int, int], p: int) -> _Neuron | None:
+def _neuron(add: Instruction, made_by: list[Instruction | None], readers: list[int], p: int) -> _Neuron | None:
     """`add` as a neuron: at most one parameter (the bias), then products of a parameter and a value, read only here."""
     bias, weights, xs, products = None, [], [], []
     for s in add.inputs:
-        mul = made_by.get(s)
+        mul = made_by[s]
         if s < p and bias is None:
             bias = s
         elif mul is not None and mul.op == "mul" and mul.constant is None and readers[s] == 1:
