@@ -134,12 +134,19 @@ def template() -> polib.POFile:
 
 
 def _fit_plurals(po: polib.POFile) -> None:
-    """Give each plural message as many forms as the language has (merging gives it the template's two)."""
+    """Give each plural message as many forms as the language has (merging gives it the template's two).
+
+    A message that has just become plural keeps its old translation as a fuzzy first form: polib counts an entry
+    with a msgstr as translated, whatever its plural forms hold, so the old one would hide the new forms."""
     found = re.search(r"nplurals\s*=\s*(\d+)", po.metadata.get("Plural-Forms", ""))
     forms = int(found[1]) if found else 2
     for entry in po:
         if entry.msgid_plural:
             entry.msgstr_plural = {k: entry.msgstr_plural.get(k, "") for k in range(forms)}
+            if entry.msgstr:
+                entry.msgstr_plural[0] = entry.msgstr_plural[0] or entry.msgstr
+                entry.msgstr = ""
+                entry.flags.append("fuzzy")
 
 
 def main(argv: list[str]) -> int:
