@@ -1,11 +1,14 @@
 """`--lang` on train, eval, predict, check and demo: their own lines in Chinese and Russian, the same numbers."""
 
+import math
 import re
 from pathlib import Path
 
 import pytest
 
+from gategrad import nn
 from gategrad.cli import main
+from gategrad.data import make_moons
 
 BACKPROPS = Path(__file__).parent / "backprops"
 SMALL_MOONS = ["train", "--dataset", "moons", "--hidden", "8", "--steps", "30", "--quiet"]
@@ -251,3 +254,40 @@ def test_predict_cannot_write_out_in_one_english_line(capsys, tmp_path, fruit_mo
     status, out, err = run(capsys, "predict", "--model", fruit_model, "--csv", table, "--out", missing, "--lang", "zh")
     assert (status, out) == (2, "")
     assert err.startswith(f"error: predict: cannot write {missing}: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        (
+            "zh",
+            "错误：train：训练在第 2 步发散：乘法门由有限的输入得出了 inf：{a}（局部梯度 {b}）、{b}（局部梯度 {a}）；"
+            "没有保存任何文件\n",
+        ),
+        (
+            "ru",
+            "ошибка: train: обучение разошлось на шаге 2: вентиль умножения выдал inf при конечных входах {a} "
+            "(локальный градиент {b}), {b} (локальный градиент {a}); ничего не сохранено\n",
+        ),
+    ],
+)
+def test_train_says_why_a_run_diverged_in_the_language(capsys, tmp_path, code, says):
+    X, y = make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(model, X, [2 * c - 1 for c in y], nn.hinge_loss, nn.SGD(model.parameters(), lr=1e308), 100, quiet=True)
+    [a, b], [b_again, a_again] = diverged.value.numbers["inputs"]  # a product: each input's local gradient is the other
+    assert (a, b) == (a_again, b_again) and float(a) * float(b) == math.inf
+    path = tmp_path / "model.json"
+    argv = ["train", "--quiet", "--lr", "1e308", "--schedule", "constant", "--l2", "0", "--save", path, "--lang", code]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert err == says.format(a=a, b=b)
+    assert not path.exists()
+
+
+def test_train_help_says_a_diverged_run_is_told_in_the_language(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "what train prints (why a run diverged too) and the --record page" in text

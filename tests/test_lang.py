@@ -118,6 +118,20 @@ def test_the_template_lists_exactly_the_messages_the_code_translates():
     assert tool.main(["--check"]) == 0
 
 
+def test_a_message_that_becomes_plural_is_left_to_translate_not_counted_done():
+    tool = load_tool()
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {"Plural-Forms": catalogue("ru").metadata["Plural-Forms"]}
+    po.append(polib.POEntry(msgid="{n} inputs", msgstr="{n} входов"))
+    template = polib.POFile(wrapwidth=0)
+    template.append(polib.POEntry(msgid="{n} inputs", msgid_plural="{n} inputs", msgstr_plural={0: "", 1: ""}))
+    po.merge(template)
+    tool._fit_plurals(po)
+    (entry,) = po
+    assert entry.msgstr == "" and entry.msgstr_plural == {0: "{n} входов", 1: "", 2: ""}
+    assert entry.fuzzy and not entry.translated() and po.percent_translated() == 0
+
+
 @pytest.mark.parametrize("code", SHIPPED)
 def test_every_case_reads_in_the_language_with_no_template_left(code):
     for step in every_case():

@@ -19,6 +19,7 @@ from gategrad.cli import build_parser
 from gategrad.cli.common import CommandError
 from gategrad.data import make_moons, make_spiral, make_xor
 from gategrad.engine import GATES, Value, fmt, topological_order
+from gategrad.explain.lang import gate_numbers, translator
 
 # ---- modules ----
 
@@ -372,6 +373,90 @@ def test_fit_stops_at_a_finite_loss_whose_gradient_is_not_finite_before_the_upda
         == f"the log gate = {fmt(math.log(5e-324))} sent back a gradient of inf: its gradient 1 × local gradient inf"
     )
     assert model.state_dict() == before
+
+
+def _said(diverged, code):
+    """Why training stopped, in the language `code`, with the gates named in it."""
+    return diverged.where_in(translator(code), **gate_numbers(diverged.numbers, code))
+
+
+def test_a_loss_grown_over_1000_times_stops_training_and_is_said_in_each_language():
+    neuron = nn.Neuron(1, activation="linear")
+    neuron.w[0].data = 0.5
+    # loss (w + b)^2 = 0.25 at w = 0.5, b = 0; both gradients 2 * 0.5 = 1, so lr 10 moves w to -9.5 and b to -10
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(neuron, [[1.0]], [0.0], nn.mse_loss, nn.SGD(neuron.parameters(), lr=10.0), 5, quiet=True)
+    first, grown = 0.5**2, (-9.5 - 10.0) ** 2
+    assert grown > 1000 * first
+    e = diverged.value
+    assert (e.step, e.kind, e.history["loss"]) == (2, "grown", [first, grown])
+    assert e.numbers == {"first": fmt(first), "loss": fmt(grown), "n": "1000", "optimizer": "SGD", "lr": "10"}
+    assert str(e) == (
+        f"training diverged at step 2: the loss grew from 0.25 at step 1 to {fmt(grown)}, over 1000 times: "
+        "the SGD steps overshoot (lr 10 at this step); try Adam or a smaller lr"
+    )
+    assert _said(e, "zh") == (
+        f"损失从第 1 步的 0.25 增长到 {fmt(grown)}，超过了 1000 倍：SGD 的更新步长过大，越过了极小值"
+        "（本步学习率为 10）；请改用 Adam 或更小的学习率"
+    )
+    assert _said(e, "ru") == (
+        f"потери выросли с 0.25 на шаге 1 до {fmt(grown)}, более чем в 1000 раз: шаги SGD слишком велики и "
+        "проскакивают минимум (скорость обучения на этом шаге 10); попробуйте Adam или меньшую скорость обучения"
+    )
+    assert _said(e, "en") == e.where
+
+
+def _update_made_w_infinite():
+    neuron = nn.Neuron(1, activation="linear")
+    neuron.w[0].data = 0.5  # loss (10 w + b + 10)^2: w's gradient 2 * 15 * 10 = 300, and 0.5 - 1e307 * 300 = -inf
+    return neuron, [[10.0]], [-10], nn.mse_loss, 1e307
+
+
+def _w_not_a_number():
+    neuron = nn.Neuron(1, activation="linear")
+    neuron.w[0].data = math.nan
+    return neuron, [[10.0]], [-10], nn.mse_loss, 0.1
+
+
+def _w_gradient_adds_up_to_inf():
+    neuron = nn.Neuron(1, activation="linear")
+    neuron.w[0].data = 0.25  # the outputs are 0.25 and the loss 5e307: finite
+
+    def twice(outputs, labels):  # each sample's output brings w a gradient of 1e308 * x = 1e308: together inf
+        return outputs[0] * 1e308 + outputs[1] * 1e308
+
+    return neuron, [[1.0], [1.0]], [0, 0], twice, 0.1
+
+
+@pytest.mark.parametrize(
+    ("case", "en", "zh", "ru"),
+    [
+        (
+            _update_made_w_infinite,
+            "the SGD update (lr 1e+307, gradient 300) made parameter w.0 -inf",
+            "SGD 更新（学习率 1e+307，梯度 300）使参数 w.0 变成了 -inf",
+            "обновление SGD (скорость обучения 1e+307, градиент 300) сделало параметр w.0 равным -inf",
+        ),
+        (_w_not_a_number, "parameter w.0 is nan", "参数 w.0 为 nan", "параметр w.0 равен nan"),
+        (
+            _w_gradient_adds_up_to_inf,
+            "the gradient of parameter w.0 added up to inf",  # b's is inf too: w.0 comes first in backward order
+            "参数 w.0 的梯度累加为 inf",
+            "сумма вкладов в градиент параметра w.0 равна inf",
+        ),
+    ],
+    ids=["update", "parameter", "parameter-gradient"],
+)
+def test_a_parameter_that_stops_training_is_named_in_each_language(case, en, zh, ru):
+    model, X, y, loss_fn, lr = case()
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        nn.fit(model, X, y, loss_fn, nn.SGD(model.parameters(), lr=lr), 5, quiet=True)
+    e = diverged.value
+    w = dict(model.named_parameters())[e.numbers["name"]]
+    assert not (math.isfinite(w.data) and math.isfinite(w.grad))
+    assert (e.step, e.where) == (1, en)
+    assert _said(e, "zh") == zh
+    assert _said(e, "ru") == ru
 
 
 class _Terminal(io.StringIO):

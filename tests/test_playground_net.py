@@ -1,6 +1,7 @@
 """The playground's network lab in Python: `gategrad train`'s numbers a step at a time, and what the page draws."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -271,3 +272,33 @@ def test_a_diverged_run_says_where_as_the_language_names_the_gate(code, says):
     net.handle("reset", {"lr": 1e300, "hidden": "2"})
     view = net.handle("step", {"n": 5, "lang": code})
     assert view["health"]["nonfinite"] == says
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("en", "the mul gate gave inf from the finite inputs {a} (local gradient {b}), {b} (local gradient {a})"),
+        ("zh", "乘法门由有限的输入得出了 inf：{a}（局部梯度 {b}）、{b}（局部梯度 {a}）"),
+        (
+            "ru",
+            "вентиль умножения выдал inf при конечных входах {a} (локальный градиент {b}), "
+            "{b} (локальный градиент {a})",
+        ),
+    ],
+)
+def test_a_diverged_run_says_why_in_the_pages_language(code, says):
+    # the lab's run: moons, a 2-2-1 relu net, hinge, SGD at lr 1e300, L2 1e-4, seed 0, all points a step
+    X, y = DATASETS["moons"](0)
+    model = nn.MLP(2, [2, 1], "relu", seed=0)
+    labels = [2 * c - 1 for c in y]
+    training = nn.Training(model, X, labels, nn.hinge_loss, nn.SGD(model.parameters(), lr=1e300), l2=1e-4)
+    training.step()
+    with pytest.raises(nn.TrainingDiverged) as diverged:
+        training.step()
+    [a, b], [b_again, a_again] = diverged.value.numbers["inputs"]  # a product: each input's local gradient is the other
+    assert (a, b) == (a_again, b_again) and float(a) * float(b) == math.inf
+    net.handle("reset", {"lr": 1e300, "hidden": "2"})
+    view = net.handle("step", {"n": 5, "lang": code})
+    assert view["diverged"] == {"step": 2, "where": says.format(a=a, b=b)}
+    redrawn = net.handle("step", {"n": 0, "lang": "en"})  # the page switched to English: no step, the same run
+    assert (redrawn["step"], redrawn["diverged"]["where"]) == (1, diverged.value.where)

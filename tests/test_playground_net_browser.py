@@ -160,6 +160,29 @@ def test_a_neuron_click_walks_its_gates_in_the_chosen_language(browser, site):
     assert console_errors(browser) == []
 
 
+def test_a_diverged_run_says_why_in_the_language_the_page_switches_to(browser, site):
+    Select = needs("selenium.webdriver.support.select").Select  # noqa: N806
+    wait = open_lab(browser, site)
+    for key, value in (("hidden", "2"), ("lr", "1e300")):
+        box = browser.find_element("id", f"net-{key}")
+        box.clear()
+        box.send_keys(value)
+        browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", box)
+    in_hash = 'return location.hash.includes("net.lr") && location.hash.includes("net.hidden")'
+    wait(browser, 60).until(lambda d: readout(d) == ("0", None) and d.execute_script(in_hash))
+    for _ in range(2):  # the first update makes the weights about 1e298; the second step's products overflow
+        browser.find_element("id", "net-step").click()
+    net.handle("reset", {"lr": 1e300, "hidden": "2"})
+    english = net.handle("step", {"n": 5})["diverged"]["where"]
+    wait(browser, 120).until(lambda d: d.find_element("id", "net-error").text == f"Training diverged: {english}")
+    assert readout(browser)[0] == "1"
+    Select(browser.find_element("id", "lang")).select_by_value("ru")
+    russian = net.handle("step", {"n": 0, "lang": "ru"})["diverged"]["where"]
+    assert russian.startswith("вентиль умножения выдал inf при конечных входах")
+    wait(browser, 60).until(lambda d: d.find_element("id", "net-error").text == f"Обучение разошлось: {russian}")
+    assert console_errors(browser) == []
+
+
 def walked(browser):
     return browser.find_element("id", "net-walk").get_attribute("data-target")
 

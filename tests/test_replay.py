@@ -12,6 +12,7 @@ from conftest import TRAINING_LOSSES, TRAINING_OPTIMIZERS
 from gategrad import nn
 from gategrad.data import make_moons, make_spiral
 from gategrad.engine import GATES, Value, topological_order
+from gategrad.explain.lang import translator
 from gategrad.nn.train import DIAGNOSE_LIMIT
 from gategrad.replay import KERNELS, Plan, Replay, ReplayError, kernels, trace
 
@@ -385,6 +386,21 @@ def test_a_diverged_batch_too_large_to_rebuild_is_reported_by_replay_alone():
     assert diverged.value.where == (
         f"replay's loss (inf) or a gradient is not finite; {DIAGNOSE_LIMIT + 1} points are too many to rebuild as "
         f'Values and name the gate: train a batch of at most {DIAGNOSE_LIMIT} with engine="scalar" to see it'
+    )
+    assert diverged.value.where_in(translator("zh")) == (
+        f"replay 的损失（inf）或某个梯度不是有限值；{DIAGNOSE_LIMIT + 1} 个样本太多，无法重建为 Value 来指出是哪个门："
+        f'请用 engine="scalar" 训练不超过 {DIAGNOSE_LIMIT} 个样本的小批量来查看'
+    )
+
+
+@pytest.mark.parametrize(("n", "samples"), [(2001, "2001 пример"), (2002, "2002 примера"), (2005, "2005 примеров")])
+def test_a_batch_too_large_to_rebuild_is_counted_with_the_russian_plural(n, samples):
+    numbers = {"loss": "inf", "n": str(n), "limit": str(DIAGNOSE_LIMIT)}
+    said = nn.TrainingDiverged(1, "too_many", numbers, {"loss": []}).where_in(translator("ru"))
+    assert said == (
+        f"потери replay (inf) или один из градиентов — не конечное число; {samples} — слишком много, чтобы заново "
+        f"построить их из Value и назвать вентиль: чтобы увидеть его, обучите на мини-пакете не больше "
+        f'{DIAGNOSE_LIMIT} примеров с engine="scalar"'
     )
 
 

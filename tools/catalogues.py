@@ -2,7 +2,8 @@
 
 Writes `gategrad/explain/locale/gategrad.pot`, the template of every message gategrad
 translates: the gate table's sentences and gate names, the misconception lab's table of
-mistakes, the stepper page's UI_STRINGS, the training viewer's and the playground's STRINGS, and each string
+mistakes, the stepper page's UI_STRINGS, the training viewer's and the playground's STRINGS, the sentences
+saying why training diverged (engine's NONFINITE, nn's DIVERGED), and each string
 literal passed to gettext, ngettext or pgettext in gategrad/. Then merges it
 into every shipped `.po` file, as gettext's msgmerge does: a new message shows up there
 untranslated (and the tests fail until it is translated), a message no longer used becomes
@@ -19,9 +20,11 @@ from pathlib import Path
 
 import polib
 
+from gategrad.engine import nonfinite
 from gategrad.engine.gates import GATES, Template
 from gategrad.explain.lang import DOMAIN, SHIPPED, placeholders
 from gategrad.explain.mistakes import MISTAKES
+from gategrad.nn import train
 from gategrad.nn.record import WARNINGS
 from gategrad.playground import bridge
 from gategrad.viz.page import UI_STRINGS
@@ -83,6 +86,14 @@ def messages() -> list[polib.POEntry]:
         add(("gategrad/viz/viewer.py", ""), f"the training viewer: {key}", msgid=text)
     for key, text in WARNINGS.items():
         add(("gategrad/nn/record.py", ""), f"train's warning at the end of a run: {key}", msgid=text)
+    engine = ("gategrad/engine/nonfinite.py", "")
+    for key, said in nonfinite.NONFINITE.items():
+        add(engine, f"why training diverged: where a number first went nan or inf, case {key!r}", **_texts(said))
+    add(engine, "an input of a gate that gave nan or inf, in a list of them", msgid=nonfinite.INPUT)
+    add(engine, f"the inputs after the first {nonfinite.SHOWN}, counted", **_texts(nonfinite.MORE))
+    for key, said in train.DIVERGED.items():
+        add(("gategrad/nn/train.py", ""), f"why training diverged, case {key!r}", **_texts(said))
+    add(("gategrad/nn/train.py", ""), "training stopped: {where} is why", msgid=train.STOPPED)
     for module in bridge.STRING_MODULES:  # each playground lab's words
         for text in importlib.import_module(module).STRINGS:
             add((module.replace(".", "/") + ".py", ""), "the playground", msgid=text)
@@ -123,12 +134,19 @@ def template() -> polib.POFile:
 
 
 def _fit_plurals(po: polib.POFile) -> None:
-    """Give each plural message as many forms as the language has (merging gives it the template's two)."""
+    """Give each plural message as many forms as the language has (merging gives it the template's two).
+
+    A message that has just become plural keeps its old translation as a fuzzy first form: polib counts an entry
+    with a msgstr as translated, whatever its plural forms hold, so the old one would hide the new forms."""
     found = re.search(r"nplurals\s*=\s*(\d+)", po.metadata.get("Plural-Forms", ""))
     forms = int(found[1]) if found else 2
     for entry in po:
         if entry.msgid_plural:
             entry.msgstr_plural = {k: entry.msgstr_plural.get(k, "") for k in range(forms)}
+            if entry.msgstr:
+                entry.msgstr_plural[0] = entry.msgstr_plural[0] or entry.msgstr
+                entry.msgstr = ""
+                entry.flags.append("fuzzy")
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from gategrad import nn
 from gategrad.cli import check, demo, evaluate, exercise, explain, playground, train
 from gategrad.cli.common import CommandError, Parser
 
@@ -74,9 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except nn.TrainingDiverged as e:
-        print(f"error: train: {e}; nothing was saved", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

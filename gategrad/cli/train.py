@@ -124,7 +124,7 @@ def add_train(commands: argparse._SubParsersAction[Parser]) -> None:
         metavar="RUN.html",
         help="write the run as one page to open in a browser: every step's loss, weights and gradients",
     )
-    add_lang(train, "what train prints and the --record page")
+    add_lang(train, "what train prints (why a run diverged too) and the --record page")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
 
@@ -177,22 +177,28 @@ def run_train(args: argparse.Namespace) -> int:
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     schedule = None if args.schedule == "constant" else (lambda k: lr * (1.0 - 0.9 * k / args.steps))
     recorder = nn.Recorder(features=points.features, classes=points.class_names)  # also without --record: warnings
-    nn.fit(
-        model,
-        X,
-        labels,
-        task.loss,
-        optimizer,
-        args.steps,
-        batch_size=args.batch_size,
-        l2=l2,
-        lr_schedule=schedule,
-        seed=args.seed,
-        quiet=args.quiet,
-        record=recorder,
-        engine=args.engine,
-        regression=points.regression,
-    )
+    try:
+        nn.fit(
+            model,
+            X,
+            labels,
+            task.loss,
+            optimizer,
+            args.steps,
+            batch_size=args.batch_size,
+            l2=l2,
+            lr_schedule=schedule,
+            seed=args.seed,
+            quiet=args.quiet,
+            record=recorder,
+            engine=args.engine,
+            regression=points.regression,
+        )
+    except nn.TrainingDiverged as e:  # the run's outcome, not a mistake in the command: said in --lang
+        where = e.where_in(t, **lang.gate_numbers(e.numbers, args.lang))
+        stopped = t.gettext(nn.train.STOPPED).format(step=e.step, where=where)
+        print(t.gettext("error: train: {stopped}; nothing was saved").format(stopped=stopped), file=sys.stderr)
+        return 1
 
     if points.regression:
         print_regression(t, *measure_regression(model, X, list(_plain(y)), info, args.engine))

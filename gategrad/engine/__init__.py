@@ -3,7 +3,7 @@
 from gategrad.engine.floats import fmt, json_number
 from gategrad.engine.gates import GATES, Gate
 from gategrad.engine.gradcheck import gradcheck
-from gategrad.engine.nonfinite import describe_nonfinite, first_nonfinite
+from gategrad.engine.nonfinite import describe_nonfinite, first_nonfinite, nonfinite_numbers, say_nonfinite
 from gategrad.engine.value import Step, StepInput, Value, gc_paused, topological_order
 
 __all__ = [
@@ -18,5 +18,7 @@ __all__ = [
     "gc_paused",
     "gradcheck",
     "json_number",
+    "nonfinite_numbers",
+    "say_nonfinite",
     "topological_order",
 ]

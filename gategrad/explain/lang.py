@@ -19,8 +19,10 @@ import io
 import os
 import re
 import string
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import polib
 
@@ -103,6 +105,15 @@ def gate_phrase(op: str, lang: str = ENGLISH) -> str:
 def gate_words(op: str, lang: str = ENGLISH, number: str = "gate") -> dict[str, str]:
     """The numbers naming the gate `op` in a message that calls it `{number}`: its short name and its phrase."""
     return {number: gate_name(op, lang), f"{number}_phrase": gate_phrase(op, lang)}
+
+
+def gate_numbers(numbers: Mapping[str, Any], lang: str = ENGLISH) -> dict[str, str]:
+    """The words in `lang` for each gate a message's `numbers` name by its op ({gate}, {op}), as `gate_words`."""
+    words: dict[str, str] = {}
+    for number in GATE_NUMBERS:
+        if number in numbers:
+            words.update(gate_words(numbers[number], lang, number))
+    return words
 
 
 def placeholders(text: str) -> set[str]:

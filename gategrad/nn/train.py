@@ -14,9 +14,11 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
+from gettext import NullTranslations
 from typing import TYPE_CHECKING, Any, cast
 
-from gategrad.engine import Value, describe_nonfinite, first_nonfinite, fmt, gc_paused
+from gategrad.engine import Value, first_nonfinite, fmt, gc_paused, nonfinite_numbers, say_nonfinite
+from gategrad.engine.nonfinite import NONFINITE
 from gategrad.nn.losses import accuracy, l2_penalty, mean_absolute_error, penalised, r2_score
 from gategrad.nn.modules import Module
 from gategrad.nn.optim import OPTIMIZERS, Optimizer, clip_grad_norm
@@ -31,6 +33,28 @@ if TYPE_CHECKING:
 ENGINES = ("scalar", "replay")
 DIAGNOSE_LIMIT = 2_000  # replay rebuilds a diverged batch of up to this many points as Values, to say where
 GROWTH = 1e3  # a loss this many times the first step's has run away: training stops, as it does on a nan
+# Why training stopped, by kind (besides the engine's NONFINITE, where a gate went non-finite): templates with
+# named numbers, so the command line and the playground say them in the reader's language. A pair (singular,
+# plural) counts its {n}.
+DIVERGED: dict[str, str | tuple[str, str]] = {
+    "grown": (
+        "the loss grew from {first} at step 1 to {loss}, over {n} time: the {optimizer} steps overshoot "
+        "(lr {lr} at this step); try Adam or a smaller lr",
+        "the loss grew from {first} at step 1 to {loss}, over {n} times: the {optimizer} steps overshoot "
+        "(lr {lr} at this step); try Adam or a smaller lr",
+    ),
+    "update": "the {optimizer} update (lr {lr}, gradient {grad}) made parameter {name} {value}",
+    "parameter": "parameter {name} is {value}",
+    "parameter_gradient": "the gradient of parameter {name} added up to {grad}",
+    "too_many": (
+        "replay's loss ({loss}) or a gradient is not finite; {n} point is too many to rebuild as Values and name "
+        'the gate: train a batch of at most {limit} with engine="scalar" to see it',
+        "replay's loss ({loss}) or a gradient is not finite; {n} points are too many to rebuild as Values and name "
+        'the gate: train a batch of at most {limit} with engine="scalar" to see it',
+    ),
+    "replay_finite": "replay's loss ({loss}) or a gradient is not finite, though the scalar engine's are all finite",
+}
+STOPPED = "training diverged at step {step}: {where}"
 
 
 class TrainingDiverged(RuntimeError):
@@ -38,11 +62,24 @@ class TrainingDiverged(RuntimeError):
 
     `step` counts from 1, as the progress bar does; `where` says which gate or update made the
     first non-finite number, or how far the loss grew; `history` holds the steps finished before it.
+    `kind` (a key of `DIVERGED` or of the engine's `NONFINITE`) and `numbers` are `where` before it
+    is said, for `where_in` to say it in another language.
     """
 
-    def __init__(self, step: int, where: str, history: dict[str, list[float]]) -> None:
-        super().__init__(f"training diverged at step {step}: {where}")
-        self.step, self.where, self.history = step, where, history
+    def __init__(self, step: int, kind: str, numbers: dict[str, Any], history: dict[str, list[float]]) -> None:
+        self.step, self.kind, self.numbers, self.history = step, kind, numbers, history
+        self.where = self.where_in()
+        super().__init__(STOPPED.format(step=step, where=self.where))
+
+    def where_in(self, t: NullTranslations | None = None, **names: str) -> str:
+        """`where` in the language of `t`, a gettext translations object (English without one); `names` are
+        numbers to use instead, such as the gate's name in that language (`gategrad.explain.lang.gate_numbers`)."""
+        if self.kind in NONFINITE:
+            return say_nonfinite(self.kind, self.numbers, t, **names)
+        t = t or NullTranslations()
+        template = DIVERGED[self.kind]
+        text = t.gettext(template) if isinstance(template, str) else t.ngettext(*template, int(self.numbers["n"]))
+        return text.format(**{**self.numbers, **names})
 
 
 class Training:
@@ -174,7 +211,7 @@ class Training:
             if self.recorder is not None:  # the diverging step too: the page shows where it went
                 self.recorder.record(k, loss, metrics, None if self.batch_size is None else batch)
             if not finite:
-                raise TrainingDiverged(k + 1, _where(total, self._names()), self.history)
+                raise TrainingDiverged(k + 1, *_where(total, self._names()), self.history)
             self._stop_if_grown(k, loss)
             if self.clip_grad_norm is not None:
                 clip_grad_norm(self.model.parameters(), self.clip_grad_norm)
@@ -182,7 +219,7 @@ class Training:
         self.steps += 1
         for name, p in self._named:
             if not math.isfinite(p.data):
-                raise TrainingDiverged(k + 1, self._update_made(name, p.data, p.grad), self.history)
+                raise TrainingDiverged(k + 1, "update", self._update_made(name, p.data, p.grad), self.history)
         return loss, metrics["r2" if self.regression else "accuracy"]
 
     def _metric_names(self) -> tuple[str, ...]:
@@ -202,13 +239,14 @@ class Training:
         """Stop a run whose loss grew GROWTH times its first: the steps overshoot, and it would soon be inf."""
         first = self.history["loss"][0]
         if loss > GROWTH * first > 0:
-            raise TrainingDiverged(
-                k + 1,
-                f"the loss grew from {fmt(first)} at step 1 to {fmt(loss)}, over {GROWTH:g} times: the "
-                f"{type(self.optimizer).__name__} steps overshoot (lr {self.optimizer.lr:g} at this step); "
-                "try Adam or a smaller lr",
-                self.history,
-            )
+            numbers = {
+                "first": fmt(first),
+                "loss": fmt(loss),
+                "n": str(int(GROWTH)),
+                "optimizer": type(self.optimizer).__name__,
+                "lr": f"{self.optimizer.lr:g}",
+            }
+            raise TrainingDiverged(k + 1, "grown", numbers, self.history)
 
     def _replay_step(self, k: int, batch: Sequence[int]) -> tuple[float, float]:
         """The step by replay, on the vectors of `self._flat`: the same numbers, no Value touched."""
@@ -233,42 +271,41 @@ class Training:
         if not finite:
             flat.write_back()
             where = self._where_replay_diverged(batch, [self.y[i] for i in batch], loss)
-            raise TrainingDiverged(k + 1, where, self.history)
+            raise TrainingDiverged(k + 1, *where, self.history)
         self._stop_if_grown(k, loss)
         if self.clip_grad_norm is not None:
             flat.clip_grad_norm(self.clip_grad_norm)
         flat.step()
         self.steps += 1
         if (i := flat.first_nonfinite()) is not None:
-            name = self._names().get(id(replay.params[i]), f"parameter {i}").removeprefix("parameter ")
-            where = self._update_made(name, float(flat.data[i]), float(flat.grad[i]))
-            raise TrainingDiverged(k + 1, where, self.history)
+            name = self._names().get(id(replay.params[i]), str(i))
+            numbers = self._update_made(name, float(flat.data[i]), float(flat.grad[i]))
+            raise TrainingDiverged(k + 1, "update", numbers, self.history)
         return loss, metrics["r2" if self.regression else "accuracy"]
 
-    def _update_made(self, name: str, value: float, grad: float) -> str:
-        """The sentence for an update that made a parameter not finite."""
+    def _update_made(self, name: str, value: float, grad: float) -> dict[str, str]:
+        """The numbers of DIVERGED["update"]: an update that made a parameter not finite."""
         optimizer = self.optimizer
-        update = f"the {type(optimizer).__name__} update (lr {optimizer.lr:g}, gradient {grad:.6g})"
-        return f"{update} made parameter {name} {value}"
+        lr, grad_text = f"{optimizer.lr:g}", f"{grad:.6g}"
+        return {"optimizer": type(optimizer).__name__, "lr": lr, "grad": grad_text, "name": name, "value": fmt(value)}
 
     def _names(self) -> dict[int, str]:
-        return {id(p): f"parameter {name}" for name, p in self._named}
+        return {id(p): name for name, p in self._named}
 
-    def _where_replay_diverged(self, batch: Sequence[int], labels: Sequence[float], loss: float) -> str:
-        """Where a replayed step stopped being finite: the batch rebuilt as Values, for the scalar engine to say."""
+    def _where_replay_diverged(
+        self, batch: Sequence[int], labels: Sequence[float], loss: float
+    ) -> tuple[str, dict[str, Any]]:
+        """Where a replayed step stopped being finite, as a kind and its numbers: the batch rebuilt as Values, for
+        the scalar engine to say."""
         if len(batch) > DIAGNOSE_LIMIT:
-            return (
-                f"replay's loss ({fmt(loss)}) or a gradient is not finite; {len(batch)} points are too many to "
-                f'rebuild as Values and name the gate: train a batch of at most {DIAGNOSE_LIMIT} with engine="scalar" '
-                "to see it"
-            )
+            return "too_many", {"loss": fmt(loss), "n": str(len(batch)), "limit": str(DIAGNOSE_LIMIT)}
         for p in self._params:
             p.grad = -0.0
         total, _ = _scalar_loss(self.model, self.X, batch, labels, self.loss_fn, self._penalised, self._l2)
         if math.isfinite(total.data):
             total.backward()
         if first_nonfinite(total) is None:
-            return f"replay's loss ({fmt(loss)}) or a gradient is not finite, though the scalar engine's are all finite"
+            return "replay_finite", {"loss": fmt(loss)}
         return _where(total, self._names())
 
 
@@ -407,8 +444,13 @@ def _scalar_loss(
     return total, outputs
 
 
-def _where(total: Value, names: dict[int, str]) -> str:
-    """The first gate of the circuit `total` that made a number not finite, in words."""
+def _where(total: Value, names: dict[int, str]) -> tuple[str, dict[str, Any]]:
+    """The first gate of the circuit `total` that made a number not finite, as a kind and its numbers; a leaf in
+    `names` is a parameter, called by its name."""
     where = first_nonfinite(total)
     assert where is not None  # the loss or a parameter's gradient is not finite
-    return describe_nonfinite(where, names.get(id(where), ""))
+    kind, numbers = nonfinite_numbers(where)
+    if id(where) in names:  # a leaf: kind "input" or "input_gradient"
+        kind = {"input": "parameter", "input_gradient": "parameter_gradient"}[kind]
+        return kind, {**numbers, "name": names[id(where)]}
+    return kind, numbers

@@ -17,7 +17,7 @@ from typing import Any
 from gategrad import nn
 from gategrad.data import DATASETS
 from gategrad.engine import fmt, gc_paused, json_number, topological_order
-from gategrad.explain.lang import ENGLISH, gate_name, gate_words, sentence, translator
+from gategrad.explain.lang import ENGLISH, gate_name, gate_numbers, gate_words, sentence, translator
 from gategrad.nn.tags import neuron_calls
 from gategrad.viz.plot import CLASS_COLORS
 from gategrad.viz.viewer import STRINGS as RUN_PAGE
@@ -121,21 +121,22 @@ class _Lab:
             self.model, self.X, self.labels, self.task.loss, optimizer, batch_size=batch, l2=s["l2"], seed=s["seed"]
         )
         self.health: dict[str, Any] | None = None
-        self.diverged: dict[str, Any] | None = None
+        self.diverged: nn.TrainingDiverged | None = None
         self.sample = 0
 
     def step(self, n: int, health: bool = True) -> None:
         """Take `n` steps; with `health`, each is recorded for its health figures (the last one's are kept).
-        A diverged run takes no more; its last recorded step is the one that diverged."""
-        if self.diverged is not None:
-            raise ValueError(f"the run diverged at step {self.diverged['step']}: reset it to train again")
+        A diverged run takes no more (0 redraws it, as in another language); its last recorded step is the one that
+        diverged."""
+        if self.diverged is not None and n:
+            raise ValueError(f"the run diverged at step {self.diverged.step}: reset it to train again")
         recorder = None
         for _ in range(n):
             recorder = self.training.recorder = self._recorder() if health else None
             try:
                 self.training.step()
             except nn.TrainingDiverged as e:
-                self.diverged = {"step": e.step, "where": e.where}
+                self.diverged = e.with_traceback(None)  # its frames would keep the step's circuit alive
             finally:
                 self.training.recorder = None
                 if recorder is not None:
@@ -174,8 +175,15 @@ class _Lab:
             "grid": self._grid() if args.get("grid", True) else None,  # playing, the page asks for it now and then
             "net": self._net(),
             "health": self._health(lang),
-            "diverged": self.diverged,
+            "diverged": self._diverged(lang),
         }
+
+    def _diverged(self, lang: str) -> dict[str, Any] | None:
+        """The step the run diverged at, and why in `lang`, with the engine's numbers."""
+        e = self.diverged
+        if e is None:
+            return None
+        return {"step": e.step, "where": e.where_in(translator(lang), **gate_numbers(e.numbers, lang))}
 
     def _grid(self) -> dict[str, Any]:
         """The class the model gives each of GRID x GRID points over the data (half a unit beyond it), and how surely:
