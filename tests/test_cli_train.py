@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import tracemalloc
@@ -407,6 +408,37 @@ def test_a_run_with_dead_layers_and_big_updates_ends_with_a_one_line_warning(cap
         "warning: layer 0: 7 of 8 ReLUs are dead at the last step; "
         "layer 1: update-to-weight ratio 8.4e-02, far from ~1e-3\n"
     )
+
+
+@pytest.mark.slow
+def test_record_of_a_wide_net_on_few_rows_keeps_every_steps_health_and_warns_as_with_every_step_kept(
+    capsys, tmp_path, monkeypatch
+):
+    """A CSV of 12 rows of 100 pixels and a hidden layer of 60: 6,121 parameters, kept at 2 of the 10 steps when
+    the page's budget is 2 steps' numbers; the warnings are those of the run that keeps them all."""
+    rng = random.Random(0)
+    rows = [[rng.random() + (0.5 if i % 2 and j < 10 else 0.0) for j in range(100)] for i in range(12)]
+    data = tmp_path / "pixels.csv"
+    lines = [",".join([*(f"p{j}" for j in range(100)), "label"])]
+    lines += [",".join([*map(repr, row), "cat" if i % 2 else "other"]) for i, row in enumerate(rows)]
+    data.write_text("\n".join(lines) + "\n")
+    argv = ["train", "--csv", str(data), "--target", "label", "--no-standardize", "--hidden", "60", "--loss", "bce"]
+    argv += ["--lr", "3", "--steps", "10", "--quiet", "--record"]
+    code, _, everything = run(capsys, *argv, str(tmp_path / "all.html"))
+    assert code == 0
+    monkeypatch.setattr(nn.record, "MAX_NUMBERS", 2 * 2 * 6121)
+    code, _, err = run(capsys, *argv, str(tmp_path / "few.html"))
+    assert code == 0 and err == everything
+    full, few = viewer.read_record(tmp_path / "all.html"), viewer.read_record(tmp_path / "few.html")
+    assert [("parameters" in s) for s in few["steps"]] == [True] + [False] * 8 + [True]
+    assert [s["health"] for s in few["steps"]] == [s["health"] for s in full["steps"]]
+    last = full["steps"][-1]
+    model = nn.MLP(**full["config"])
+    for p, x in zip(model.parameters(), last["parameters"]):
+        p.data = x
+    outputs = [[n(x).data for n in model.layers[0].neurons] for x in full["X"]]
+    dead = sum(all(row[j] == 0.0 for row in outputs) for j in range(60))
+    assert dead > 30 and err.startswith(f"warning: layer 0: {dead} of 60 ReLUs are dead at the last step; ")
 
 
 def test_a_run_that_cannot_be_written_is_one_line_and_exit_2(capsys, tmp_path):

@@ -109,8 +109,9 @@ def test_a_kept_step_recomputed_is_the_models_forward_pass_bit_for_bit(activatio
         out = again(x)
         assert doc["steps"][1]["sample_losses"][i] == nn.hinge_loss([Value(out.data)], [y[i]]).data
         hidden = [[n(x).data for n in again.layers[0].neurons]]
-        assert recorder._forward(recorder._kept[1], [i])[i][:1] == hidden
-        assert recorder._forward(recorder._kept[1], [i])[i][-1] == [out.data]
+        tables = recorder._activations(recorder._kept[1]["parameters"], [i])
+        assert [table[0] for table in tables][:1] == hidden
+        assert tables[-1][0] == [out.data]
 
 
 def test_the_update_ratio_is_the_layers_parameter_change_over_its_size(run):

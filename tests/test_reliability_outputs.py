@@ -216,20 +216,27 @@ def test_literal_braces_in_a_page_string_fill_as_str_format_does(tmp_path, monke
 def test_a_large_nets_recording_keeps_fewer_steps():
     assert record.kept_steps(100) == record.MAX_STEPS
     assert record.kept_steps(41_001) == 2_000_000 // 82_002 == 24
-    assert record.kept_steps(2_000_000) == 2
+    assert record.kept_steps(786_561) == 1  # seed 003's 12288-64-1 net: one step's parameters and gradients
+    assert record.kept_steps(2_000_000) == 0
 
 
-def test_a_recording_over_its_budget_is_thinned_and_says_so(tmp_path, monkeypatch):
+def test_a_recording_over_its_budget_keeps_fewer_steps_parameters_and_says_so(tmp_path, monkeypatch):
     """200×200 for 200 steps wrote 350 MB and peaked at 2.2 GB: the page now holds at most MAX_NUMBERS
-    parameters and gradients. Shown here with a smaller budget, so a small net goes over it."""
+    parameters and gradients, and every step's loss and health. Shown here with a smaller budget, so a small net
+    goes over it."""
     monkeypatch.setattr(record, "MAX_NUMBERS", 20_000)
     page = tmp_path / "run.html"
     assert main(["train", "--hidden", "16,16", "--steps", "40", "--quiet", "--record", str(page)]) == 0
     parameters = nn.parameter_count([2, 16, 16, 1])
     kept = 20_000 // (2 * parameters)
     assert (parameters, kept) == (337, 29)
-    assert len(viewer.read_record(page)["steps"]) == kept
-    assert f"40 steps were run; the page keeps {kept} of them, evenly spaced." in page.read_text()
+    steps = viewer.read_record(page)["steps"]
+    assert len(steps) == 40 and all("health" in step for step in steps)
+    assert sum("parameters" in step for step in steps) == kept
+    assert (
+        f"The net has 337 parameters: the page keeps the parameters and gradients of {kept} of its 40 steps "
+        "(at most 20,000 numbers); the others show the loss and the health figures."
+    ) in page.read_text()
 
 
 def test_explain_cuts_a_long_value_in_its_message(capsys):

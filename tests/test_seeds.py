@@ -249,6 +249,30 @@ def test_seed_003s_net_with_the_mean_fixed_still_dies_and_at_lr_0_01_it_learns()
     assert slow[-1][1] == 16  # the 15 units dead from the start, and one more
 
 
+@pytest.mark.slow
+def test_seed_003s_run_recorded_by_replay_has_the_array_paths_losses_and_dead_relus(monkeypatch):
+    """The Recorder's health figures for the learner's run, worked out by replay, against the check's arrays."""
+    net = Seed003()
+    p = net.init()
+    model = nn.MLP(12288, [64, 1])
+    layers = [np.hstack([p["W1"].T, p["b1"][:, None]]), np.hstack([p["W2"].T, p["b2"][:, None]])]
+    for parameter, x in zip(model.parameters(), np.concatenate([layer.ravel() for layer in layers]).tolist()):
+        parameter.data = x
+    monkeypatch.setattr(nn.train, "GROWTH", math.inf)  # the learner's loop did not stop at 1,626
+    recorder = nn.Recorder()
+    optimizer = nn.SGD(model.parameters(), lr=0.15 * net.m)
+    nn.fit(model, net.X, net.Y[:, 0].tolist(), nn.bce_with_logits, optimizer, 20, quiet=True, engine="replay",
+           record=recorder)  # fmt: skip
+    history = net.train(0.15 * net.m, 20)
+    assert [("parameters" in step) for step in recorder.steps] == [True] + [False] * 19  # 786,561 parameters
+    dead = [round(recorder.health(k)["layers"][0]["dead_relu"] * 64) for k in range(20)]
+    assert dead == [d for _, d in history] and dead[4:] == [64] * 16
+    for step, (loss, _) in zip(recorder.steps, history):
+        assert step["loss"] == pytest.approx(loss, rel=1e-9)
+    ratios = [recorder.health(k)["layers"][0]["update_ratio"] for k in range(20)]
+    assert ratios[4:] == [0.0] * 16 and ratios[2] > 10
+
+
 def test_seed_002s_slips_each_differ_from_the_engines_softmax_gradient_p_minus_y():
     """cross_entropy's gradient at the logits is p - y; dropping (2.3)'s Σₖ zeroes the wrong classes' entries and a
     stray -Σₖ takes 1 from each of them."""

@@ -5,6 +5,7 @@ the stepper's browser test does. Each test fails on any console error the page l
 """
 
 import json
+import math
 import random
 import re
 import statistics
@@ -612,3 +613,98 @@ def test_the_chinese_page_walks_a_neuron_in_the_chinese_sentences(open_page, moo
     click_neuron(page, "1:4")
     assert sentences(page) == [lang.sentence(s, "zh") for s in walk if s.output in set(calls["1:4"].gates)]
     assert text(page, "gate-view").startswith(f"神经元 1:4（ReLU），样本 {sample}，第 0 步：反向传播")
+
+
+# ---- a net too large to keep every step's parameters ----
+
+
+def wide_data(n=12, width=100, seed=0):
+    """`n` synthetic samples of `width` inputs in [0, 1], half of them brighter in the first ten: labels 1 and 0."""
+    rng = random.Random(seed)
+    X = [[rng.random() + (0.5 if i % 2 and j < 10 else 0.0) for j in range(width)] for i in range(n)]
+    return X, [i % 2 for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def wide_run(tmp_path_factory):
+    """MLP(100, [60, 1]) relu, 6,121 parameters, 8 replayed steps of SGD, its parameters kept at 2 of them (the
+    Recorder given a budget of 2 steps' numbers); and the same run on the scalar engine, every step kept."""
+    X, y = wide_data()
+    runs = {}
+    for engine, budget in (("replay", 2 * 2 * 6121), ("scalar", None)):
+        model = nn.MLP(100, [60, 1], seed=4)
+        recorder = nn.Recorder(max_numbers=budget)
+        optimizer = nn.SGD(model.parameters(), lr=0.3)
+        nn.fit(model, X, y, nn.bce_with_logits, optimizer, 8, quiet=True, record=recorder, engine=engine)
+        runs[engine] = recorder
+    path = viz.save_run(runs["replay"], tmp_path_factory.mktemp("wide") / "run.html")
+    return path, viewer.read_record(path), runs["scalar"].to_json()
+
+
+def engine_health(doc, kept):
+    """Dead ReLUs of layer 0 at kept step `kept` of a record that keeps every step, counted with the engine, and
+    each layer's update ratio from the parameters before and after the step."""
+    model = nn.MLP(**doc["config"])
+    before, after = doc["steps"][kept]["parameters"], doc["steps"][kept + 1]["parameters"]
+    for p, x in zip(model.parameters(), before):
+        p.data = x
+    outputs = [[n(x).data for n in model.layers[0].neurons] for x in doc["X"]]
+    dead = sum(all(row[j] == 0.0 for row in outputs) for j in range(60))
+    spans = [(0, 6060), (6060, 6121)]
+    ratios = [
+        math.sqrt(sum((a - b) ** 2 for a, b in zip(after[lo:hi], before[lo:hi])))
+        / math.sqrt(sum(b * b for b in before[lo:hi]))
+        for lo, hi in spans
+    ]
+    return dead, ratios
+
+
+def test_a_large_nets_page_shows_every_steps_health_and_says_which_panels_need_parameters(open_page, wide_run):
+    path, doc, everything = wide_run
+    page = open_page(path)
+    assert [("parameters" in s) for s in doc["steps"]] == [True] + [False] * 6 + [True]
+    assert page.find_element(By.ID, "step-slider").get_attribute("max") == "7"
+    assert (
+        "The net has 6,121 parameters: the page keeps the parameters and gradients of 2 of its 8 steps "
+        "(at most 24,484 numbers); the others show the loss and the health figures." in text(page, "note")
+    )
+    not_kept = (
+        "This step's parameters were not kept: the net has 6,121 parameters, too many for the page to keep at every "
+        "step."
+    )
+    assert text(page, "plane-note") == (
+        "The net has 6,121 parameters: colouring the plane would run it on 3,600 points at every step, too slow for "
+        "a page; pick a sample:"
+    )
+    assert page.find_elements(By.CSS_SELECTOR, "#boundary canvas") == []
+    assert (
+        page.find_element(By.ID, "inputs-box").find_element(By.TAG_NAME, "title").get_attribute("textContent")
+        == "100 inputs"
+    )
+    assert len(page.find_elements(By.CSS_SELECTOR, "#network rect.gg-input")) == 1
+    assert len(page.find_elements(By.CSS_SELECTOR, "#network line.gg-weight")) == 60
+
+    page.find_element(By.CSS_SELECTOR, '#boundary button[data-sample="3"]').click()
+    out, _, _ = engine_sample(doc, 0, 3)
+    assert float(page.find_element(By.ID, "sample-view").get_attribute("data-output")) == out.data
+    assert "x = (" in text(page, "sample-view") and "\u2026" in text(page, "sample-view")
+    click_neuron(page, "1:0")
+    assert len(sentences(page)) == 60 + 1  # its add gate and 60 products
+
+    for kept in range(7):
+        go_to(page, kept)
+        dead, ratios = engine_health(everything, kept)
+        rows = page.find_elements(By.CSS_SELECTOR, "#health tbody tr")
+        cells = [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:5] for row in rows]
+        assert cells[0][:3] == ["0", "relu", f"{dead} / 60"]
+        shown = [float(c[4]) for c in cells]
+        assert shown == [float(fmt(r)) for r in ratios]
+        light = "parameters" not in doc["steps"][kept]
+        assert text(page, "network-note") == (not_kept if light else "")
+        if light:
+            assert text(page, "sample-view") == not_kept and text(page, "gate-view") == not_kept
+            assert page.find_element(By.ID, "sample-view").get_attribute("data-step") == str(kept)
+        else:
+            assert float(page.find_element(By.ID, "sample-view").get_attribute("data-output")) == out.data
+    spark = page.find_elements(By.CSS_SELECTOR, "#health tbody tr")[1].find_element(By.CSS_SELECTOR, "polyline")
+    assert len(spark.get_attribute("points").split()) == 8

@@ -266,9 +266,8 @@ class Training:
             for name, value in metrics.items():
                 self.history[name].append(value)
         if self.recorder is not None:  # the diverging step too: the page shows where it went
-            if self.recorder.reads(k):
-                flat.write_back()
-            self.recorder.record(k, loss, metrics, None if whole else batch)
+            if self.recorder.reads(k):  # the vectors themselves, copied there: no Value is written
+                self.recorder.record(k, loss, metrics, None if whole else batch, flat.data, flat.grad)
         if not finite:
             flat.write_back()
             where = self._where_replay_diverged(batch, [self.y[i] for i in batch], loss)
@@ -349,15 +348,16 @@ def fit(
     `regression=True` (a target of numbers, `mse_loss`) keeps R² and MAE instead of accuracy:
     {"loss", "r2", "mae"}.
 
-    `record`, a `Recorder`, keeps every step's parameters and gradients too;
-    `gategrad.viz.save_run(recorder, path)` then writes the run as a page to open in a browser.
+    `record`, a `Recorder`, keeps every step's health figures too, and its parameters and gradients (a large
+    net's at fewer steps); `gategrad.viz.save_run(recorder, path)` then writes the run as a page to open in a
+    browser. With `engine="replay"` the Recorder works out the layers' activations by replay too.
 
     `engine="replay"` computes each step's loss and gradients by batched replay
     (`gategrad.replay.Replay`: the model traced once, run with numpy), equal to the scalar
     engine's to 1e-9 and many times faster; it refuses a model whose circuit depends on the data.
     It traces a model once and reuses that in later fits until the model's structure changes; while
     it trains, the parameters live in numpy vectors, written back into the Values when fit returns
-    (or stops) and before each step a `record` keeps.
+    (or stops); a `record` reads them from the vectors.
     """
     from tqdm import tqdm  # only the loop with a progress bar needs it, not a Training stepped on its own
 
@@ -371,7 +371,7 @@ def fit(
         )
     recorder = record
     if recorder is not None:
-        recorder.start(model, X, y, loss_fn, steps, l2)
+        recorder.start(model, X, y, loss_fn, steps, l2, engine)
     training = Training(
         model,
         X,

@@ -31,11 +31,15 @@ from typing import Any
 from gategrad.engine import GATES, gates, json_number
 from gategrad.explain.lang import ENGLISH, gate_name, gate_phrase, translated, translator
 from gategrad.files import atomic_write
-from gategrad.nn.record import Recorder
+from gategrad.nn.record import MAX_NUMBERS, Recorder
 from gategrad.nn.tags import neuron_labels
 from gategrad.viz import page, plot
 
 PACE_MS = 150  # time per step while playing: a 100-step run plays in 15 s
+PLANE_CELLS = 60  # the decision regions are coloured on a grid of 60 × 60 cells, a forward pass each
+PLANE_WORK = 20_000_000  # cells × parameters the page computes per step at most (about 0.1 s): a wider net's plane
+# is not coloured, and its samples are listed to pick
+DRAWN_INPUTS = 64  # up to here the net's picture draws each input and its weights; beyond, one box for them all
 ACTIVATION_OPS = tuple(op for op, gate in GATES.items() if gate.activation)
 NEURON_OPS = ("mul", "add", *ACTIVATION_OPS)  # the gates a neuron is made of: its products, its sum, its activation
 
@@ -152,7 +156,9 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
         "pace": PACE_MS,
         "class_colors": list(plot.CLASS_COLORS),
         "feature_means": [statistics.fmean(column) for column in zip(*record["X"])],
+        "cells": PLANE_CELLS,
     }
+    view.update(_large_net(record, t))
     note, total = "", record["total_steps"]
     if len(steps) < total:
         note = t.ngettext(
@@ -160,6 +166,21 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
             "{total} steps were run; the page keeps {kept} of them, evenly spaced.",
             total,
         ).format(total=total, kept=len(steps))
+    if view["not_kept"]:
+        kept = sum("parameters" in step for step in steps)
+        more = t.ngettext(
+            "The net has {parameters} parameter: the page keeps the parameters and gradients of {kept} of its {count} "
+            "steps (at most {limit} numbers); the others show the loss and the health figures.",
+            "The net has {parameters} parameters: the page keeps the parameters and gradients of {kept} of its {count} "
+            "steps (at most {limit} numbers); the others show the loss and the health figures.",
+            _count(record),
+        ).format(
+            parameters=f"{_count(record):,}",
+            kept=kept,
+            count=len(steps),
+            limit=f"{record.get('max_numbers', MAX_NUMBERS):,}",
+        )
+        note = f"{note} {more}" if note else more
     samples = len(record["X"])
     heading = t.ngettext(
         "{model} trained with {loss} on {samples} sample", "{model} trained with {loss} on {samples} samples", samples
@@ -175,6 +196,39 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
         script=page.web_file("viewer.js") + 'gategradViewer(document.getElementById("viewer"));',
     )
     return Template(page.web_file("page.html")).substitute(title=escape(words["title"]), body=body, lang=escape(lang))
+
+
+def _count(record: dict[str, Any]) -> int:
+    """The net's parameters: each neuron's weights and bias (a record before version 2 does not say)."""
+    return int(record.get("parameter_count") or sum(layer["nout"] * (layer["nin"] + 1) for layer in record["layers"]))
+
+
+def _large_net(record: dict[str, Any], t: Any) -> dict[str, Any]:
+    """What the page leaves out for a large net, and the sentences that say so: the parameters of steps that did
+    not keep them, the colouring of the plane, the inputs one by one."""
+    parameters, nin = _count(record), record["layers"][0]["nin"]
+    count = f"{parameters:,}"
+    not_kept = ""
+    if any("parameters" not in step for step in record["steps"]):
+        not_kept = t.ngettext(
+            "This step's parameters were not kept: the net has {parameters} parameter, too many for the page to keep "
+            "at every step.",
+            "This step's parameters were not kept: the net has {parameters} parameters, too many for the page to keep "
+            "at every step.",
+            parameters,
+        ).format(parameters=count)
+    plane = PLANE_CELLS * PLANE_CELLS * parameters <= PLANE_WORK
+    plane_note = ""
+    if not plane:
+        plane_note = t.ngettext(
+            "The net has {parameters} parameter: colouring the plane would run it on {cells} points at every step, "
+            "too slow for a page; pick a sample:",
+            "The net has {parameters} parameters: colouring the plane would run it on {cells} points at every step, "
+            "too slow for a page; pick a sample:",
+            parameters,
+        ).format(parameters=count, cells=f"{PLANE_CELLS * PLANE_CELLS:,}")
+    inputs = t.ngettext("{n} input", "{n} inputs", nin).format(n=f"{nin:,}") if nin > DRAWN_INPUTS else ""
+    return {"not_kept": not_kept, "plane": plane, "plane_note": plane_note, "inputs_box": inputs}
 
 
 def save(record: dict[str, Any], path: str | os.PathLike[str], lang: str = ENGLISH) -> Path:

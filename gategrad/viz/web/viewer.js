@@ -55,6 +55,8 @@ function gategradViewer(root) {
   const S = view.strings;
   const steps = record.steps, layers = record.layers, X = record.X, Y = record.y;
   const last = steps.length - 1;
+  // A large net's record keeps the parameters of a few steps only; the others hold their loss and health figures.
+  const kept = (s) => s.parameters !== undefined;
   const SVG = "http://www.w3.org/2000/svg";
   const features = record.features;
   // Class c's colour and name: the palette of gategrad.viz.plot.CLASS_COLORS, the names of the record.
@@ -282,13 +284,13 @@ function gategradViewer(root) {
   // The decision regions and the points: over the two features, or over two of them (`axes`, picked
   // by the user) with the others held at their mean.
   const boundary = byId("boundary");
-  const dims = X[0].length, plane = dims >= 2;
-  const SIDE = 360, CELLS = 60;
+  const dims = X[0].length, plane = dims >= 2 && view.plane;
+  const SIDE = 360, CELLS = view.cells;
   const axes = [0, 1];
   let canvas = null, points = null, left = 0, right = 1, bottom = 0, top = 1;
   function drawBoundary() {
     if (!plane) {
-      html("p", { class: "gg-muted" }, boundary, S.boundary_not_2d);
+      html("p", { class: "gg-muted", id: "plane-note" }, boundary, dims >= 2 ? view.plane_note : S.boundary_not_2d);
       const list = html("div", { class: "gg-sample-list" }, boundary);
       X.forEach((_, i) => html("button", { type: "button", "data-sample": i }, list, String(i)));
       return;
@@ -313,6 +315,7 @@ function gategradViewer(root) {
       html("p", { class: "gg-small gg-axes" }, boundary,
         S.axis_across + " " + features[0] + " \u00b7 " + S.axis_up + " " + features[1]);
     }
+    html("p", { class: "gg-small", id: "boundary-note" }, boundary);
     const frame = html("div", { class: "gg-plane" }, boundary);
     canvas = html("canvas", { width: CELLS, height: CELLS }, frame);
     points = el("svg", { viewBox: `0 0 ${SIDE} ${SIDE}` }, frame);
@@ -353,6 +356,8 @@ function gategradViewer(root) {
   function showBoundary() {
     if (!canvas) return;
     const context = canvas.getContext("2d");
+    byId("boundary-note").textContent = kept(steps[k]) ? "" : view.not_kept;
+    if (!kept(steps[k])) return context.clearRect(0, 0, CELLS, CELLS);
     const p = steps[k].parameters, [a, b] = axes;
     for (let row = 0; row < CELLS; row++) {
       for (let col = 0; col < CELLS; col++) {
@@ -374,10 +379,12 @@ function gategradViewer(root) {
 
   // The net, one circle per neuron and one line per weight.
   const network = byId("network");
-  const columns = [layers[0].nin, ...layers.map((layer) => layer.nout)];
+  // Thousands of inputs (an image's pixels) are drawn as one box, without their weights.
+  const inputsBox = view.inputs_box !== "";
+  const columns = [inputsBox ? 1 : layers[0].nin, ...layers.map((layer) => layer.nout)];
   const tallest = Math.max(...columns), NW = 400, NH = Math.max(200, tallest * 26 + 60);
   const short = (name) => (name.length > 14 ? name.slice(0, 13) + "\u2026" : name);
-  const inset = 28 + 7 * Math.max(...features.map((name) => short(name).length)); // room for the inputs' names
+  const inset = inputsBox ? 40 : 28 + 7 * Math.max(...features.map((name) => short(name).length)); // the names' room
   const colX = (c) => inset + (NW - inset - 50) * c / (columns.length - 1);
   const rowY = (c, i) => 46 + (NH - 56) * (i + 0.5) / columns[c];
   const lines = [], circles = [];
@@ -389,13 +396,20 @@ function gategradViewer(root) {
     layers.forEach((layer, l) => {
       el("text", { x: colX(l + 1), y: 14, class: "gg-column", "text-anchor": "middle" }, network, say("layer_name", { layer: l }));
       el("text", { x: colX(l + 1), y: 29, class: "gg-tick", "text-anchor": "middle" }, network, activationName(layer.activation));
+      if (l === 0 && inputsBox) return;
       for (let i = 0; i < layer.nout; i++) {
         for (let j = 0; j < layer.nin; j++) {
           lines.push(el("line", { x1: colX(l), y1: rowY(l, j), x2: colX(l + 1), y2: rowY(l + 1, i), class: "gg-weight", "data-param": offsets[l][i] + j }, network));
         }
       }
     });
-    for (let j = 0; j < layers[0].nin; j++) {
+    if (inputsBox) {
+      const box = el("rect", { x: colX(0) - 14, y: 46, width: 28, height: NH - 56, class: "gg-input", id: "inputs-box" }, network);
+      el("title", {}, box, view.inputs_box);
+      el("text", { x: colX(0), y: 46 + (NH - 56) / 2, class: "gg-tick", "text-anchor": "middle",
+        transform: `rotate(-90 ${colX(0)} ${46 + (NH - 56) / 2})` }, network, view.inputs_box);
+    }
+    for (let j = 0; j < (inputsBox ? 0 : layers[0].nin); j++) {
       el("rect", { x: colX(0) - 8, y: rowY(0, j) - 8, width: 16, height: 16, class: "gg-input" }, network);
       const name = el("text", { x: colX(0) - 12, y: rowY(0, j) + 4, class: "gg-tick", "text-anchor": "end" }, network, short(features[j]));
       el("title", {}, name, features[j]);
@@ -421,10 +435,20 @@ function gategradViewer(root) {
   }
   function showNetwork() {
     const s = steps[k], values = mode === "value" ? s.parameters : s.gradients;
+    byId("network-note").textContent = kept(s) ? "" : view.not_kept;
     let at = 0;
-    layers.forEach((layer) => {
+    layers.forEach((layer, l) => {
+      if (l === 0 && inputsBox) return;
       const mine = lines.slice(at, at + layer.nin * layer.nout);
       at += mine.length;
+      if (!kept(s)) {
+        mine.forEach((line) => {
+          line.setAttribute("stroke", "#9ca3af");
+          line.setAttribute("stroke-opacity", "0.3");
+          line.setAttribute("stroke-width", "0.6");
+        });
+        return;
+      }
       const size = Math.max(...mine.map((line) => Math.abs(values[line.getAttribute("data-param")])).filter(Number.isFinite)) || 1;
       mine.forEach((line) => {
         const v = values[line.getAttribute("data-param")], t = Number.isFinite(v) ? Math.abs(v) / size : 1;
@@ -433,7 +457,7 @@ function gategradViewer(root) {
         line.setAttribute("stroke-width", (0.4 + 2.6 * t).toFixed(2));
       });
     });
-    const health = s.health.layers, passed = sample === null ? null : forward(s.parameters, X[sample]);
+    const health = s.health.layers, passed = sample === null || !kept(s) ? null : forward(s.parameters, X[sample]);
     circles.forEach((circle) => {
       const [l, i] = circle.getAttribute("data-neuron").split(":").map(Number);
       circle.classList.toggle("gg-stuck", health[l].stuck.includes(i));
@@ -496,8 +520,17 @@ function gategradViewer(root) {
     const passed = forward(p, X[sample]);
     return { passed: passed, grads: backward(p, passed, s.output_gradients[sample]) };
   }
+  // A step without its parameters has no passes to show: the panels say so.
+  function notKept(panel, s) {
+    panel.setAttribute("data-step", s.step);
+    panel.textContent = "";
+    html("p", { class: "gg-muted", "data-part": "not-kept" }, panel, view.not_kept);
+  }
+  // A sample's inputs, the middle left out when there are many (an image's thousands of pixels).
+  const inputsOf = (x) => (x.length <= 8 ? x.map(fmt) : [...x.slice(0, 6).map(fmt), "\u2026", fmt(x[x.length - 1])]);
   function showSample() {
     if (sample === null) return;
+    if (!kept(steps[k])) return notKept(sampleView, steps[k]);
     const s = steps[k], { passed, grads } = samplePasses();
     const outputs = passed.a[passed.a.length - 1];
     sampleView.setAttribute("data-sample", sample);
@@ -505,7 +538,7 @@ function gategradViewer(root) {
     sampleView.setAttribute("data-output", outputs.length === 1 ? String(outputs[0]) : JSON.stringify(outputs.map(String)));
     sampleView.textContent = "";
     const label = record.classes ? className(labelClass(Y[sample])) : String(Y[sample]);
-    html("p", { class: "gg-strong" }, sampleView, say("sample_heading", { sample: sample, x: X[sample].map(fmt).join(", "), label: label, step: s.step }));
+    html("p", { class: "gg-strong" }, sampleView, say("sample_heading", { sample: sample, x: inputsOf(X[sample]).join(", "), label: label, step: s.step }));
     html("p", {}, sampleView, say("sample_output", {
       output: outputs.map(fmt).join(", "), loss: fmt(s.sample_losses[sample]), grad: s.output_gradients[sample].map(fmt).join(", "),
     }));
@@ -537,6 +570,7 @@ function gategradViewer(root) {
   const gateView = byId("gate-view");
   function showGates() {
     if (neuron === null) return;
+    if (!kept(steps[k])) return notKept(gateView, steps[k]);
     const [l, i] = neuron.split(":").map(Number);
     const s = steps[k], p = s.parameters, layer = layers[l], at = offsets[l][i];
     const { passed, grads } = samplePasses();
