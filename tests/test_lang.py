@@ -118,6 +118,11 @@ def test_the_template_lists_exactly_the_messages_the_code_translates():
     assert tool.main(["--check"]) == 0
 
 
+def test_large_counts_are_grouped_as_each_language_writes_them():
+    assert [lang.grouped(786_561, code) for code in ("en", "zh", "ru")] == ["786,561", "786,561", "786\u00a0561"]
+    assert lang.grouped(999, "ru") == "999" and lang.grouped(1_000_000, "ru") == "1\u00a0000\u00a0000"
+
+
 def test_a_message_that_becomes_plural_is_left_to_translate_not_counted_done():
     tool = load_tool()
     po = polib.POFile(wrapwidth=0)

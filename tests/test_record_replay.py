@@ -230,7 +230,7 @@ def test_a_large_nets_sentences_speak_the_pages_language_in_its_plurals():
     (288, many's), a step of 20 whose parameters were not kept."""
     layers = [{"nin": 12288, "nout": 64, "activation": "relu"}, {"nin": 64, "nout": 1, "activation": "linear"}]
     record = {"layers": layers, "parameter_count": 786_561, "steps": [{"parameters": []}, {}]}
-    said = {code: viewer._large_net(record, lang.translator(code)) for code in ("en", "ru", "zh")}
+    said = {code: viewer._large_net(record, code) for code in ("en", "ru", "zh")}
     assert said["en"] == {
         "not_kept": "This step's parameters were not kept: the net has 786,561 parameters, too many for the page to "
         "keep at every step.",
@@ -239,16 +239,16 @@ def test_a_large_nets_sentences_speak_the_pages_language_in_its_plurals():
         "step, too slow for a page; pick a sample:",
         "inputs_box": "12,288 inputs",
     }
-    assert said["ru"]["not_kept"].startswith("Параметры этого шага не сохранены: у сети 786,561 параметр — ")
-    assert said["ru"]["plane_note"].startswith("У сети 786,561 параметр: чтобы раскрасить плоскость")
-    assert said["ru"]["inputs_box"] == "12,288 входов"
+    assert said["ru"]["not_kept"].startswith("Параметры этого шага не сохранены: у сети 786\u00a0561 параметр — ")
+    assert said["ru"]["plane_note"].startswith("У сети 786\u00a0561 параметр: чтобы раскрасить плоскость")
+    assert said["ru"]["inputs_box"] == "12\u00a0288 входов"  # grouped with a no-break space
     assert said["zh"]["not_kept"] == "这一步的参数没有保存：网络有 786,561 个参数，太多了，页面无法每一步都保存。"
     assert said["zh"]["inputs_box"] == "12,288 个输入"
     small = {"layers": [{"nin": 2, "nout": 5, "activation": "relu"}], "parameter_count": 15, "steps": [{}]}
-    assert viewer._large_net(small, lang.translator("ru"))["not_kept"].startswith(
+    assert viewer._large_net(small, "ru")["not_kept"].startswith(
         "Параметры этого шага не сохранены: у сети 15 параметров — "
     )
-    assert viewer._large_net(small, lang.translator("en"))["plane"] is True
+    assert viewer._large_net(small, "en")["plane"] is True
 
 
 def test_a_light_pages_note_says_how_many_steps_kept_their_parameters_in_russian(tmp_path):

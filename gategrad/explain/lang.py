@@ -116,6 +116,12 @@ def gate_numbers(numbers: Mapping[str, Any], lang: str = ENGLISH) -> dict[str, s
     return words
 
 
+def grouped(n: int, lang: str = ENGLISH) -> str:
+    """`n` with its digits grouped in thousands as `lang` writes them (786,561; ru 786 561): the separator is a
+    message of the catalogue, so a new language sets its own."""
+    return f"{n:,}".replace(",", translator(lang).pgettext("thousands separator", ","))
+
+
 def placeholders(text: str) -> set[str]:
     """The named numbers `{name}` that a message fills in."""
     return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}

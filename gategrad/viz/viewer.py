@@ -29,7 +29,7 @@ from string import Template
 from typing import Any
 
 from gategrad.engine import GATES, gates, json_number
-from gategrad.explain.lang import ENGLISH, gate_name, gate_phrase, translated, translator
+from gategrad.explain.lang import ENGLISH, gate_name, gate_phrase, grouped, translated, translator
 from gategrad.files import atomic_write
 from gategrad.nn.record import MAX_NUMBERS, Recorder
 from gategrad.nn.tags import neuron_labels
@@ -158,7 +158,7 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
         "feature_means": [statistics.fmean(column) for column in zip(*record["X"])],
         "cells": PLANE_CELLS,
     }
-    view.update(_large_net(record, t))
+    view.update(_large_net(record, lang))
     note, total = "", record["total_steps"]
     if len(steps) < total:
         note = t.ngettext(
@@ -175,10 +175,10 @@ def document(record: dict[str, Any], lang: str = ENGLISH) -> str:
             "steps (at most {limit} numbers); the others show the loss and the health figures.",
             _count(record),
         ).format(
-            parameters=f"{_count(record):,}",
+            parameters=grouped(_count(record), lang),
             kept=kept,
             count=len(steps),
-            limit=f"{record.get('max_numbers', MAX_NUMBERS):,}",
+            limit=grouped(record.get("max_numbers", MAX_NUMBERS), lang),
         )
         note = f"{note} {more}" if note else more
     samples = len(record["X"])
@@ -203,11 +203,12 @@ def _count(record: dict[str, Any]) -> int:
     return int(record.get("parameter_count") or sum(layer["nout"] * (layer["nin"] + 1) for layer in record["layers"]))
 
 
-def _large_net(record: dict[str, Any], t: Any) -> dict[str, Any]:
-    """What the page leaves out for a large net, and the sentences that say so: the parameters of steps that did
-    not keep them, the colouring of the plane, the inputs one by one."""
+def _large_net(record: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What the page leaves out for a large net, and the sentences that say so in `lang`: the parameters of steps
+    that did not keep them, the colouring of the plane, the inputs one by one."""
+    t = translator(lang)
     parameters, nin = _count(record), record["layers"][0]["nin"]
-    count = f"{parameters:,}"
+    count = grouped(parameters, lang)
     not_kept = ""
     if any("parameters" not in step for step in record["steps"]):
         not_kept = t.ngettext(
@@ -226,8 +227,8 @@ def _large_net(record: dict[str, Any], t: Any) -> dict[str, Any]:
             "The net has {parameters} parameters: colouring the plane would run it on {cells} points at every step, "
             "too slow for a page; pick a sample:",
             parameters,
-        ).format(parameters=count, cells=f"{PLANE_CELLS * PLANE_CELLS:,}")
-    inputs = t.ngettext("{n} input", "{n} inputs", nin).format(n=f"{nin:,}") if nin > DRAWN_INPUTS else ""
+        ).format(parameters=count, cells=grouped(PLANE_CELLS * PLANE_CELLS, lang))
+    inputs = t.ngettext("{n} input", "{n} inputs", nin).format(n=grouped(nin, lang)) if nin > DRAWN_INPUTS else ""
     return {"not_kept": not_kept, "plane": plane, "plane_note": plane_note, "inputs_box": inputs}
 
 
