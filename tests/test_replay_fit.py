@@ -184,6 +184,20 @@ def test_a_replay_of_the_same_model_reuses_its_program_and_plan():
     assert second.program is first.program and second.plan is first.plan
 
 
+def test_a_fit_leaves_small_tables_to_the_next_fit_and_lets_large_ones_go(monkeypatch):
+    model, X, labels, loss_fn = problem("hinge", seed=15)
+    nn.fit(model, X, labels, loss_fn, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, engine="replay")
+    plan = Replay(model, loss_fn, X, labels).plan
+    values, gradients = plan._tables
+    assert values.shape == gradients.shape == (values.shape[0], len(X))
+    assert values.nbytes + gradients.nbytes <= training.KEPT_TABLES
+    nn.fit(model, X, labels, loss_fn, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, engine="replay")
+    assert plan._tables[0] is values  # the next fit of that batch size wrote into the same table
+    monkeypatch.setattr(training, "KEPT_TABLES", values.nbytes + gradients.nbytes - 1)
+    nn.fit(model, X, labels, loss_fn, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, engine="replay")
+    assert plan._tables == [None, None]
+
+
 def test_a_new_parameter_makes_a_new_trace():
     model, X, labels, loss_fn = problem("hinge", seed=13)
     before = Replay(model, loss_fn, X, labels).program

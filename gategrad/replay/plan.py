@@ -388,9 +388,11 @@ class Plan:
             self._tables[which] = table
         return table
 
-    def release(self) -> None:
-        """Let go of the tables kept for the next batch (a plan kept for later need not hold them)."""
-        self._tables = [None, None]
+    def release(self, keep: int = 0) -> None:
+        """Let go of the tables kept for the next batch (a plan kept for later need not hold them), unless together
+        they hold at most `keep` bytes."""
+        if sum(table.nbytes for table in self._tables if table is not None) > keep:
+            self._tables = [None, None]
         self._last = None
 
     def __str__(self) -> str:
