@@ -2,6 +2,7 @@
 weight decay too), the Values written back when fit returns and whenever a Recorder reads them, the trace kept
 for a model until its structure changes, and steps that allocate nothing per parameter."""
 
+import math
 import tracemalloc
 
 import pytest
@@ -196,6 +197,22 @@ def test_a_fit_leaves_small_tables_to_the_next_fit_and_lets_large_ones_go(monkey
     monkeypatch.setattr(training, "KEPT_TABLES", values.nbytes + gradients.nbytes - 1)
     nn.fit(model, X, labels, loss_fn, nn.SGD(model.parameters(), lr=0.1), 2, quiet=True, engine="replay")
     assert plan._tables == [None, None]
+
+
+@pytest.mark.parametrize(
+    "labels, rows",
+    [
+        ([1, -1, 1, -1], [0, 1, 0, 1]),
+        ([0.0, -0.0, 3.0], [0, 0, 1]),  # one key, as a dictionary holds them
+        ([2**53 + 1, 2**53, 1], [0, 1, 2]),  # two integers one float would merge
+        ([1.0, math.nan, 1.0], [0, 1, 0]),
+    ],
+)
+def test_each_label_finds_its_own_row_of_constants(labels, rows):
+    replay = Replay(nn.MLP(1, [1]), nn.mse_loss, [[0.5]] * len(labels), labels)
+    assert replay._row.tolist() == rows and replay._group.tolist() == [0] * len(labels)
+    (_, table), *_ = replay._losses
+    assert [table[r, 0] for r in rows] == pytest.approx([-float(y) for y in labels], nan_ok=True)
 
 
 def test_a_new_parameter_makes_a_new_trace():
