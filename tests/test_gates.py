@@ -52,10 +52,13 @@ def test_every_method_agrees_with_its_row_at_the_rows_points(op):
         out = step.output
         ins = [np.array([i.value.data]) for i in step.inputs]
         c = None if out.constant is None else np.array([out.constant])
+        into = np.full(1, 7.0)  # a row of replay's table, which the kernel writes into
         with np.errstate(all="ignore"):
             data = kernel.forward(ins, c)
             local = kernel.local_grads(ins, data, c)
+            written = kernel.forward(ins, c, into)
         assert same_number(float(data[0]), out.data), (op, out)
+        assert written is into and same_number(float(into[0]), out.data), (op, out)
         for want, got in zip(out.local_grads, local, strict=True):
             assert same_number(float(np.asarray(got).reshape(-1)[0]), want), (op, out, out.local_grads)
 

@@ -12,7 +12,6 @@ import pytest
 
 from gategrad import nn, viz
 from gategrad.data import make_moons, make_spiral
-from gategrad.explain import lang
 from gategrad.nn import record
 from gategrad.viz import viewer
 

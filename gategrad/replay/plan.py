@@ -132,7 +132,10 @@ class _Gates:
 
     def forward(self, rows: np.ndarray, theta: np.ndarray) -> None:
         ins = [operand.read(rows, theta) for operand in self.inputs]
-        rows[self.out] = KERNELS[self.gates[0].op].forward(ins, self.constant)
+        if isinstance(self.out, slice):  # rows of the table itself, a view to write into
+            KERNELS[self.gates[0].op].forward(ins, self.constant, rows[self.out])
+        else:
+            rows[self.out] = KERNELS[self.gates[0].op].forward(ins, self.constant, None)
 
     def backward(self, rows: np.ndarray, grads: np.ndarray, theta: np.ndarray, theta_grad: np.ndarray) -> None:
         if not any(operand.grad for operand in self.inputs):
