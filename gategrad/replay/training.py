@@ -28,6 +28,7 @@ from gategrad.replay.trace import SCALAR, Instruction, Program, ReplayError, tra
 # making them afresh, their memory new to the process, cost a fit on 10,000 points at width 16 about 2.5 ms
 # (measured), a tenth of its 10 steps. A full batch of a large file's is let go.
 KEPT_TABLES = 16 * 2**20
+FEW_LABELS = 16  # up to this many distinct labels that are numbers are found by comparison, not looked up one by one
 
 
 class Replay:
@@ -114,16 +115,18 @@ class Replay:
     def _use(self, losses: _Losses) -> None:
         """Take `losses` for this Replay's labels: each sample's plan and its row in that plan's table.
 
-        Labels that are numbers are looked up once per distinct number, written for speed: 10,000 lookups one by
-        one cost a fit about 1 ms (measured). Not when a nan is among them (no key of itself), nor when two
-        integers became one float."""
+        A few distinct labels that are numbers are found with one comparison each, written for speed: 10,000 lookups
+        one by one cost a fit about 1 ms (measured). Not a nan (no key of itself), nor an integer a float cannot
+        hold (2**53 + 1 would meet 2**53)."""
         self.loss_programs, self._losses = losses.programs, losses.plans
-        numbers = self.label_array if self.label_array is not None else np.array([])
-        distinct, each = np.unique(numbers, return_inverse=True)
-        if len(distinct) == len(losses.group_of) and len(numbers) == len(self._keys) and not np.isnan(distinct).any():
-            keys = distinct.tolist()  # floats, equal to the labels they stand for, and hashed alike
-            self._group = np.array([losses.group_of[k] for k in keys], dtype=int)[each]
-            self._row = np.array([losses.row_of[k] for k in keys], dtype=int)[each]
+        distinct = cast("list[float]", list(losses.group_of))  # numbers, when there is a label_array
+        exact = self.label_array is not None and all(k == k and float(k) == k for k in distinct)
+        if exact and len(distinct) <= FEW_LABELS:
+            n = len(self._keys)
+            self._group, self._row = np.empty(n, dtype=int), np.empty(n, dtype=int)
+            for k in distinct:
+                alike = self.label_array == k
+                self._group[alike], self._row[alike] = losses.group_of[k], losses.row_of[k]
         else:
             self._group = np.fromiter(map(losses.group_of.__getitem__, self._keys), int, len(self._keys))
             self._row = np.fromiter(map(losses.row_of.__getitem__, self._keys), int, len(self._keys))
