@@ -315,12 +315,12 @@ class Recorder:
         or by replay of them for a replayed fit."""
         if self.engine == "replay":
             return self._replayed(params, samples)
-        twin = self._load(params)
-        tables: list[Table] = [[] for _ in self._neurons]
+        layers = _neurons_by_layer(self._load(params))
+        tables: list[Table] = [[] for _ in layers]
         with gc_paused():  # thousands of gates, freed sample by sample; there are no cycles to collect
             for s in samples:
                 values: Sequence[Value | float] = self._sample(s)
-                for table, neurons in zip(tables, _neurons_by_layer(twin)):
+                for table, neurons in zip(tables, layers):
                     outputs = [n(values) for n in neurons]
                     table.append([v.data for v in outputs])
                     values = outputs
