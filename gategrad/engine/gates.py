@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, TypeVar
 from gategrad.engine.floats import fmt
 
 if TYPE_CHECKING:
+    from gettext import NullTranslations
+
     from gategrad.engine.value import Step, Value
 
 T = TypeVar("T")
@@ -448,6 +450,12 @@ def name(v: Value) -> str:
 def english(template: Template, n: int) -> str:
     """The English of a template: itself, or of a pair the singular for `n` = 1 and the plural otherwise."""
     return template if isinstance(template, str) else template[n != 1]
+
+
+def translate(template: Template, n: int, t: NullTranslations) -> str:
+    """A template in the language of `t`, a gettext translations object: gettext, or for a pair ngettext's form
+    for the count `n`."""
+    return t.gettext(template) if isinstance(template, str) else t.ngettext(*template, n)
 
 
 def fill(template: str, numbers: Mapping[str, str]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gategrad.engine.floats import fmt
-from gategrad.engine.gates import Template, name
+from gategrad.engine.gates import Template, name, translate
 from gategrad.engine.value import Value, topological_order
 
 if TYPE_CHECKING:
@@ -89,9 +89,8 @@ def say_nonfinite(kind: str, numbers: Mapping[str, Any], t: NullTranslations | N
         filled["inputs"] = t.pgettext("list", ", ").join(items)
         if numbers["more"]:
             filled["inputs"] = t.ngettext(*MORE, numbers["more"]).format(inputs=filled["inputs"], more=numbers["more"])
-    template = NONFINITE[kind]
-    said = t.gettext(template) if isinstance(template, str) else t.ngettext(*template, min(int(numbers["n"]), 2))
-    return said.format(**{**filled, **names})
+    count = min(int(numbers.get("n", 1)), 2)  # see NONFINITE: one input or several, never the number itself
+    return translate(NONFINITE[kind], count, t).format(**{**filled, **names})
 
 
 def describe_nonfinite(v: Value, leaf_name: str = "") -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import polib
 
 from gategrad.engine import GATES, Step
-from gategrad.engine.gates import Template, fill, name
+from gategrad.engine.gates import Template, fill, name, translate
 from gategrad.engine.gates import sentence as english_sentence
 from gategrad.files import FileRefused, read_bytes
 from gategrad.text import listed, quoted
@@ -88,8 +88,7 @@ def sentence(step: Step, lang: str = ENGLISH) -> str:
 
 def translated(template: Template, n: int, lang: str = ENGLISH) -> str:
     """A table's template in `lang`: gettext, or for a pair (singular, plural) ngettext's form for the count `n`."""
-    t = translator(lang)
-    return t.gettext(template) if isinstance(template, str) else t.ngettext(*template, n)
+    return translate(template, n, translator(lang))
 
 
 def gate_name(op: str, lang: str = ENGLISH) -> str:

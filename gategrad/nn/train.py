@@ -18,6 +18,7 @@ from gettext import NullTranslations
 from typing import TYPE_CHECKING, Any, cast
 
 from gategrad.engine import Value, first_nonfinite, fmt, gc_paused, nonfinite_numbers, say_nonfinite
+from gategrad.engine.gates import translate
 from gategrad.engine.nonfinite import NONFINITE
 from gategrad.nn.losses import accuracy, l2_penalty, mean_absolute_error, penalised, r2_score
 from gategrad.nn.modules import Module
@@ -76,9 +77,7 @@ class TrainingDiverged(RuntimeError):
         numbers to use instead, such as the gate's name in that language (`gategrad.explain.lang.gate_numbers`)."""
         if self.kind in NONFINITE:
             return say_nonfinite(self.kind, self.numbers, t, **names)
-        t = t or NullTranslations()
-        template = DIVERGED[self.kind]
-        text = t.gettext(template) if isinstance(template, str) else t.ngettext(*template, int(self.numbers["n"]))
+        text = translate(DIVERGED[self.kind], int(self.numbers.get("n", 1)), t or NullTranslations())
         return text.format(**{**self.numbers, **names})
 
 
