@@ -708,3 +708,17 @@ def test_a_large_nets_page_shows_every_steps_health_and_says_which_panels_need_p
             assert float(page.find_element(By.ID, "sample-view").get_attribute("data-output")) == out.data
     spark = page.find_elements(By.CSS_SELECTOR, "#health tbody tr")[1].find_element(By.CSS_SELECTOR, "polyline")
     assert len(spark.get_attribute("points").split()) == 8
+
+
+def test_the_loss_charts_two_long_names_in_russian_do_not_run_into_each_other(tmp_path_factory, open_page):
+    rng = random.Random(3)
+    X = [[rng.random() for _ in range(30)] for _ in range(8)]
+    model = nn.MLP(30, [16, 1], "relu", seed=0)
+    path, record = recorded(tmp_path_factory, "long-names", model, X, [0, 1] * 4, nn.bce_with_logits, 12, 4.0, "ru")
+    losses = [step["loss"] for step in record["steps"]]
+    assert max(losses) / min(losses) > 20  # the chart takes a log scale, and says so in the loss's name
+    page = open_page(path)
+    loss, score = page.find_elements(By.CSS_SELECTOR, "#loss-chart text.gg-legend")
+    assert loss.text == "потери (логарифмическая шкала)" and score.text == "доля верных ответов"
+    a, b = loss.rect, score.rect
+    assert a["x"] + a["width"] <= b["x"] or a["y"] + a["height"] <= b["y"]

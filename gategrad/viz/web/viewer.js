@@ -232,7 +232,7 @@ function gategradViewer(root) {
   const score = (s) => (regression ? s.r2 : s.accuracy);
   const chart = byId("loss-chart");
   if (regression) chart.parentNode.querySelector("h2").textContent = S.loss_chart_regression;
-  const W = 380, H = 300, pad = { left: 52, right: 40, top: 30, bottom: 40 };
+  const W = 380, H = 300, pad = { left: 52, right: 40, top: 42, bottom: 40 };
   const losses = steps.map((s) => s.loss);
   const finiteLosses = losses.filter(Number.isFinite);
   const logScale = finiteLosses.length > 0 && Math.min(...finiteLosses) > 0 && Math.max(...finiteLosses) / Math.min(...finiteLosses) > 20;
@@ -256,8 +256,11 @@ function gategradViewer(root) {
     const line = (values, y) => values.map((v, i) => Number.isFinite(v) ? `${sx(steps[i].step).toFixed(1)},${y(v).toFixed(1)}` : "").filter(Boolean).join(" ");
     el("polyline", { points: line(losses, ly), class: "gg-loss" }, chart);
     el("polyline", { points: line(steps.map(score), ay), class: "gg-acc" }, chart);
-    el("text", { x: pad.left, y: pad.top - 10, class: "gg-legend gg-loss-text" }, chart, logScale ? say("log_scale", { name: S.loss }) : S.loss);
-    el("text", { x: W - pad.right, y: pad.top - 10, class: "gg-legend gg-acc-text", "text-anchor": "end" }, chart, regression ? S.r2 : S.accuracy);
+    const lossName = el("text", { x: pad.left, y: pad.top - 10, class: "gg-legend gg-loss-text" }, chart, logScale ? say("log_scale", { name: S.loss }) : S.loss);
+    const scoreName = el("text", { x: W - pad.right, y: pad.top - 10, class: "gg-legend gg-acc-text", "text-anchor": "end" }, chart, regression ? S.r2 : S.accuracy);
+    // Two long names (Russian's) would run into each other: the loss's then goes a line up.
+    const [lossBox, scoreBox] = [lossName.getBBox(), scoreName.getBBox()];
+    if (lossBox.x + lossBox.width + 6 > scoreBox.x) lossName.setAttribute("y", pad.top - 26);
     chart.marker = el("line", { y1: pad.top, y2: H - pad.bottom, class: "gg-marker" }, chart);
     chart.lossDot = el("circle", { r: 4, class: "gg-loss-dot" }, chart);
     chart.accDot = el("circle", { r: 4, class: "gg-acc-dot" }, chart);
